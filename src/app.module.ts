@@ -1,0 +1,44 @@
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { AdminModule } from './admin/admin.module.js';
+import { ChatModule } from './chat/chat.module.js';
+import { CommonModule } from './common/common.module.js';
+import { appConfig, authConfig, iceConfig, limitsConfig, redisConfig } from './config/configuration.js';
+import { validateEnv, type Env } from './config/env.schema.js';
+import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { SignalingModule } from './signaling/signaling.module.js';
+import { StoreModule } from './users/store.module.js';
+
+/**
+ * The root module. Built per app instance from the validated environment, so optional
+ * features (web client, compatibility events, Redis) are simply present or absent.
+ */
+@Module({})
+export class AppModule {
+  static register(env: Env): DynamicModule {
+    const optional: Array<Type | DynamicModule> = [];
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({
+          isGlobal: true,
+          ignoreEnvFile: env.NODE_ENV === 'test',
+          load: [appConfig, limitsConfig, redisConfig, iceConfig, authConfig],
+          validate: (raw) => {
+            validateEnv(raw);
+            return raw;
+          },
+        }),
+        CommonModule,
+        StoreModule,
+        HealthModule,
+        MetricsModule,
+        AdminModule,
+        ChatModule,
+        SignalingModule,
+        ...optional,
+      ],
+    };
+  }
+}

@@ -1,0 +1,57 @@
+import 'reflect-metadata';
+import { ConsoleLogger, type LoggerService, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module.js';
+import { frameLimit, ParleyIoAdapter } from './common/adapters/parley-io.adapter.js';
+import { validateEnv, type Env } from './config/env.schema.js';
+
+export interface CreateAppOptions {
+  /** Environment overrides for this app only (tests start several apps in one process). */
+  env?: Record<string, string | undefined>;
+  /** A logger, a list of levels, or false for silence; default: JSON lines at LOG_LEVEL. */
+  logger?: LoggerService | LogLevel[] | false;
+}
+
+const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+/**
+ * Builds the Parley app (HTTP + Socket.IO), ready for `listen()`. Throws, naming the
+ * variable, when the configuration is invalid.
+ */
+export async function createApp(options: CreateAppOptions = {}): Promise<NestExpressApplication> {
+  const saved = { ...process.env };
+  for (const [key, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  try {
+    const env = validateEnv(process.env);
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.register(env), {
+      logger: options.logger ?? jsonLogger(env),
+      abortOnError: false,
+    });
+    app.enableCors({ origin: corsOrigins(env), credentials: true });
+    app.useWebSocketAdapter(
+      new ParleyIoAdapter(app, {
+        corsOrigins: corsOrigins(env),
+        maxHttpBufferSize: frameLimit(env.MAX_MESSAGE_BYTES, env.MAX_SIGNAL_BYTES),
+        recoveryWindowMs: env.RECOVERY_WINDOW_MS,
+      }),
+    );
+    app.enableShutdownHooks();
+    return app;
+  } finally {
+    // Overrides and anything config loading assigned stay out of the next app's environment.
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  }
+}
+
+function corsOrigins(env: Env): string[] {
+  return env.CORS_ORIGIN.split(',').map((o) => o.trim()).filter(Boolean);
+}
+
+function jsonLogger(env: Env): LoggerService {
+  return new ConsoleLogger({ json: true, logLevels: LEVELS.slice(0, LEVELS.indexOf(env.LOG_LEVEL) + 1) });
+}

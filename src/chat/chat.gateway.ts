@@ -1,0 +1,73 @@
+import { UseFilters, UsePipes } from '@nestjs/common';
+import {
+  ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, WebSocketServer,
+  type OnGatewayDisconnect, type OnGatewayInit,
+} from '@nestjs/websockets';
+import type { User } from '../common/events.js';
+import { NotLoggedInError } from '../common/errors/parley.error.js';
+import { WsExceptionsFilter } from '../common/filters/ws-exceptions.filter.js';
+import { WsValidationPipe } from '../common/pipes/ws-validation.pipe.js';
+import type { ParleySocket } from '../common/realtime/parley-socket.js';
+import { RealtimeService, type ParleyServer } from '../common/realtime/realtime.service.js';
+import { ChatService } from './chat.service.js';
+import { LoginDto } from './dto/login.dto.js';
+import { RoomMessageDto } from './dto/room-message.dto.js';
+
+@WebSocketGateway()
+@UseFilters(WsExceptionsFilter)
+@UsePipes(WsValidationPipe)
+export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
+  @WebSocketServer() server: ParleyServer;
+
+  constructor(
+    private readonly chat: ChatService,
+    private readonly realtime: RealtimeService,
+  ) {}
+
+  afterInit(server: ParleyServer): void {
+    this.realtime.attach(server);
+  }
+
+  @SubscribeMessage('login')
+  async login(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: LoginDto) {
+    const user = await this.chat.login(client.id, dto, client.data.user);
+    client.data.user = user;
+    client.join(user.room);
+    await this.chat.announceJoin(user);
+    return { user };
+  }
+
+  @SubscribeMessage('logout')
+  async logout(@ConnectedSocket() client: ParleySocket) {
+    const user = loggedIn(client);
+    client.data.user = undefined;
+    client.leave(user.room);
+    await this.chat.logout(user, 'logout');
+    return {};
+  }
+
+  @SubscribeMessage('roomMessage')
+  roomMessage(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: RoomMessageDto) {
+    return this.chat.relay(loggedIn(client), dto.message);
+  }
+
+  @SubscribeMessage('listUsers')
+  async listUsers(@ConnectedSocket() client: ParleySocket) {
+    return { users: await this.chat.listUsers(loggedIn(client).room) };
+  }
+
+  @SubscribeMessage('ping')
+  ping(@ConnectedSocket() client: ParleySocket): string {
+    return client.id;
+  }
+
+  async handleDisconnect(client: ParleySocket): Promise<void> {
+    const user = client.data.user;
+    if (user) await this.chat.logout(user, 'disconnect');
+  }
+}
+
+function loggedIn(client: ParleySocket): User {
+  if (!client.data.user) throw new NotLoggedInError();
+  return client.data.user;
+}

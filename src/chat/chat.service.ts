@@ -1,0 +1,82 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Notification, User } from '../common/events.js';
+import { AlreadyLoggedInError } from '../common/errors/parley.error.js';
+import { RealtimeService } from '../common/realtime/realtime.service.js';
+import { limitsConfig, type LimitsConfig } from '../config/configuration.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { UserStoreService } from '../users/user-store.service.js';
+import { PresenceEvents } from '../users/presence-events.service.js';
+import type { LoginDto } from './dto/login.dto.js';
+
+/** Room membership and message relay. Gateways call it; it owns the store and the fan-out. */
+@Injectable()
+export class ChatService {
+  private readonly logger = new Logger(ChatService.name);
+
+  constructor(
+    private readonly users: UserStoreService,
+    private readonly realtime: RealtimeService,
+    private readonly metrics: MetricsService,
+    private readonly presence: PresenceEvents,
+    @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
+  ) {
+    metrics.setRoomsCollector(async () => (await users.listRooms()).length);
+  }
+
+  /** Registers the user in the store; throws ALREADY_LOGGED_IN, NAME_TAKEN or ROOM_FULL. */
+  async login(id: string, dto: LoginDto, current: User | undefined): Promise<User> {
+    if (current) throw new AlreadyLoggedInError(current.room);
+    const user: User = { id, name: dto.name, room: dto.room, joinedAt: Date.now() };
+    if (typeof dto.publicKey === 'string') user.publicKey = dto.publicKey;
+    await this.users.add(user, this.limits.maxRoomUsers);
+    this.metrics.users.inc();
+    this.logger.log({ event: 'login', socketId: id, room: user.room });
+    return user;
+  }
+
+  /** Tells the room someone arrived: `join` to the others, then `users` to everyone. */
+  async announceJoin(user: User): Promise<void> {
+    const members = await this.users.listRoom(user.room);
+    const io = this.realtime.server;
+    io.to(user.room).except(user.id).emit('notification', notice('join', user));
+    io.to(user.room).emit('users', members);
+    this.presence.joined(user);
+  }
+
+  async logout(user: User, reason: 'logout' | 'disconnect'): Promise<void> {
+    const removed = await this.users.remove(user.id);
+    if (!removed) return;
+    this.metrics.users.dec();
+    this.logger.log({ event: 'logout', socketId: user.id, room: user.room, reason });
+    await this.announceLeave(removed);
+  }
+
+  /** `leave` and the new `users` to the members that remain. */
+  async announceLeave(user: User): Promise<void> {
+    const members = await this.users.listRoom(user.room);
+    const io = this.realtime.server;
+    io.to(user.room).except(user.id).emit('notification', notice('leave', user));
+    io.to(user.room).except(user.id).emit('users', members);
+    this.presence.left(user);
+  }
+
+  /** Relays ciphertext to the sender's room, the sender included. Never looks inside it. */
+  relay(user: User, message: string): { id: string; at: number } {
+    const id = randomUUID();
+    const at = Date.now();
+    this.realtime.server.to(user.room).emit('roomMessage', { id, room: user.room, message, from: user.name, fromId: user.id, at });
+    this.metrics.messages.inc();
+    return { id, at };
+  }
+
+  listUsers(room: string): Promise<User[]> {
+    return this.users.listRoom(room);
+  }
+}
+
+function notice(type: 'join' | 'leave', user: User): Notification {
+  return type === 'join'
+    ? { type, title: "Someone's here", description: `${user.name} just entered the room`, user, at: Date.now() }
+    : { type, title: 'Someone left', description: `${user.name} left the room`, user, at: Date.now() };
+}

@@ -1,0 +1,13 @@
+import { Global, Module } from '@nestjs/common';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { RealtimeService } from './realtime/realtime.service.js';
+import { WsExceptionsFilter } from './filters/ws-exceptions.filter.js';
+import { WsValidationPipe } from './pipes/ws-validation.pipe.js';
+
+/** App-wide services every feature module uses. */
+@Global()
+@Module({
+  providers: [MetricsService, RealtimeService, WsExceptionsFilter, WsValidationPipe],
+  exports: [MetricsService, RealtimeService, WsExceptionsFilter, WsValidationPipe],
+})
+export class CommonModule {}

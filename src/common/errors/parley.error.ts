@@ -1,0 +1,81 @@
+import { WsException } from '@nestjs/websockets';
+import type { ErrorCode, ErrorReply } from '../events.js';
+
+/**
+ * A refused request. Carries the protocol's error code; the gateway exception filter turns
+ * it into the `{ error, code }` ack (or the `exception` event when there is no ack).
+ */
+export class ParleyError extends WsException {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super({ error: message, code } satisfies ErrorReply);
+    this.message = message;
+  }
+
+  toReply(): ErrorReply {
+    return { error: this.message, code: this.code };
+  }
+}
+
+export class ValidationError extends ParleyError {
+  constructor(message: string) {
+    super('VALIDATION', message);
+  }
+}
+export class PayloadTooLargeError extends ParleyError {
+  constructor(message: string) {
+    super('PAYLOAD_TOO_LARGE', message);
+  }
+}
+export class NotLoggedInError extends ParleyError {
+  constructor(message = 'You must log in to a room first') {
+    super('NOT_LOGGED_IN', message);
+  }
+}
+export class AlreadyLoggedInError extends ParleyError {
+  constructor(room: string) {
+    super('ALREADY_LOGGED_IN', `This connection is already logged in to room "${room}"; log out first`);
+  }
+}
+export class NameTakenError extends ParleyError {
+  constructor(name: string, room: string) {
+    super('NAME_TAKEN', `The name "${name}" is already taken in room "${room}"`);
+  }
+}
+export class RoomFullError extends ParleyError {
+  constructor(room: string, max: number) {
+    super('ROOM_FULL', `Room "${room}" is full (${max} users)`);
+  }
+}
+export class NotFoundError extends ParleyError {
+  constructor(id: string) {
+    super('NOT_FOUND', `No connected socket has the id "${id}"`);
+  }
+}
+export class NoCallError extends ParleyError {
+  constructor(id: string) {
+    super('NO_CALL', `There is no pending or active call with "${id}"`);
+  }
+}
+export class AlreadyInCallError extends ParleyError {
+  constructor(id: string) {
+    super('ALREADY_IN_CALL', `There is already a pending or active call with "${id}"`);
+  }
+}
+export class SelfCallError extends ParleyError {
+  constructor() {
+    super('SELF_CALL', 'You cannot call yourself');
+  }
+}
+export class RateLimitedError extends ParleyError {
+  constructor() {
+    super('RATE_LIMITED', 'Too many events; slow down');
+  }
+}
+export class UnauthorizedError extends ParleyError {
+  constructor(message: string) {
+    super('UNAUTHORIZED', message);
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * The wire contract as TypeScript: every event a client may send and every event the
+ * server emits, per docs/PROTOCOL.md. Shared by the server, the tests and client code.
+ */
+
+export interface User {
+  id: string;
+  name: string;
+  room: string;
+  publicKey?: string;
+  joinedAt: number;
+}
+
+export type ErrorCode =
+  | 'VALIDATION'
+  | 'NOT_LOGGED_IN'
+  | 'ALREADY_LOGGED_IN'
+  | 'NAME_TAKEN'
+  | 'ROOM_FULL'
+  | 'NOT_FOUND'
+  | 'NO_CALL'
+  | 'ALREADY_IN_CALL'
+  | 'SELF_CALL'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'RATE_LIMITED'
+  | 'UNAUTHORIZED'
+  | 'INTERNAL';
+
+export interface ErrorReply {
+  error: string;
+  code: ErrorCode;
+}
+
+export interface ExceptionEvent extends ErrorReply {
+  event: string;
+}
+
+/** What an ack receives: the success shape or the error shape. */
+export type Reply<T> = T | ErrorReply;
+export type Ack<T> = (reply: Reply<T>) => void;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export type Empty = {};
+
+export interface LoginPayload {
+  name: string;
+  room: string;
+  publicKey?: string;
+}
+export interface RoomMessagePayload {
+  message: string;
+}
+export interface CallPayload {
+  userToCall?: string;
+  to?: string;
+  signal?: unknown;
+  name?: string;
+}
+export type AnswerPayload = { to: string; signal: unknown } | { to: string; sdp: unknown };
+export interface OfferPayload {
+  to: string;
+  sdp: unknown;
+}
+export interface CandidatePayload {
+  to: string;
+  candidate: unknown;
+}
+export interface SignalPayload {
+  to: string;
+  signal: unknown;
+}
+export interface HangupPayload {
+  to: string;
+}
+
+export interface RTCIceServerLike {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface PeerConnectionInfo {
+  socketId: string;
+  peerId: string;
+  peerType?: string;
+}
+
+export interface ClientToServerEvents {
+  login: (payload: LoginPayload, ack?: Ack<{ user: User }>) => void;
+  logout: (ack?: Ack<Empty>) => void;
+  roomMessage: (payload: RoomMessagePayload | string, ack?: Ack<{ id: string; at: number }>) => void;
+  listUsers: (ack?: Ack<{ users: User[] }>) => void;
+  ping: (ack?: (reply: string | ErrorReply) => void) => void;
+  call: (payload: CallPayload, ack?: Ack<Empty>) => void;
+  answer: (payload: AnswerPayload, ack?: Ack<Empty>) => void;
+  offer: (payload: OfferPayload, ack?: Ack<Empty>) => void;
+  candidate: (payload: CandidatePayload, ack?: Ack<Empty>) => void;
+  signal: (payload: SignalPayload, ack?: Ack<Empty>) => void;
+  hangup: (payload: HangupPayload, ack?: Ack<Empty>) => void;
+  iceServers: (ack?: Ack<{ iceServers: RTCIceServerLike[] }>) => void;
+  // Compatibility events (docs/PROTOCOL.md, "Compatibility events").
+  'send-message': (payload: RoomMessagePayload, ack?: Ack<{ id: string; at: number }>) => void;
+  register: (name: string, ack?: Ack<Empty>) => void;
+  getOnlineUsers: (ack?: Ack<Empty>) => void;
+  ready: (peerId: string, peerType?: string) => void;
+  message: (payload: Record<string, unknown>, ack?: Ack<Empty>) => void;
+  messageOne: (payload: { target: string } & Record<string, unknown>, ack?: Ack<Empty>) => void;
+}
+
+export type NotificationType = 'join' | 'leave';
+
+export interface Notification {
+  type: NotificationType;
+  title: string;
+  description: string;
+  user: User;
+  at: number;
+}
+
+export interface RoomMessage {
+  id: string;
+  room: string;
+  message: string;
+  from: string;
+  fromId: string;
+  at: number;
+}
+
+export type EndReason = 'hangup' | 'disconnected' | 'timeout';
+
+export interface ServerToClientEvents {
+  me: (id: string) => void;
+  notification: (notice: Notification) => void;
+  users: (users: User[]) => void;
+  roomMessage: (message: RoomMessage) => void;
+  call: (incoming: { from: string; name?: string; signal?: unknown }) => void;
+  accepted: (signal: unknown) => void;
+  answer: (answer: { sdp: unknown; socketId: string; from: string }) => void;
+  offer: (offer: { sdp: unknown; socketId: string; from: string }) => void;
+  candidate: (candidate: { candidate: unknown; from: string }) => void;
+  signal: (signal: { signal: unknown; from: string }) => void;
+  ended: (end: { from: string; reason: EndReason }) => void;
+  exception: (error: ExceptionEvent) => void;
+  // Compatibility events.
+  'user-connected': (event: { message: string; user: User }) => void;
+  'user-disconnected': (event: { message: string; user: User }) => void;
+  'new-message': (message: { msg: string; from: string; fromId: string; id: string; at: number }) => void;
+  userConnected: (user: { id: string; name: string }) => void;
+  userDisconnected: (id: string) => void;
+  onlineUsers: (users: Record<string, string>) => void;
+  message: (message: Record<string, unknown>) => void;
+  uniquenessError: (error: { message: string; error: string }) => void;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface InterServerEvents {}
+
+/** Per-socket state Socket.IO keeps (and, with connection state recovery, restores). */
+export interface SocketData {
+  user?: User;
+  lobbyName?: string;
+  peerId?: string;
+  peerType?: string;
+  /** Verified JWT claims, when authentication is on. */
+  auth?: { rooms?: string[]; name?: string };
+}

@@ -1,0 +1,70 @@
+import { Inject, Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validate, type ValidationError as ClassValidationError } from 'class-validator';
+import { limitsConfig, type LimitsConfig } from '../../config/configuration.js';
+import { PayloadTooLargeError, ValidationError } from '../errors/parley.error.js';
+import { byteLimitsOf, measureBytes } from '../validation/byte-limit.decorator.js';
+
+/** A DTO class may accept other wire forms (a bare string, an alias) by normalising first. */
+export interface WireDto {
+  new (): object;
+  fromWire?(raw: unknown): unknown;
+}
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Validates an inbound Socket.IO payload against its DTO: class-validator rules with
+ * whitelisting (unknown fields stripped), then the configured byte limits. Failures are
+ * ParleyErrors (WsExceptions) with the VALIDATION or PAYLOAD_TOO_LARGE code.
+ */
+@Injectable()
+export class WsValidationPipe implements PipeTransform {
+  constructor(@Inject(limitsConfig.KEY) private readonly limits: LimitsConfig) {}
+
+  async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const metatype = metadata.metatype as WireDto | undefined;
+    if (metadata.type !== 'body' || !metatype || !isDto(metatype)) return value;
+
+    const raw = metatype.fromWire ? metatype.fromWire(value) : value;
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new ValidationError('The payload must be an object');
+    }
+    const instance = plainToInstance(metatype, ownData(raw as Record<string, unknown>)) as object;
+    const errors = await validate(instance, { whitelist: true, forbidUnknownValues: true });
+    if (errors.length > 0) throw new ValidationError(firstMessage(errors));
+
+    for (const rule of byteLimitsOf(metatype)) {
+      const field = (instance as Record<string, unknown>)[rule.property];
+      if (field === undefined) continue;
+      const limit = rule.kind === 'message' ? this.limits.maxMessageBytes : this.limits.maxSignalBytes;
+      const size = measureBytes(field, rule.kind);
+      if (size > limit) {
+        throw new PayloadTooLargeError(`${rule.property} is ${size} bytes; the limit is ${limit}`);
+      }
+    }
+    return instance;
+  }
+}
+
+function isDto(metatype: WireDto): boolean {
+  return ![String, Boolean, Number, Array, Object].includes(metatype as never);
+}
+
+/** A plain copy of the payload's own fields, without keys that could reach a prototype. */
+function ownData(raw: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(raw)) {
+    if (!FORBIDDEN_KEYS.has(key)) out[key] = raw[key];
+  }
+  return out;
+}
+
+function firstMessage(errors: ClassValidationError[]): string {
+  for (const e of errors) {
+    const messages = e.constraints ? Object.values(e.constraints) : [];
+    if (messages.length > 0) return messages[0];
+    if (e.children?.length) return firstMessage(e.children);
+  }
+  return 'The payload is invalid';
+}

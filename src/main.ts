@@ -1,0 +1,16 @@
+import { Logger } from '@nestjs/common';
+import { createApp } from './app.js';
+import { validateEnv } from './config/env.schema.js';
+
+async function bootstrap(): Promise<void> {
+  const app = await createApp();
+  const { PORT, HOST } = validateEnv(process.env);
+  await app.listen(PORT, HOST);
+  Logger.log({ event: 'listening', url: await app.getUrl() }, 'Parley');
+}
+
+bootstrap().catch((err: unknown) => {
+  // The logger may not exist yet (bad configuration), so this goes straight to stderr.
+  process.stderr.write(`Parley failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

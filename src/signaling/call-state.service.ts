@@ -1,0 +1,26 @@
+export type CallStatus = 'pending' | 'active';
+
+export type RingTimeoutListener = (callerId: string, calleeId: string) => void;
+
+/**
+ * The state of 1:1 calls between socket pairs: pending from `call` until `answer`, active
+ * after, gone after hangup, disconnect or ring timeout. Pairs are unordered: A→B and B→A
+ * are the same call. Asynchronous and transport-free so a Redis backend can replace it.
+ */
+export abstract class CallStateService {
+  /** Starts a pending call and its ring timer; throws AlreadyInCallError if the pair has one. */
+  abstract start(callerId: string, calleeId: string, ringTimeoutMs: number): Promise<void>;
+  /** Marks the pair's call active and stops its ring timer; false when there is none. */
+  abstract accept(a: string, b: string): Promise<boolean>;
+  abstract status(a: string, b: string): Promise<CallStatus | undefined>;
+  /** Ends the pair's call; false when there was none. */
+  abstract end(a: string, b: string): Promise<boolean>;
+  /** Ends every call of this socket; resolves to the peers it had. */
+  abstract endAll(id: string): Promise<string[]>;
+  /** Called once per pending call that rang out (its state already removed). */
+  abstract onRingTimeout(listener: RingTimeoutListener): void;
+}
+
+export function pairKey(a: string, b: string): string {
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}

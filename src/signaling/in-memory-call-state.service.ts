@@ -1,0 +1,95 @@
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { AlreadyInCallError } from '../common/errors/parley.error.js';
+import { CallStateService, pairKey, type CallStatus, type RingTimeoutListener } from './call-state.service.js';
+
+interface Call {
+  callerId: string;
+  calleeId: string;
+  status: CallStatus;
+  timer?: NodeJS.Timeout;
+}
+
+@Injectable()
+export class InMemoryCallStateService extends CallStateService implements OnModuleDestroy {
+  private readonly calls = new Map<string, Call>();
+  private readonly bySocket = new Map<string, Set<string>>();
+  private readonly listeners: RingTimeoutListener[] = [];
+
+  async start(callerId: string, calleeId: string, ringTimeoutMs: number): Promise<void> {
+    const key = pairKey(callerId, calleeId);
+    if (this.calls.has(key)) throw new AlreadyInCallError(calleeId);
+    const call: Call = { callerId, calleeId, status: 'pending' };
+    call.timer = setTimeout(() => this.ringOut(key), ringTimeoutMs);
+    call.timer.unref();
+    this.calls.set(key, call);
+    this.index(callerId, key);
+    this.index(calleeId, key);
+  }
+
+  async accept(a: string, b: string): Promise<boolean> {
+    const call = this.calls.get(pairKey(a, b));
+    if (!call) return false;
+    clearTimeout(call.timer);
+    call.timer = undefined;
+    call.status = 'active';
+    return true;
+  }
+
+  async status(a: string, b: string): Promise<CallStatus | undefined> {
+    return this.calls.get(pairKey(a, b))?.status;
+  }
+
+  async end(a: string, b: string): Promise<boolean> {
+    return this.remove(pairKey(a, b)) !== undefined;
+  }
+
+  async endAll(id: string): Promise<string[]> {
+    const keys = [...(this.bySocket.get(id) ?? [])];
+    const peers: string[] = [];
+    for (const key of keys) {
+      const call = this.remove(key);
+      if (call) peers.push(call.callerId === id ? call.calleeId : call.callerId);
+    }
+    return peers;
+  }
+
+  onRingTimeout(listener: RingTimeoutListener): void {
+    this.listeners.push(listener);
+  }
+
+  onModuleDestroy(): void {
+    for (const call of this.calls.values()) clearTimeout(call.timer);
+    this.calls.clear();
+    this.bySocket.clear();
+  }
+
+  private ringOut(key: string): void {
+    const call = this.calls.get(key);
+    if (!call || call.status !== 'pending') return;
+    this.remove(key);
+    for (const listener of this.listeners) listener(call.callerId, call.calleeId);
+  }
+
+  private remove(key: string): Call | undefined {
+    const call = this.calls.get(key);
+    if (!call) return undefined;
+    clearTimeout(call.timer);
+    this.calls.delete(key);
+    this.unindex(call.callerId, key);
+    this.unindex(call.calleeId, key);
+    return call;
+  }
+
+  private index(id: string, key: string): void {
+    let keys = this.bySocket.get(id);
+    if (!keys) this.bySocket.set(id, (keys = new Set()));
+    keys.add(key);
+  }
+
+  private unindex(id: string, key: string): void {
+    const keys = this.bySocket.get(id);
+    if (!keys) return;
+    keys.delete(key);
+    if (keys.size === 0) this.bySocket.delete(id);
+  }
+}

@@ -1,0 +1,93 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { NoCallError, NotFoundError, SelfCallError } from '../common/errors/parley.error.js';
+import type { ServerToClientEvents } from '../common/events.js';
+import { RealtimeService } from '../common/realtime/realtime.service.js';
+import { limitsConfig, type LimitsConfig } from '../config/configuration.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { ConnectionRegistryService } from '../users/connection-registry.service.js';
+import { CallStateService } from './call-state.service.js';
+import type { AnswerDto } from './dto/answer.dto.js';
+import type { CallDto } from './dto/call.dto.js';
+
+type RelayEvent = 'offer' | 'candidate' | 'signal';
+type RelayPayload<E extends RelayEvent> = Parameters<ServerToClientEvents[E]>[0];
+
+const given = (v: unknown) => v !== undefined && v !== null;
+
+/**
+ * 1:1 call signaling between sockets. Signals are opaque: relayed whole, never logged or
+ * inspected beyond the size check the DTO pipe already made.
+ */
+@Injectable()
+export class SignalingService implements OnModuleInit {
+  private readonly logger = new Logger(SignalingService.name);
+
+  constructor(
+    private readonly calls: CallStateService,
+    private readonly connections: ConnectionRegistryService,
+    private readonly realtime: RealtimeService,
+    private readonly metrics: MetricsService,
+    @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.calls.onRingTimeout((callerId, calleeId) => {
+      this.logger.log({ event: 'call-ended', reason: 'timeout', callerId, calleeId });
+      const io = this.realtime.server;
+      io.to(callerId).emit('ended', { from: calleeId, reason: 'timeout' });
+      io.to(calleeId).emit('ended', { from: callerId, reason: 'timeout' });
+    });
+  }
+
+  async connected(id: string): Promise<void> {
+    await this.connections.add(id);
+  }
+
+  async call(callerId: string, dto: CallDto, callerName: string | undefined): Promise<void> {
+    const to = dto.userToCall;
+    if (to === callerId) throw new SelfCallError();
+    if (!(await this.connections.has(to))) throw new NotFoundError(to);
+    await this.calls.start(callerId, to, this.limits.ringTimeoutMs);
+    const name = dto.name ?? callerName;
+    this.realtime.server.to(to).emit('call', {
+      from: callerId,
+      ...(name !== undefined && { name }),
+      ...(given(dto.signal) && { signal: dto.signal }),
+    });
+    this.metrics.signals.inc();
+    this.logger.log({ event: 'call-pending', callerId, calleeId: to });
+  }
+
+  async answer(fromId: string, dto: AnswerDto): Promise<void> {
+    if (!(await this.calls.accept(fromId, dto.to))) throw new NoCallError(dto.to);
+    const peer = this.realtime.server.to(dto.to);
+    if (given(dto.signal)) peer.emit('accepted', dto.signal);
+    else peer.emit('answer', { sdp: dto.sdp, socketId: fromId, from: fromId });
+    this.metrics.signals.inc();
+    this.logger.log({ event: 'call-active', answererId: fromId, peerId: dto.to });
+  }
+
+  /** offer / candidate / signal between the two peers of a pending or active call. */
+  async relay<E extends RelayEvent>(event: E, fromId: string, to: string, payload: RelayPayload<E>): Promise<void> {
+    if (!(await this.connections.has(to))) throw new NotFoundError(to);
+    if (!(await this.calls.status(fromId, to))) throw new NoCallError(to);
+    (this.realtime.server.to(to).emit as (e: E, p: RelayPayload<E>) => void)(event, payload);
+    this.metrics.signals.inc();
+  }
+
+  async hangup(fromId: string, to: string): Promise<void> {
+    if (!(await this.calls.end(fromId, to))) throw new NoCallError(to);
+    this.realtime.server.to(to).emit('ended', { from: fromId, reason: 'hangup' });
+    this.logger.log({ event: 'call-ended', reason: 'hangup', from: fromId, to });
+  }
+
+  /** The socket is gone: its call peers, and only they, hear `ended`. */
+  async disconnected(id: string): Promise<void> {
+    await this.connections.remove(id);
+    const peers = await this.calls.endAll(id);
+    for (const peer of peers) {
+      this.realtime.server.to(peer).emit('ended', { from: id, reason: 'disconnected' });
+      this.logger.log({ event: 'call-ended', reason: 'disconnected', from: id, to: peer });
+    }
+  }
+}

@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import type { User } from '../common/events.js';
+import { AlreadyLoggedInError, NameTakenError, RoomFullError } from '../common/errors/parley.error.js';
+import { UserStoreService, type RoomSummary } from './user-store.service.js';
+
+interface Room {
+  // Insertion order is join order, so listing needs no sort.
+  members: Map<string, User>;
+  names: Set<string>;
+}
+
+/** The single-node user store: plain maps, no I/O. */
+@Injectable()
+export class InMemoryUserStoreService extends UserStoreService {
+  private readonly users = new Map<string, User>();
+  private readonly rooms = new Map<string, Room>();
+
+  async add(user: User, maxRoomUsers: number): Promise<void> {
+    const existing = this.users.get(user.id);
+    if (existing) throw new AlreadyLoggedInError(existing.room);
+    let room = this.rooms.get(user.room);
+    const key = nameKey(user.name);
+    if (room?.names.has(key)) throw new NameTakenError(user.name, user.room);
+    if (room && room.members.size >= maxRoomUsers) throw new RoomFullError(user.room, maxRoomUsers);
+    if (!room) {
+      room = { members: new Map(), names: new Set() };
+      this.rooms.set(user.room, room);
+    }
+    room.members.set(user.id, user);
+    room.names.add(key);
+    this.users.set(user.id, user);
+  }
+
+  async remove(id: string): Promise<User | undefined> {
+    const user = this.users.get(id);
+    if (!user) return undefined;
+    this.users.delete(id);
+    const room = this.rooms.get(user.room);
+    if (room) {
+      room.members.delete(id);
+      room.names.delete(nameKey(user.name));
+      if (room.members.size === 0) this.rooms.delete(user.room);
+    }
+    return user;
+  }
+
+  async get(id: string): Promise<User | undefined> {
+    return this.users.get(id);
+  }
+
+  async listRoom(room: string): Promise<User[]> {
+    return [...(this.rooms.get(room)?.members.values() ?? [])];
+  }
+
+  async listRooms(): Promise<RoomSummary[]> {
+    return [...this.rooms].map(([room, r]) => ({ room, users: r.members.size }));
+  }
+}
+
+/** Names compare case-insensitively within a room. */
+export function nameKey(name: string): string {
+  return name.toLocaleLowerCase('en-US');
+}
