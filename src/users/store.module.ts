@@ -6,6 +6,8 @@ import { InMemoryConnectionRegistryService } from './in-memory-connection-regist
 import { InMemoryUserStoreService } from './in-memory-user-store.service.js';
 import { InMemoryPeerRegistryService } from './in-memory-peer-registry.service.js';
 import { PeerRegistryService } from './peer-registry.service.js';
+import { InMemoryLobbyStoreService } from './in-memory-lobby-store.service.js';
+import { LobbyStoreService } from './lobby-store.service.js';
 import { PresenceEvents } from './presence-events.service.js';
 import { UserStoreService } from './user-store.service.js';
 
@@ -21,7 +23,8 @@ import { UserStoreService } from './user-store.service.js';
     { provide: ConnectionRegistryService, useClass: InMemoryConnectionRegistryService },
     { provide: CallStateService, useClass: InMemoryCallStateService },
     { provide: PeerRegistryService, useClass: InMemoryPeerRegistryService },
+    { provide: LobbyStoreService, useClass: InMemoryLobbyStoreService },
   ],
-  exports: [PresenceEvents, UserStoreService, ConnectionRegistryService, CallStateService, PeerRegistryService],
+  exports: [PresenceEvents, UserStoreService, ConnectionRegistryService, CallStateService, PeerRegistryService, LobbyStoreService],
 })
 export class StoreModule {}
