@@ -1,0 +1,55 @@
+import { describe, expect, it } from '@jest/globals';
+import type { User } from '../common/events.js';
+import { InMemoryUserStoreService } from './in-memory-user-store.service.js';
+
+const user = (id: string, name: string, room = 'r', joinedAt = Date.now()): User => ({ id, name, room, joinedAt });
+
+describe('InMemoryUserStoreService', () => {
+  it('refuses a name taken in the same room, case-insensitively', async () => {
+    const store = new InMemoryUserStoreService();
+    await store.add(user('a', 'Alice'), 10);
+    await expect(store.add(user('b', 'ALICE'), 10)).rejects.toMatchObject({ code: 'NAME_TAKEN' });
+    await expect(store.add(user('c', 'alice', 'other'), 10)).resolves.toBeUndefined();
+  });
+
+  it('frees the name when its user leaves', async () => {
+    const store = new InMemoryUserStoreService();
+    await store.add(user('a', 'alice'), 10);
+    await store.remove('a');
+    await expect(store.add(user('b', 'Alice'), 10)).resolves.toBeUndefined();
+  });
+
+  it('refuses a socket that is already logged in', async () => {
+    const store = new InMemoryUserStoreService();
+    await store.add(user('a', 'alice'), 10);
+    await expect(store.add(user('a', 'bob', 'elsewhere'), 10)).rejects.toMatchObject({ code: 'ALREADY_LOGGED_IN' });
+  });
+
+  it('refuses a user when the room is full', async () => {
+    const store = new InMemoryUserStoreService();
+    await store.add(user('a', 'a'), 2);
+    await store.add(user('b', 'b'), 2);
+    await expect(store.add(user('c', 'c'), 2)).rejects.toMatchObject({ code: 'ROOM_FULL' });
+    expect(await store.listRoom('r')).toHaveLength(2);
+  });
+
+  it('lists a room oldest first and rooms with their member counts', async () => {
+    const store = new InMemoryUserStoreService();
+    await store.add(user('a', 'a', 'r', 1), 10);
+    await store.add(user('b', 'b', 'r', 2), 10);
+    await store.add(user('c', 'c', 'q', 3), 10);
+    expect((await store.listRoom('r')).map((u) => u.id)).toEqual(['a', 'b']);
+    expect(await store.listRooms()).toEqual([
+      { room: 'r', users: 2 },
+      { room: 'q', users: 1 },
+    ]);
+    await store.remove('c');
+    expect(await store.listRooms()).toEqual([{ room: 'r', users: 2 }]);
+  });
+
+  it('resolves undefined when removing an unknown id', async () => {
+    const store = new InMemoryUserStoreService();
+    expect(await store.remove('nobody')).toBeUndefined();
+    expect(await store.get('nobody')).toBeUndefined();
+  });
+});
