@@ -19,7 +19,17 @@ const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose']
  * Builds the Parley app (HTTP + Socket.IO), ready for `listen()`. Throws, naming the
  * variable, when the configuration is invalid.
  */
-export async function createApp(options: CreateAppOptions = {}): Promise<NestExpressApplication> {
+export function createApp(options: CreateAppOptions = {}): Promise<NestExpressApplication> {
+  // Configuration is read from process.env while the app is built, so builds take turns.
+  const next = building.then(() => build(options));
+  building = next.then(noop, noop);
+  return next;
+}
+
+let building: Promise<unknown> = Promise.resolve();
+const noop = () => undefined;
+
+async function build(options: CreateAppOptions): Promise<NestExpressApplication> {
   const saved = { ...process.env };
   for (const [key, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete process.env[key];
