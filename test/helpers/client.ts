@@ -1,0 +1,300 @@
+/**
+ * Socket.IO test clients that record every event they receive (with a global sequence
+ * number, so the order of events and acks on one socket can be checked), plus helpers
+ * to await events and acks with timeouts and to assert that nothing was received.
+ */
+import { io, type Socket, type ManagerOptions, type SocketOptions } from 'socket.io-client';
+import type {
+  ClientToServerEvents,
+  ServerToClientEvents,
+  User,
+} from '../../src/common/events.js';
+import type { TestServer } from './server.js';
+
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+export type ServerEvent = keyof ServerToClientEvents;
+export type Payload<E extends ServerEvent> = Parameters<ServerToClientEvents[E]>[0];
+
+/** Untyped view of a socket, to send malformed payloads on purpose. */
+interface RawEmitter {
+  emit(event: string, ...args: unknown[]): unknown;
+}
+
+export interface Received {
+  event: string;
+  args: unknown[];
+  seq: number;
+  consumed: boolean;
+}
+
+export const DEFAULT_TIMEOUT = 3000;
+/** Window used to assert that something is NOT received, after a barrier. */
+export const QUIET_MS = 250;
+
+let seqCounter = 0;
+/** The current global sequence number: records with a higher seq arrived later. */
+export function mark(): number {
+  return seqCounter;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+let roomCounter = 0;
+/** A fresh room name, unique within the test process. */
+export function uniqueRoom(prefix = 'room'): string {
+  roomCounter += 1;
+  return `${prefix}-${roomCounter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+let nameCounter = 0;
+export function uniqueName(prefix = 'user'): string {
+  nameCounter += 1;
+  return `${prefix}${nameCounter}`;
+}
+
+type Waiter = {
+  event: string;
+  filter: (payload: unknown, args: unknown[]) => boolean;
+  resolve: (rec: Received) => void;
+};
+
+const openClients = new Set<TestClient>();
+
+export class TestClient {
+  readonly socket: ClientSocket;
+  readonly log: Received[] = [];
+  private waiters: Waiter[] = [];
+  /** The id announced by `me` (also socket.id). */
+  id = '';
+
+  constructor(url: string, opts: Partial<ManagerOptions & SocketOptions> = {}) {
+    this.socket = io(url, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      ...opts,
+    });
+    this.socket.onAny((event: string, ...args: unknown[]) => this.record(event, args));
+    openClients.add(this);
+  }
+
+  private record(event: string, args: unknown[]): void {
+    seqCounter += 1;
+    const rec: Received = { event, args, seq: seqCounter, consumed: false };
+    this.log.push(rec);
+    for (const w of [...this.waiters]) {
+      if (!rec.consumed && w.event === event && w.filter(args[0], args)) {
+        rec.consumed = true;
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        w.resolve(rec);
+      }
+    }
+  }
+
+  get raw(): RawEmitter {
+    return this.socket as unknown as RawEmitter;
+  }
+
+  /**
+   * The first not-yet-consumed `event` (optionally matching `filter`), already received
+   * or arriving within `timeout` ms; it is marked consumed.
+   */
+  waitForRecord(
+    event: string,
+    filter: (payload: unknown, args: unknown[]) => boolean = () => true,
+    timeout = DEFAULT_TIMEOUT,
+  ): Promise<Received> {
+    const existing = this.log.find((r) => !r.consumed && r.event === event && filter(r.args[0], r.args));
+    if (existing) {
+      existing.consumed = true;
+      return Promise.resolve(existing);
+    }
+    return new Promise<Received>((resolve, reject) => {
+      const waiter: Waiter = {
+        event,
+        filter,
+        resolve: (rec) => {
+          clearTimeout(timer);
+          resolve(rec);
+        },
+      };
+      const timer = setTimeout(() => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        const seen = this.log.map((r) => r.event).join(', ') || 'nothing';
+        reject(new Error(`client ${this.id}: no '${event}' within ${timeout} ms (received: ${seen})`));
+      }, timeout);
+      this.waiters.push(waiter);
+    });
+  }
+
+  async waitFor<E extends ServerEvent>(
+    event: E,
+    filter: (payload: Payload<E>) => boolean = () => true,
+    timeout = DEFAULT_TIMEOUT,
+  ): Promise<Payload<E>> {
+    const rec = await this.waitForRecord(event, (p) => filter(p as Payload<E>), timeout);
+    return rec.args[0] as Payload<E>;
+  }
+
+  /** Every payload of `event` received (after `since`, a seq from mark()). */
+  received<E extends ServerEvent>(event: E, since = 0): Payload<E>[] {
+    return this.log.filter((r) => r.event === event && r.seq > since).map((r) => r.args[0] as Payload<E>);
+  }
+
+  /** Every event name received after `since`, acks excluded. */
+  eventsSince(since: number): string[] {
+    return this.log.filter((r) => r.seq > since && !r.event.startsWith('ack:')).map((r) => r.event);
+  }
+
+  /**
+   * Emit `event` with `args` and an ack callback; resolves with the ack's value. The ack is
+   * recorded in the log as `ack:<event>` so its order against events can be checked.
+   * Pass no args to send an event that carries only a callback.
+   */
+  request<T = unknown>(event: string, ...args: unknown[]): Promise<T> {
+    return this.requestWithTimeout<T>(DEFAULT_TIMEOUT, event, ...args);
+  }
+
+  requestWithTimeout<T = unknown>(timeout: number, event: string, ...args: unknown[]): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`client ${this.id}: no ack for '${event}' within ${timeout} ms`)),
+        timeout,
+      );
+      this.raw.emit(event, ...args, (...replies: unknown[]) => {
+        clearTimeout(timer);
+        this.record(`ack:${event}`, replies);
+        resolve(replies[0] as T);
+      });
+    });
+  }
+
+  /** Emit without an ack callback. */
+  send(event: string, ...args: unknown[]): void {
+    this.raw.emit(event, ...args);
+  }
+
+  /** A ping round trip: everything the server sent this socket before is now received. */
+  async barrier(): Promise<void> {
+    const id = await this.request<unknown>('ping');
+    if (id !== this.id) throw new Error(`ping barrier answered ${JSON.stringify(id)} instead of ${this.id}`);
+  }
+
+  get connected(): boolean {
+    return this.socket.connected;
+  }
+
+  close(): void {
+    openClients.delete(this);
+    this.socket.disconnect();
+    this.socket.io.engine?.close();
+  }
+}
+
+/** Connect a client and wait for `connect` and the server's `me`. */
+export async function connect(
+  server: TestServer | string,
+  opts: Partial<ManagerOptions & SocketOptions> = {},
+): Promise<TestClient> {
+  const url = typeof server === 'string' ? server : server.url;
+  const client = new TestClient(url, opts);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('connect timeout')), DEFAULT_TIMEOUT);
+    client.socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    client.socket.once('connect_error', (err: Error) => {
+      clearTimeout(timer);
+      client.close();
+      reject(err);
+    });
+  });
+  const me = await client.waitFor('me');
+  client.id = me;
+  return client;
+}
+
+export async function connectMany(server: TestServer, n: number): Promise<TestClient[]> {
+  return Promise.all(Array.from({ length: n }, () => connect(server)));
+}
+
+/** Close every client created and not yet closed. */
+export function closeAllClients(): void {
+  for (const c of [...openClients]) c.close();
+}
+
+export interface ErrorAck {
+  error: string;
+  code: string;
+}
+
+export function isErrorReply(v: unknown): v is ErrorAck {
+  return typeof v === 'object' && v !== null && 'error' in v;
+}
+
+/** Log `client` in and return its User (throws on an error ack). */
+export async function login(
+  client: TestClient,
+  name: string,
+  room: string,
+  extra: Record<string, unknown> = {},
+): Promise<User> {
+  const reply = await client.request<{ user: User } | ErrorAck>('login', { name, room, ...extra });
+  if (isErrorReply(reply)) throw new Error(`login ${name}@${room} failed: ${reply.code} ${reply.error}`);
+  return reply.user;
+}
+
+/**
+ * Log each client into `room` in turn (names given or generated), waiting after each login
+ * until every member has received the `users` list that includes the newcomer, so that
+ * later assertions see a settled room. Returns the users in join order.
+ */
+export async function joinRoom(clients: TestClient[], room: string, names?: string[]): Promise<User[]> {
+  const users: User[] = [];
+  for (let i = 0; i < clients.length; i += 1) {
+    const c = clients[i];
+    const user = await login(c, names?.[i] ?? uniqueName(), room);
+    users.push(user);
+    const count = i + 1;
+    await Promise.all(clients.slice(0, count).map((m) => m.waitFor('users', (list) => list.length === count)));
+  }
+  return users;
+}
+
+/**
+ * Assert that none of `clients` received any of `events` after `since`: a ping round trip
+ * on each client first (barrier), then a quiet window.
+ */
+export async function expectNothing(
+  clients: TestClient[],
+  events: string[],
+  since: number,
+  windowMs = QUIET_MS,
+): Promise<void> {
+  await Promise.all(clients.filter((c) => c.connected).map((c) => c.barrier()));
+  await sleep(windowMs);
+  for (const c of clients) {
+    const got = c.log.filter((r) => r.seq > since && events.includes(r.event));
+    if (got.length > 0) {
+      throw new Error(
+        `client ${c.id} unexpectedly received: ${got.map((r) => `${r.event} ${JSON.stringify(r.args)}`).join('; ')}`,
+      );
+    }
+  }
+}
+
+/** Wait until the socket is disconnected (or fail after timeout). */
+export function waitDisconnect(client: TestClient, timeout = DEFAULT_TIMEOUT): Promise<string> {
+  if (!client.socket.connected) return Promise.resolve('already');
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no disconnect')), timeout);
+    client.socket.once('disconnect', (reason) => {
+      clearTimeout(timer);
+      resolve(reason);
+    });
+  });
+}
