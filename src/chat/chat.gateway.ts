@@ -1,7 +1,7 @@
 import { UseFilters, UsePipes } from '@nestjs/common';
 import {
   ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, WebSocketServer,
-  type OnGatewayDisconnect, type OnGatewayInit,
+  type OnGatewayInit,
 } from '@nestjs/websockets';
 import type { User } from '../common/events.js';
 import { NotLoggedInError } from '../common/errors/parley.error.js';
@@ -16,7 +16,7 @@ import { RoomMessageDto } from './dto/room-message.dto.js';
 @WebSocketGateway()
 @UseFilters(WsExceptionsFilter)
 @UsePipes(WsValidationPipe)
-export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
+export class ChatGateway implements OnGatewayInit {
   @WebSocketServer() server: ParleyServer;
 
   constructor(
@@ -30,7 +30,12 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
 
   @SubscribeMessage('login')
   async login(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: LoginDto) {
-    const user = await this.chat.login(client.id, dto, client.data.user);
+    const user = await this.chat.login(client.id, dto, client.data.user, client.data.auth);
+    if (!client.connected) {
+      // Gone while logging in: the disconnect handler saw no user, so undo here (no ghost).
+      await this.chat.logout(user, 'disconnect');
+      return { user };
+    }
     client.data.user = user;
     client.join(user.room);
     await this.chat.announceJoin(user);
@@ -59,11 +64,6 @@ export class ChatGateway implements OnGatewayInit, OnGatewayDisconnect {
   @SubscribeMessage('ping')
   ping(@ConnectedSocket() client: ParleySocket): string {
     return client.id;
-  }
-
-  async handleDisconnect(client: ParleySocket): Promise<void> {
-    const user = client.data.user;
-    if (user) await this.chat.logout(user, 'disconnect');
   }
 }
 

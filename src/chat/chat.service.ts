@@ -1,6 +1,6 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { Notification, User } from '../common/events.js';
+import type { Notification, SocketData, User } from '../common/events.js';
 import { AlreadyLoggedInError } from '../common/errors/parley.error.js';
 import { RealtimeService } from '../common/realtime/realtime.service.js';
 import { limitsConfig, type LimitsConfig } from '../config/configuration.js';
@@ -8,10 +8,12 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { UserStoreService } from '../users/user-store.service.js';
 import { PresenceEvents } from '../users/presence-events.service.js';
 import type { LoginDto } from './dto/login.dto.js';
+import { SessionService } from '../sessions/session.service.js';
+import { assertLoginAllowed } from '../security/login-claims.js';
 
 /** Room membership and message relay. Gateways call it; it owns the store and the fan-out. */
 @Injectable()
-export class ChatService {
+export class ChatService implements OnModuleInit {
   private readonly logger = new Logger(ChatService.name);
 
   constructor(
@@ -19,13 +21,24 @@ export class ChatService {
     private readonly realtime: RealtimeService,
     private readonly metrics: MetricsService,
     private readonly presence: PresenceEvents,
+    private readonly sessions: SessionService,
     @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
   ) {
     metrics.setRoomsCollector(async () => (await users.listRooms()).length);
   }
 
+  onModuleInit(): void {
+    // A socket gone for good leaves its room as by logout.
+    this.sessions.onDeparture(async (id) => {
+      const user = await this.users.get(id);
+      if (user) await this.logout(user, 'disconnect');
+    });
+  }
+
   /** Registers the user in the store; throws ALREADY_LOGGED_IN, NAME_TAKEN or ROOM_FULL. */
-  async login(id: string, dto: LoginDto, current: User | undefined): Promise<User> {
+  async login(id: string, dto: LoginDto, current: User | undefined, auth?: SocketData['auth']): Promise<User> {
+    // UNAUTHORIZED when the socket's token (socket.data.auth) does not allow this room or name.
+    assertLoginAllowed(auth, dto.name, dto.room);
     if (current) throw new AlreadyLoggedInError(current.room);
     const user: User = { id, name: dto.name, room: dto.room, joinedAt: Date.now() };
     if (typeof dto.publicKey === 'string') user.publicKey = dto.publicKey;

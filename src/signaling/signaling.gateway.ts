@@ -32,7 +32,6 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
 
   async handleDisconnect(client: ParleySocket): Promise<void> {
     this.metrics.connections.dec();
-    await this.signaling.disconnected(client.id);
   }
 
   @SubscribeMessage('call')

@@ -5,6 +5,7 @@ import { RealtimeService } from '../common/realtime/realtime.service.js';
 import { limitsConfig, type LimitsConfig } from '../config/configuration.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ConnectionRegistryService } from '../users/connection-registry.service.js';
+import { SessionService } from '../sessions/session.service.js';
 import { CallStateService } from './call-state.service.js';
 import type { AnswerDto } from './dto/answer.dto.js';
 import type { CallDto } from './dto/call.dto.js';
@@ -27,10 +28,12 @@ export class SignalingService implements OnModuleInit {
     private readonly connections: ConnectionRegistryService,
     private readonly realtime: RealtimeService,
     private readonly metrics: MetricsService,
+    private readonly sessions: SessionService,
     @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
   ) {}
 
   onModuleInit(): void {
+    this.sessions.onDeparture((id) => this.disconnected(id));
     this.calls.onRingTimeout((callerId, calleeId) => {
       this.logger.log({ event: 'call-ended', reason: 'timeout', callerId, calleeId });
       const io = this.realtime.server;

@@ -1,9 +1,9 @@
 import { Inject, Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
-import { validate, type ValidationError as ClassValidationError } from 'class-validator';
+import { validateSync, type ValidationError as ClassValidationError } from 'class-validator';
 import { limitsConfig, type LimitsConfig } from '../../config/configuration.js';
 import { PayloadTooLargeError, ValidationError } from '../errors/parley.error.js';
-import { byteLimitsOf, measureBytes } from '../validation/byte-limit.decorator.js';
+import { byteLimitsOf, measureBytes, type ByteLimitRule } from '../validation/byte-limit.decorator.js';
+import { trimmedFieldsOf } from '../validation/text.decorators.js';
 
 /** A DTO class may accept other wire forms (a bare string, an alias) by normalising first. */
 export interface WireDto {
@@ -22,19 +22,28 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 export class WsValidationPipe implements PipeTransform {
   constructor(@Inject(limitsConfig.KEY) private readonly limits: LimitsConfig) {}
 
-  async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+  // Decorator metadata per DTO class, read once: this pipe runs on every inbound event.
+  private readonly plans = new WeakMap<WireDto, { trimmed: string[]; limits: ByteLimitRule[] }>();
+
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
     const metatype = metadata.metatype as WireDto | undefined;
     if (metadata.type !== 'body' || !metatype || !isDto(metatype)) return value;
+    let plan = this.plans.get(metatype);
+    if (!plan) {
+      plan = { trimmed: trimmedFieldsOf(metatype), limits: byteLimitsOf(metatype) };
+      this.plans.set(metatype, plan);
+    }
 
     const raw = metatype.fromWire ? metatype.fromWire(value) : value;
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
       throw new ValidationError('The payload must be an object');
     }
-    const instance = plainToInstance(metatype, ownData(raw as Record<string, unknown>)) as object;
-    const errors = await validate(instance, { whitelist: true, forbidUnknownValues: true });
+    const instance = toInstance(metatype, raw as Record<string, unknown>, plan.trimmed);
+    // Every rule is synchronous; whitelisting strips the fields no rule declares.
+    const errors = validateSync(instance, { whitelist: true, forbidUnknownValues: true });
     if (errors.length > 0) throw new ValidationError(firstMessage(errors));
 
-    for (const rule of byteLimitsOf(metatype)) {
+    for (const rule of plan.limits) {
       const field = (instance as Record<string, unknown>)[rule.property];
       if (field === undefined) continue;
       const limit = rule.kind === 'message' ? this.limits.maxMessageBytes : this.limits.maxSignalBytes;
@@ -51,11 +60,18 @@ function isDto(metatype: WireDto): boolean {
   return ![String, Boolean, Number, Array, Object].includes(metatype as never);
 }
 
-/** A plain copy of the payload's own fields, without keys that could reach a prototype. */
-function ownData(raw: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+/**
+ * An instance of the DTO holding the payload's own fields (never keys that could reach a
+ * prototype), with the @Trim() fields trimmed.
+ */
+function toInstance(metatype: WireDto, raw: Record<string, unknown>, trimmed: string[]): Record<string, unknown> {
+  const out = new metatype() as Record<string, unknown>;
   for (const key of Object.keys(raw)) {
     if (!FORBIDDEN_KEYS.has(key)) out[key] = raw[key];
+  }
+  for (const key of trimmed) {
+    const v = out[key];
+    if (typeof v === 'string') out[key] = v.trim();
   }
   return out;
 }

@@ -1,11 +1,27 @@
-import { Transform } from 'class-transformer';
+import 'reflect-metadata';
 import { registerDecorator, type ValidationArguments, type ValidationOptions } from 'class-validator';
 
 // Code points below U+0020 and U+007F.
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
-/** Trims strings; anything else passes through untouched for the type check to refuse. */
-export const Trim = () => Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
+const TRIMMED = Symbol('parley:trimmed');
+
+/**
+ * Trims the field when it is a string (anything else passes through untouched for the type
+ * check to refuse). Applied by the validation pipe before the rules run.
+ */
+export function Trim(): PropertyDecorator {
+  return (target, property) => {
+    const ctor = target.constructor;
+    const fields: string[] = [...(Reflect.getOwnMetadata(TRIMMED, ctor) ?? [])];
+    fields.push(String(property));
+    Reflect.defineMetadata(TRIMMED, fields, ctor);
+  };
+}
+
+export function trimmedFieldsOf(ctor: object): string[] {
+  return Reflect.getMetadata(TRIMMED, ctor) ?? [];
+}
 
 /** Counts Unicode code points, not UTF-16 units, so an emoji is one character. */
 export function codePointLength(s: string): number {
