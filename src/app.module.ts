@@ -3,12 +3,16 @@ import { ConfigModule } from '@nestjs/config';
 import { AdminModule } from './admin/admin.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { CommonModule } from './common/common.module.js';
+import { CompatModule } from './compat/compat.module.js';
 import { appConfig, authConfig, iceConfig, limitsConfig, redisConfig } from './config/configuration.js';
 import { validateEnv, type Env } from './config/env.schema.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { SecurityModule } from './security/security.module.js';
+import { SessionsModule } from './sessions/sessions.module.js';
 import { SignalingModule } from './signaling/signaling.module.js';
 import { StoreModule } from './users/store.module.js';
+import { WebClientModule } from './web/web-client.module.js';
 
 /**
  * The root module. Built per app instance from the validated environment, so optional
@@ -17,7 +21,10 @@ import { StoreModule } from './users/store.module.js';
 @Module({})
 export class AppModule {
   static register(env: Env): DynamicModule {
-    const optional: Array<Type | DynamicModule> = [];
+    const optional: Array<Type | DynamicModule> = [
+      ...(env.COMPAT_EVENTS ? [CompatModule] : []),
+      ...(env.WEB_CLIENT ? [WebClientModule] : []),
+    ];
     return {
       module: AppModule,
       imports: [
@@ -31,12 +38,14 @@ export class AppModule {
           },
         }),
         CommonModule,
-        StoreModule,
+        SessionsModule,
+        StoreModule.register(env),
         HealthModule,
         MetricsModule,
         AdminModule,
         ChatModule,
         SignalingModule,
+        SecurityModule,
         ...optional,
       ],
     };

@@ -1,0 +1,15 @@
+/** Parley's typed client library: protocol client plus end-to-end encryption helpers. */
+export * from './parley-client.js';
+export * from './crypto.js';
+export type {
+  User,
+  ErrorCode,
+  ErrorReply,
+  Notification,
+  NotificationType,
+  RoomMessage,
+  EndReason,
+  RTCIceServerLike,
+  ClientToServerEvents,
+  ServerToClientEvents,
+} from '../src/common/events.js';

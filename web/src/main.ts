@@ -1,0 +1,535 @@
+/**
+ * Parley's reference web client: encrypted room chat and 1:1 video calls.
+ * Plain TypeScript + DOM; every piece of user data is rendered with textContent.
+ */
+import './style.css';
+import {
+  ParleyClient,
+  ParleyError,
+  decryptMessage,
+  deriveRoomKey,
+  encryptMessage,
+  fingerprint,
+  type Identity,
+  type RoomKey,
+  type RoomMessage,
+  type User,
+} from '../../client/index.js';
+import { CallController, type CallView } from './call.js';
+import { hydrateIcons, icon } from './icons.js';
+import { loadIdentity } from './identity.js';
+
+hydrateIcons();
+
+// ---------- DOM helpers ----------
+
+function $<T extends HTMLElement = HTMLElement>(testId: string, root: ParentNode = document): T {
+  const el = root.querySelector<T>(`[data-testid="${testId}"]`);
+  if (!el) throw new Error(`missing element ${testId}`);
+  return el;
+}
+
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: { class?: string; text?: string; testid?: string; title?: string } = {},
+  ...children: Array<Node | string>
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  if (props.class) el.className = props.class;
+  if (props.text !== undefined) el.textContent = props.text;
+  if (props.testid) el.dataset.testid = props.testid;
+  if (props.title) el.title = props.title;
+  el.append(...children);
+  return el;
+}
+
+function avatar(name: string): HTMLElement {
+  const el = h('span', { class: 'avatar', text: [...name][0] ?? '?' });
+  let hash = 0;
+  for (const ch of name) hash = (hash * 31 + ch.codePointAt(0)!) >>> 0;
+  el.style.setProperty('--hue', String(hash % 360));
+  el.setAttribute('aria-hidden', 'true');
+  return el;
+}
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const fullTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
+const ui = {
+  app: $('app'),
+  connection: $('connection'),
+  session: $('session'),
+  roomName: $('room-name'),
+  myName: $('my-name'),
+  myFingerprint: $('my-fingerprint'),
+  logout: $<HTMLButtonElement>('logout'),
+  loginView: $('login-view'),
+  loginForm: $<HTMLFormElement>('login-form'),
+  loginName: $<HTMLInputElement>('login-name'),
+  loginRoom: $<HTMLInputElement>('login-room'),
+  loginPassphrase: $<HTMLInputElement>('login-passphrase'),
+  loginError: $('login-error'),
+  loginSubmit: $<HTMLButtonElement>('login-submit'),
+  loginFingerprint: $('login-fingerprint'),
+  roomView: $('room-view'),
+  users: $('users'),
+  userCount: $('user-count'),
+  messages: $('messages'),
+  messagesEmpty: $('messages-empty'),
+  composer: $<HTMLFormElement>('composer'),
+  input: $<HTMLTextAreaElement>('message-input'),
+  send: $<HTMLButtonElement>('send-button'),
+  callStage: $('call-stage'),
+  callPeer: $('call-peer'),
+  callStatus: $('call-status'),
+  localVideo: $<HTMLVideoElement>('local-video'),
+  remoteVideo: $<HTMLVideoElement>('remote-video'),
+  hangup: $<HTMLButtonElement>('hangup'),
+  closeCall: $<HTMLButtonElement>('close-call'),
+  unmuteRemote: $<HTMLButtonElement>('unmute-remote'),
+  toggleMic: $<HTMLButtonElement>('toggle-mic'),
+  toggleCamera: $<HTMLButtonElement>('toggle-camera'),
+  incoming: $('incoming-call'),
+  incomingName: $('incoming-name'),
+  incomingFingerprint: $('incoming-fingerprint'),
+  accept: $<HTMLButtonElement>('accept-call'),
+  decline: $<HTMLButtonElement>('decline-call'),
+  toasts: $('toasts'),
+};
+
+function toast(type: 'join' | 'leave' | 'error' | 'info' | 'call', title: string, body = ''): void {
+  const el = h('div', { class: 'toast', testid: 'toast' }, h('div', { class: 'toast-title', text: title }));
+  el.dataset.type = type;
+  el.setAttribute('role', type === 'error' ? 'alert' : 'status');
+  if (body) el.append(h('div', { class: 'toast-body', text: body }));
+  ui.toasts.append(el);
+  while (ui.toasts.children.length > 5) ui.toasts.firstElementChild?.remove();
+  setTimeout(() => {
+    el.classList.add('leaving');
+    setTimeout(() => el.remove(), 300);
+  }, 4500);
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof ParleyError) {
+    if (err.code === 'DISCONNECTED' || err.code === 'TIMEOUT') return 'Cannot reach the server right now. Try again in a moment.';
+    if (err.code === 'UNAUTHORIZED') return 'This server requires an access token.';
+    if (err.code === 'TOO_MANY_CONNECTIONS') return 'Too many connections from your network.';
+    if (err.code === 'RATE_LIMITED') return 'Slow down a little and try again.';
+    return err.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+// ---------- state ----------
+
+interface Session {
+  user: User;
+  roomKey: RoomKey;
+}
+
+const params = new URLSearchParams(location.search);
+// Same origin only: the page talks to the server that served it (no URL override that a
+// crafted link could point elsewhere). Use the Vite dev server's proxy for development.
+const client = new ParleyClient();
+let identity: Identity | null = null;
+const identityReady = loadIdentity().then((id) => {
+  identity = id;
+  ui.loginFingerprint.textContent = id.fingerprint;
+  ui.myFingerprint.textContent = id.fingerprint;
+  return id;
+});
+let session: Session | null = null;
+let users: User[] = [];
+const fingerprints = new Map<string, string>();
+let callCloseTimer: ReturnType<typeof setTimeout> | undefined;
+
+const calls = new CallController(client, () => session?.user.name ?? 'Someone', {
+  change: renderCall,
+  incoming: ({ peerId, peerName }) => {
+    if (!session) return calls.decline(); // not in a room: nobody to answer
+    ui.incomingName.textContent = peerName;
+    const user = users.find((u) => u.id === peerId);
+    ui.incomingFingerprint.textContent = (user && fingerprints.get(user.publicKey ?? '')) ?? 'unknown';
+    ui.incoming.hidden = false;
+    ui.accept.focus();
+  },
+  localStream: (stream) => attach(ui.localVideo, stream),
+  remoteStream: (stream) => attach(ui.remoteVideo, stream),
+  error: (message) => toast('error', 'Call', message),
+});
+
+// Diagnostics for tests and the curious: `window.parley`.
+Object.assign(window, {
+  parley: {
+    client,
+    get peerConnection() {
+      return calls.peerConnection;
+    },
+    get callPhase() {
+      return calls.phase;
+    },
+  },
+});
+
+// ---------- connection ----------
+
+function setConnection(state: 'connecting' | 'connected' | 'disconnected', text: string): void {
+  ui.connection.dataset.state = state;
+  ui.connection.textContent = text;
+}
+
+client.socket.on('connect', () => {
+  setConnection('connected', 'Online');
+  // A reconnect that did not recover the old session is a new socket: log in again.
+  if (session && !client.socket.recovered) void rejoin(session);
+});
+client.socket.on('disconnect', () => setConnection('disconnected', 'Reconnecting…'));
+client.socket.on('connect_error', (err) =>
+  setConnection('disconnected', err.message === 'UNAUTHORIZED' ? 'Not authorized' : 'Offline, retrying…'),
+);
+
+async function rejoin(s: Session): Promise<void> {
+  try {
+    const user = await client.login({ name: s.user.name, room: s.user.room, publicKey: identity?.publicKey });
+    if (session !== s) return;
+    session = { ...s, user }; // a new socket, so a new id
+    renderUsers(await client.listUsers());
+    toast('info', 'Reconnected', `Back in ${s.user.room}`);
+  } catch (err) {
+    toast('error', 'Could not rejoin the room', errorText(err));
+    showLogin();
+  }
+}
+
+// ---------- login / logout ----------
+
+const saved = (() => {
+  try {
+    return JSON.parse(localStorage.getItem('parley:last') ?? '{}') as { name?: string; room?: string };
+  } catch {
+    return {};
+  }
+})();
+ui.loginName.value = params.get('name') ?? saved.name ?? '';
+ui.loginRoom.value = params.get('room') ?? saved.room ?? '';
+
+function showLoginError(message: string): void {
+  ui.loginError.textContent = message;
+  ui.loginError.hidden = !message;
+}
+
+const NO_CONTROL = /[\u0000-\u001f\u007f]/;
+
+ui.loginForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  void login();
+});
+
+async function login(): Promise<void> {
+  const name = ui.loginName.value.trim();
+  const room = ui.loginRoom.value.trim();
+  const passphrase = ui.loginPassphrase.value;
+  const nameLen = [...name].length;
+  const roomLen = [...room].length;
+  if (nameLen < 1 || nameLen > 32 || NO_CONTROL.test(name)) return showLoginError('Enter a name of 1–32 characters.');
+  if (roomLen < 1 || roomLen > 64 || NO_CONTROL.test(room)) return showLoginError('Enter a room of 1–64 characters.');
+  if (!passphrase) return showLoginError('Enter the room passphrase.');
+  showLoginError('');
+  ui.loginSubmit.disabled = true;
+  ui.loginSubmit.textContent = 'Deriving key…';
+  try {
+    const [roomKey, id] = await Promise.all([deriveRoomKey(passphrase, room), identityReady]);
+    ui.loginSubmit.textContent = 'Joining…';
+    await client.ready();
+    const user = await client.login({ name, room, publicKey: id.publicKey });
+    session = { user, roomKey };
+    ui.loginPassphrase.value = '';
+    try {
+      localStorage.setItem('parley:last', JSON.stringify({ name, room }));
+    } catch {
+      /* private mode */
+    }
+    showRoom();
+    // `users` arrived before the ack; fetch again in case we missed it.
+    renderUsers(await client.listUsers());
+  } catch (err) {
+    const code = err instanceof ParleyError ? err.code : undefined;
+    showLoginError(
+      code === 'NAME_TAKEN'
+        ? `Someone in “${room}” is already called “${name}”.`
+        : code === 'ROOM_FULL'
+          ? `“${room}” is full.`
+          : errorText(err),
+    );
+  } finally {
+    ui.loginSubmit.disabled = false;
+    ui.loginSubmit.textContent = 'Join room';
+  }
+}
+
+ui.logout.addEventListener('click', () => {
+  calls.hangup();
+  client.logout().catch(() => undefined);
+  showLogin();
+});
+
+function showRoom(): void {
+  if (!session) return;
+  ui.app.dataset.view = 'room';
+  ui.loginView.hidden = true;
+  ui.roomView.hidden = false;
+  ui.session.hidden = false;
+  ui.roomName.textContent = session.user.room;
+  ui.myName.textContent = session.user.name;
+  ui.messages.replaceChildren();
+  ui.messagesEmpty.hidden = false;
+  document.title = `${session.user.room} · Parley`;
+  ui.input.focus();
+}
+
+function showLogin(): void {
+  session = null;
+  users = [];
+  ui.app.dataset.view = 'login';
+  ui.loginView.hidden = false;
+  ui.roomView.hidden = true;
+  ui.session.hidden = true;
+  ui.incoming.hidden = true;
+  ui.users.replaceChildren();
+  ui.messages.replaceChildren();
+  document.title = 'Parley — encrypted rooms and calls';
+  ui.loginPassphrase.focus();
+}
+
+// ---------- users ----------
+
+client.on('users', (list) => {
+  if (session && list.every((u) => u.room === session!.user.room)) renderUsers(list);
+});
+
+client.on('notification', (n) => {
+  if (!session || n.user.room !== session.user.room) return;
+  toast(n.type, n.title, n.description);
+});
+
+async function fingerprintOf(user: User): Promise<string | null> {
+  if (!user.publicKey) return null;
+  let fp = fingerprints.get(user.publicKey);
+  if (!fp) {
+    fp = await fingerprint(user.publicKey);
+    fingerprints.set(user.publicKey, fp);
+  }
+  return fp;
+}
+
+function renderUsers(list: User[]): void {
+  users = list;
+  ui.userCount.textContent = String(list.length);
+  const me = session?.user.id;
+  ui.users.replaceChildren(
+    ...list.map((user) => {
+      const fp = h('code', { class: 'fingerprint', testid: 'fingerprint', text: user.publicKey ? '…' : 'no key' });
+      void fingerprintOf(user).then((f) => {
+        if (f) fp.textContent = f;
+        fp.title = f ? `Key fingerprint of ${user.name}` : `${user.name} published no key`;
+      });
+      const nameEl = h('span', { class: 'user-name', text: user.name, testid: 'user-name' });
+      if (user.id === me) nameEl.append(' ', h('span', { class: 'you', text: '(you)' }));
+      const li = h('li', { class: 'user', testid: 'user' }, avatar(user.name), h('div', { class: 'user-info' }, nameEl, fp));
+      li.dataset.userId = user.id;
+      li.dataset.name = user.name;
+      if (user.id !== me) {
+        const btn = h('button', { class: 'btn btn-ghost btn-small', testid: 'call-button' }, icon('video'), 'Call');
+        btn.type = 'button';
+        btn.title = `Video call ${user.name}`;
+        btn.disabled = calls.busy;
+        btn.addEventListener('click', () => startCall(user));
+        li.append(btn);
+      }
+      return li;
+    }),
+  );
+}
+
+function refreshCallButtons(): void {
+  ui.users.querySelectorAll<HTMLButtonElement>('[data-testid="call-button"]').forEach((b) => (b.disabled = calls.busy));
+}
+
+// ---------- messages ----------
+
+client.on('roomMessage', (m) => void showMessage(m));
+
+async function showMessage(m: RoomMessage): Promise<void> {
+  const s = session;
+  if (!s || m.room !== s.user.room) return;
+  const mine = m.fromId === client.id;
+  const text = h('div', { class: 'message-text', text: 'Decrypting…', testid: 'message-text' });
+  const time = h('time', { class: 'message-time', text: timeFormat.format(m.at), title: fullTimeFormat.format(m.at) });
+  time.dateTime = new Date(m.at).toISOString();
+  const li = h(
+    'li',
+    { class: mine ? 'message mine' : 'message', testid: 'message' },
+    avatar(m.from),
+    h(
+      'div',
+      {},
+      h('div', { class: 'message-meta' }, h('span', { class: 'message-from', text: m.from, testid: 'message-from' }), time),
+      text,
+    ),
+  );
+  li.dataset.state = 'pending';
+  li.dataset.id = m.id;
+  const atBottom = ui.messages.scrollHeight - ui.messages.scrollTop - ui.messages.clientHeight < 40;
+  ui.messages.append(li);
+  ui.messagesEmpty.hidden = true;
+  if (atBottom || mine) li.scrollIntoView({ block: 'end' });
+
+  const result = await decryptMessage(s.roomKey, m.message, m.from);
+  if (result.ok) {
+    li.dataset.state = 'ok';
+    text.textContent = result.text;
+  } else {
+    li.dataset.state = 'undecryptable';
+    li.dataset.reason = result.reason;
+    text.replaceChildren(
+      icon(result.reason === 'malformed' ? 'warning' : 'lock'),
+      result.reason === 'undecryptable'
+        ? 'Could not decrypt this message (different passphrase?)'
+        : result.reason === 'unsupported-version'
+          ? 'Encrypted with a newer client version'
+          : 'Not an encrypted Parley message (hidden)',
+    );
+  }
+}
+
+ui.composer.addEventListener('submit', (e) => {
+  e.preventDefault();
+  void send();
+});
+
+ui.input.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+    e.preventDefault();
+    void send();
+  }
+});
+
+ui.input.addEventListener('input', () => {
+  ui.input.style.height = 'auto';
+  ui.input.style.height = `${Math.min(ui.input.scrollHeight, 160)}px`;
+});
+
+async function send(): Promise<void> {
+  const s = session;
+  const text = ui.input.value.trim();
+  if (!s || !text) return;
+  ui.send.disabled = true;
+  try {
+    const envelope = await encryptMessage(s.roomKey, text, s.user.name);
+    await client.sendMessage(envelope);
+    ui.input.value = '';
+    ui.input.style.height = '';
+  } catch (err) {
+    toast('error', 'Message not sent', errorText(err));
+  } finally {
+    ui.send.disabled = false;
+    ui.input.focus();
+  }
+}
+
+// ---------- calls ----------
+
+function attach(video: HTMLVideoElement, stream: MediaStream | null): void {
+  if (video.srcObject === stream) return;
+  video.srcObject = stream;
+  if (!stream) return;
+  video.play().catch(() => {
+    // Autoplay with sound was blocked: play muted and offer a button.
+    if (video === ui.remoteVideo) {
+      video.muted = true;
+      ui.unmuteRemote.hidden = false;
+      video.play().catch(() => undefined);
+    }
+  });
+}
+
+ui.unmuteRemote.addEventListener('click', () => {
+  ui.remoteVideo.muted = false;
+  ui.unmuteRemote.hidden = true;
+  void ui.remoteVideo.play().catch(() => undefined);
+});
+
+function startCall(user: User): void {
+  if (calls.busy) return;
+  void calls.start(user.id, user.name);
+}
+
+ui.accept.addEventListener('click', () => {
+  ui.incoming.hidden = true;
+  void calls.accept();
+});
+ui.decline.addEventListener('click', () => {
+  ui.incoming.hidden = true;
+  calls.decline();
+});
+ui.hangup.addEventListener('click', () => calls.hangup());
+ui.closeCall.addEventListener('click', () => (ui.callStage.hidden = true));
+
+function setToggle(button: HTMLButtonElement, pressed: boolean, label: string, title: string): void {
+  button.setAttribute('aria-pressed', String(pressed));
+  button.title = title;
+  button.querySelector('.label')!.textContent = label;
+}
+
+let micOn = true;
+let cameraOn = true;
+ui.toggleMic.addEventListener('click', () => {
+  micOn = !micOn;
+  calls.setMicrophone(micOn);
+  setToggle(ui.toggleMic, !micOn, micOn ? 'Mute' : 'Unmute', micOn ? 'Mute microphone' : 'Unmute microphone');
+});
+ui.toggleCamera.addEventListener('click', () => {
+  cameraOn = !cameraOn;
+  calls.setCamera(cameraOn);
+  setToggle(ui.toggleCamera, !cameraOn, 'Camera', cameraOn ? 'Turn camera off' : 'Turn camera on');
+});
+
+function renderCall(view: CallView): void {
+  clearTimeout(callCloseTimer);
+  ui.callStatus.dataset.state = view.phase;
+  ui.callStatus.textContent = view.status;
+  ui.callPeer.textContent = view.peerName;
+  ui.callStage.dataset.phase = view.phase;
+  if (view.endKind) ui.callStatus.dataset.reason = view.endKind;
+  else delete ui.callStatus.dataset.reason;
+
+  if (view.phase === 'incoming') {
+    // The prompt is the UI until accepted.
+    ui.callStage.hidden = true;
+  } else {
+    ui.callStage.hidden = false;
+  }
+  const ended = view.phase === 'ended';
+  ui.hangup.hidden = ended;
+  ui.toggleMic.hidden = ended;
+  ui.toggleCamera.hidden = ended;
+  ui.closeCall.hidden = !ended;
+  if (ended) {
+    ui.incoming.hidden = true;
+    ui.unmuteRemote.hidden = true;
+    ui.remoteVideo.muted = false;
+    micOn = cameraOn = true;
+    setToggle(ui.toggleMic, false, 'Mute', 'Mute microphone');
+    setToggle(ui.toggleCamera, false, 'Camera', 'Turn camera off');
+    if (view.endKind !== 'hangup') toast('call', 'Call ended', view.status);
+    callCloseTimer = setTimeout(() => (ui.callStage.hidden = true), 8000);
+  }
+  refreshCallButtons();
+}
+
+// ---------- start ----------
+
+setConnection('connecting', 'Connecting…');
+(ui.loginName.value ? (ui.loginRoom.value ? ui.loginPassphrase : ui.loginRoom) : ui.loginName).focus();
+void identityReady;
