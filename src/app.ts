@@ -5,6 +5,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { frameLimit, ParleyIoAdapter } from './common/adapters/parley-io.adapter.js';
 import { validateEnv, type Env } from './config/env.schema.js';
+import { RedisIoAdapter } from './redis/redis-io.adapter.js';
+import { securityHeaders } from './security/http-headers.js';
+import { loadHttpsOptions } from './security/tls.js';
 
 export interface CreateAppOptions {
   /** Environment overrides for this app only (tests start several apps in one process). */
@@ -37,18 +40,28 @@ async function build(options: CreateAppOptions): Promise<NestExpressApplication>
   }
   try {
     const env = validateEnv(process.env);
+    // TLS_CERT_FILE + TLS_KEY_FILE: HTTPS and WSS; unreadable files stop the start, named.
+    const httpsOptions = loadHttpsOptions(env);
     const app = await NestFactory.create<NestExpressApplication>(AppModule.register(env), {
       logger: options.logger ?? jsonLogger(env),
       abortOnError: false,
+      ...(httpsOptions && { httpsOptions }),
     });
+    app.use(securityHeaders({ tls: httpsOptions !== undefined }));
     app.enableCors({ origin: corsOrigins(env), credentials: true });
-    app.useWebSocketAdapter(
-      new ParleyIoAdapter(app, {
-        corsOrigins: corsOrigins(env),
-        maxHttpBufferSize: frameLimit(env.MAX_MESSAGE_BYTES, env.MAX_SIGNAL_BYTES),
-        recoveryWindowMs: env.RECOVERY_WINDOW_MS,
-      }),
-    );
+    const ioOptions = {
+      corsOrigins: corsOrigins(env),
+      maxHttpBufferSize: frameLimit(env.MAX_MESSAGE_BYTES, env.MAX_SIGNAL_BYTES),
+      recoveryWindowMs: env.RECOVERY_WINDOW_MS,
+    };
+    if (env.REDIS_URL) {
+      // Several nodes: Socket.IO rooms span them through Redis Streams (connected first).
+      const ioAdapter = new RedisIoAdapter(app, ioOptions, { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX });
+      await ioAdapter.connectToRedis();
+      app.useWebSocketAdapter(ioAdapter);
+    } else {
+      app.useWebSocketAdapter(new ParleyIoAdapter(app, ioOptions));
+    }
     app.enableShutdownHooks();
     return app;
   } finally {

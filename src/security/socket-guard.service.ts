@@ -1,0 +1,245 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Counter } from 'prom-client';
+import { RateLimitedError } from '../common/errors/parley.error.js';
+import type { ParleySocket } from '../common/realtime/parley-socket.js';
+import { RealtimeService, type ParleyServer } from '../common/realtime/realtime.service.js';
+import { authConfig, limitsConfig, type AuthConfig, type LimitsConfig } from '../config/configuration.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { ConnectionCounter, type ConnectionLease } from './connection-counter.js';
+import { JwtVerifier, TokenRefused } from './jwt-auth.js';
+import { SocketRateLimiter } from './socket-rate-limiter.js';
+
+/** The `connect_error` messages. */
+export const UNAUTHORIZED = 'UNAUTHORIZED';
+export const TOO_MANY_CONNECTIONS = 'TOO_MANY_CONNECTIONS';
+
+/** Disconnect reasons after which a socket is held for recovery (as SessionService decides). */
+const RECOVERABLE = new Set(['transport error', 'transport close', 'forced close', 'ping timeout']);
+
+type Middleware = Parameters<ParleyServer['use']>[0];
+type Packet = unknown[];
+
+interface Held {
+  ip: string;
+  lease: ConnectionLease;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Guards the Socket.IO server, in this order, before a connection is accepted:
+ * 1. authentication (when AUTH_JWT_SECRET is set): `auth.token` must be a valid HS256 JWT,
+ *    else `connect_error` UNAUTHORIZED; its claims go to `socket.data.auth`;
+ * 2. concurrent connections per client address (MAX_CONNECTIONS_PER_IP), else
+ *    `connect_error` TOO_MANY_CONNECTIONS; a socket held for recovery keeps its slot;
+ * 3. a per-socket rate limit over every inbound event (RATE_LIMIT_PER_SEC, RATE_LIMIT_BURST):
+ *    an event over the limit is dropped and answered RATE_LIMITED (ack, else `exception`);
+ *    a socket that keeps flooding is disconnected.
+ * Nothing here logs a payload or a token.
+ */
+@Injectable()
+export class SocketGuardService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Security');
+  private readonly verifier?: JwtVerifier;
+  private readonly limiter?: SocketRateLimiter;
+  private readonly held = new Map<string, Held>();
+  private readonly lastWarn = new Map<string, { at: number; suppressed: number }>();
+  private readonly refusedConnections: Counter<'reason'>;
+  private readonly floodDisconnects: Counter;
+
+  constructor(
+    private readonly realtime: RealtimeService,
+    private readonly metrics: MetricsService,
+    private readonly counter: ConnectionCounter,
+    @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
+    @Inject(authConfig.KEY) auth: AuthConfig,
+  ) {
+    if (auth.jwtSecret) this.verifier = new JwtVerifier(auth.jwtSecret);
+    if (limits.rateLimitPerSec > 0) {
+      this.limiter = new SocketRateLimiter({ perSec: limits.rateLimitPerSec, burst: limits.rateLimitBurst });
+    }
+    this.refusedConnections = new Counter({
+      name: 'parley_connections_refused_total',
+      help: 'Socket.IO connections refused before they were accepted, by reason',
+      labelNames: ['reason'],
+      registers: [metrics.registry],
+    });
+    this.floodDisconnects = new Counter({
+      name: 'parley_flood_disconnects_total',
+      help: 'Sockets disconnected for flooding far over their rate limit',
+      registers: [metrics.registry],
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.realtime.attached) {
+      this.logger.warn('no Socket.IO server: authentication, connection and rate limits are not installed');
+      return;
+    }
+    const io = this.realtime.server;
+    if (this.verifier) io.use(this.authenticate);
+    io.use(this.limitConnections);
+    if (this.limiter) io.use(this.installRateLimit);
+    this.logger.log({
+      event: 'security',
+      auth: this.verifier !== undefined,
+      rateLimitPerSec: this.limits.rateLimitPerSec,
+      rateLimitBurst: this.limits.rateLimitBurst,
+      maxConnectionsPerIp: this.limits.maxConnectionsPerIp,
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const held = [...this.held.values()];
+    this.held.clear();
+    for (const h of held) clearTimeout(h.timer);
+    await Promise.all(held.map((h) => h.lease.release()));
+  }
+
+  // ---------- 1. authentication ----------
+
+  private readonly authenticate: Middleware = (socket, next) => {
+    const token = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
+    this.verifier!.verify(token).then(
+      (claims) => {
+        socket.data.auth = claims;
+        next();
+      },
+      (err: unknown) => {
+        const reason = err instanceof TokenRefused ? err.reason : 'verification failed';
+        this.logger.debug({ event: 'connection-refused', reason: UNAUTHORIZED, detail: reason });
+        this.refusedConnections.inc({ reason: UNAUTHORIZED });
+        next(connectError(UNAUTHORIZED, 'A valid authentication token is required'));
+      },
+    );
+  };
+
+  // ---------- 2. connections per address ----------
+
+  private readonly limitConnections: Middleware = (socket, next) => {
+    void this.admit(socket).then(
+      (admitted) => (admitted ? next() : next(connectError(TOO_MANY_CONNECTIONS, 'Too many connections from your address'))),
+      (err: unknown) => {
+        // Never lock clients out on an internal error.
+        this.logger.error({ msg: 'connection limit check failed', err: String(err) });
+        next();
+      },
+    );
+  };
+
+  private async admit(socket: ParleySocket): Promise<boolean> {
+    const ip = clientAddress(socket);
+    let lease: ConnectionLease | undefined;
+    const held = this.held.get(socket.id);
+    if (held && socket.recovered) {
+      // The same session is back within its window: it keeps the slot it had.
+      this.held.delete(socket.id);
+      clearTimeout(held.timer);
+      if (held.ip === ip) lease = held.lease;
+      else await held.lease.release();
+    }
+    lease ??= await this.counter.acquire(ip);
+    if (!lease) {
+      this.refusedConnections.inc({ reason: TOO_MANY_CONNECTIONS });
+      this.warnThrottled('too-many-connections', { event: 'connection-refused', reason: TOO_MANY_CONNECTIONS, ip });
+      return false;
+    }
+    if (socket.conn.readyState !== 'open') {
+      // The client went away while we were checking: Socket.IO will drop the socket silently.
+      await lease.release();
+      return true;
+    }
+    this.trackRelease(socket, ip, lease);
+    return true;
+  }
+
+  private trackRelease(socket: ParleySocket, ip: string, lease: ConnectionLease): void {
+    const onClose = () => {
+      // Closed before Socket.IO connected the socket (no `disconnect` will come).
+      if (!socket.connected && !this.held.has(socket.id)) void lease.release();
+    };
+    socket.conn.once('close', onClose);
+    socket.once('disconnect', (reason) => {
+      socket.conn.off('close', onClose);
+      const window = this.limits.recoveryWindowMs;
+      if (window > 0 && RECOVERABLE.has(reason)) {
+        // Held for recovery: still counts as connected until the window ends.
+        const timer = setTimeout(() => {
+          if (this.held.get(socket.id)?.lease === lease) this.held.delete(socket.id);
+          void lease.release();
+        }, window);
+        timer.unref();
+        this.held.set(socket.id, { ip, lease, timer });
+      } else {
+        void lease.release();
+      }
+    });
+  }
+
+  /** At most one warning of a kind every 10 s, so a connection storm cannot flood the logs. */
+  private warnThrottled(kind: string, entry: Record<string, unknown>): void {
+    const now = Date.now();
+    const last = this.lastWarn.get(kind);
+    if (last && now - last.at < 10_000) {
+      last.suppressed += 1;
+      return;
+    }
+    this.lastWarn.set(kind, { at: now, suppressed: 0 });
+    this.logger.warn({ ...entry, ...(last?.suppressed && { suppressedSince: last.suppressed }) });
+  }
+
+  // ---------- 3. rate limit ----------
+
+  private readonly installRateLimit: Middleware = (socket, next) => {
+    const limiter = this.limiter!;
+    // Decisions are made one packet at a time, so allowed events keep their order.
+    let queue: Promise<void> = Promise.resolve();
+    let flooded = false;
+    socket.use((packet, proceed) => {
+      queue = queue.then(async () => {
+        let decision: Awaited<ReturnType<SocketRateLimiter['check']>>;
+        try {
+          decision = await limiter.check(socket.id);
+        } catch (err) {
+          // A limiter failure must not stall the socket: let the event through.
+          this.logger.error({ msg: 'rate limiter failed', err: String(err) });
+          decision = 'allow';
+        }
+        if (decision === 'allow') return proceed();
+        this.refuse(socket, packet as Packet);
+        if (decision === 'flood' && !flooded) {
+          flooded = true;
+          this.floodDisconnects.inc();
+          this.logger.warn({
+            event: 'flood-disconnect',
+            socketId: socket.id,
+            reason: `kept sending over ${limiter.floodPerSec} events a second for several seconds (limit ${this.limits.rateLimitPerSec}/s)`,
+          });
+          socket.disconnect(true);
+        }
+      }).catch((err: unknown) => this.logger.error({ msg: 'rate limit reply failed', err: String(err) }));
+    });
+    socket.once('disconnect', () => void limiter.forget(socket.id));
+    next();
+  };
+
+  private refuse(socket: ParleySocket, packet: Packet): void {
+    this.metrics.reject('RATE_LIMITED');
+    const reply = new RateLimitedError().toReply();
+    const ack = packet[packet.length - 1];
+    if (packet.length > 1 && typeof ack === 'function') (ack as (r: unknown) => void)(reply);
+    else socket.emit('exception', { event: String(packet[0]), ...reply });
+  }
+}
+
+/** A middleware error the client receives as `connect_error` with this message. */
+function connectError(message: string, sentence: string): Error {
+  const err = new Error(message) as Error & { data?: unknown };
+  err.data = { code: message, error: sentence };
+  return err;
+}
+
+/** The peer address of the connection (proxies are not trusted), IPv4-mapped IPv6 unwrapped. */
+export function clientAddress(socket: Pick<ParleySocket, 'handshake'>): string {
+  const address = socket.handshake.address || 'unknown';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
