@@ -12,6 +12,7 @@ import { RealtimeService, type ParleyServer } from '../common/realtime/realtime.
 import { ChatService } from './chat.service.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RoomMessageDto } from './dto/room-message.dto.js';
+import { roomChannel } from '../common/realtime/channels.js';
 
 @WebSocketGateway()
 @UseFilters(WsExceptionsFilter)
@@ -37,7 +38,7 @@ export class ChatGateway implements OnGatewayInit {
       return { user };
     }
     client.data.user = user;
-    client.join(user.room);
+    client.join(roomChannel(user.room));
     await this.chat.announceJoin(user);
     return { user };
   }
@@ -46,7 +47,7 @@ export class ChatGateway implements OnGatewayInit {
   async logout(@ConnectedSocket() client: ParleySocket) {
     const user = loggedIn(client);
     client.data.user = undefined;
-    client.leave(user.room);
+    client.leave(roomChannel(user.room));
     await this.chat.logout(user, 'logout');
     return {};
   }

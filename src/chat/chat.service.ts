@@ -10,6 +10,7 @@ import { PresenceEvents } from '../users/presence-events.service.js';
 import type { LoginDto } from './dto/login.dto.js';
 import { SessionService } from '../sessions/session.service.js';
 import { assertLoginAllowed } from '../security/login-claims.js';
+import { roomChannel } from '../common/realtime/channels.js';
 
 /** Room membership and message relay. Gateways call it; it owns the store and the fan-out. */
 @Injectable()
@@ -52,8 +53,8 @@ export class ChatService implements OnModuleInit {
   async announceJoin(user: User): Promise<void> {
     const members = await this.users.listRoom(user.room);
     const io = this.realtime.server;
-    io.to(user.room).except(user.id).emit('notification', notice('join', user));
-    io.to(user.room).emit('users', members);
+    io.to(roomChannel(user.room)).except(user.id).emit('notification', notice('join', user));
+    io.to(roomChannel(user.room)).emit('users', members);
     this.presence.joined(user);
   }
 
@@ -69,8 +70,8 @@ export class ChatService implements OnModuleInit {
   async announceLeave(user: User): Promise<void> {
     const members = await this.users.listRoom(user.room);
     const io = this.realtime.server;
-    io.to(user.room).except(user.id).emit('notification', notice('leave', user));
-    io.to(user.room).except(user.id).emit('users', members);
+    io.to(roomChannel(user.room)).except(user.id).emit('notification', notice('leave', user));
+    io.to(roomChannel(user.room)).except(user.id).emit('users', members);
     this.presence.left(user);
   }
 
@@ -78,7 +79,7 @@ export class ChatService implements OnModuleInit {
   relay(user: User, message: string): { id: string; at: number } {
     const id = randomUUID();
     const at = Date.now();
-    this.realtime.server.to(user.room).emit('roomMessage', { id, room: user.room, message, from: user.name, fromId: user.id, at });
+    this.realtime.server.to(roomChannel(user.room)).emit('roomMessage', { id, room: user.room, message, from: user.name, fromId: user.id, at });
     this.metrics.messages.inc();
     return { id, at };
   }
