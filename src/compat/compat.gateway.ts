@@ -1,0 +1,79 @@
+import { UseFilters, UsePipes } from '@nestjs/common';
+import {
+  Ack, ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway,
+  type OnGatewayConnection,
+} from '@nestjs/websockets';
+import { RoomMessageDto } from '../chat/dto/room-message.dto.js';
+import { WsExceptionsFilter } from '../common/filters/ws-exceptions.filter.js';
+import { WsValidationPipe } from '../common/pipes/ws-validation.pipe.js';
+import type { ParleySocket } from '../common/realtime/parley-socket.js';
+import { CompatService } from './compat.service.js';
+import { ARRAY_ARGUMENT, ReadyDto } from './dto/ready.dto.js';
+import { RegisterDto } from './dto/register.dto.js';
+
+/**
+ * The compatibility events on the default namespace, beside the core gateways. Thin:
+ * validation is the DTO pipe's, the rest is CompatService's. Departures come through
+ * SessionService (held for the recovery window when there is one), not a disconnect hook.
+ */
+@WebSocketGateway()
+@UseFilters(WsExceptionsFilter)
+@UsePipes(WsValidationPipe)
+export class CompatGateway implements OnGatewayConnection {
+  constructor(private readonly compat: CompatService) {}
+
+  handleConnection(client: ParleySocket): void {
+    client.use(markArrayReadyArgument);
+    this.compat.connected(client);
+  }
+
+  @SubscribeMessage('send-message')
+  sendMessage(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: RoomMessageDto) {
+    return this.compat.sendMessage(client, dto.message);
+  }
+
+  @SubscribeMessage('register')
+  register(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: RegisterDto) {
+    return this.compat.register(client, dto.name);
+  }
+
+  @SubscribeMessage('getOnlineUsers')
+  getOnlineUsers(@ConnectedSocket() client: ParleySocket) {
+    return this.compat.onlineUsers(client);
+  }
+
+  /** Acked by hand: a taken id gets its refusal acked before the socket is disconnected. */
+  @SubscribeMessage('ready')
+  async ready(
+    @ConnectedSocket() client: ParleySocket,
+    @MessageBody() dto: ReadyDto,
+    @Ack() ack?: (reply: unknown) => void,
+  ): Promise<void> {
+    const refusal = await this.compat.ready(client, dto.peerId, dto.peerType ?? undefined);
+    if (typeof ack === 'function') ack(refusal ?? {});
+    if (refusal) client.disconnect();
+  }
+
+  @SubscribeMessage('message')
+  message(@ConnectedSocket() client: ParleySocket, @MessageBody() data: unknown) {
+    return this.compat.relay(client, data);
+  }
+
+  @SubscribeMessage('messageOne')
+  messageOne(@ConnectedSocket() client: ParleySocket, @MessageBody() data: unknown) {
+    return this.compat.relayOne(client, data);
+  }
+}
+
+/**
+ * Socket middleware: Nest hands a handler the same array for `ready('a', 'b')` and for
+ * `ready(['a', 'b'])`. A lone array argument is swapped for a marker the DTO refuses.
+ */
+function markArrayReadyArgument(packet: [string, ...unknown[]], next: (err?: Error) => void): void {
+  if (packet[0] === 'ready') {
+    const args = packet.slice(1);
+    const data = typeof args[args.length - 1] === 'function' ? args.slice(0, -1) : args;
+    if (data.length === 1 && Array.isArray(data[0])) packet[1] = ARRAY_ARGUMENT;
+  }
+  next();
+}
