@@ -1,4 +1,14 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
+import type { Env } from '../config/env.schema.js';
+import { RedisCallStateService } from '../redis/redis-call-state.service.js';
+import { RedisConnectionRegistryService } from '../redis/redis-connection-registry.service.js';
+import { RedisLobbyStoreService } from '../redis/redis-lobby-store.service.js';
+import { RedisPeerRegistryService } from '../redis/redis-peer-registry.service.js';
+import { RedisSessionStoreService } from '../redis/redis-session-store.service.js';
+import { RedisUserStoreService } from '../redis/redis-user-store.service.js';
+import { RedisModule } from '../redis/redis.module.js';
+import { InMemorySessionStoreService } from '../sessions/in-memory-session-store.service.js';
+import { SessionStoreService } from '../sessions/session-store.service.js';
 import { CallStateService } from '../signaling/call-state.service.js';
 import { InMemoryCallStateService } from '../signaling/in-memory-call-state.service.js';
 import { ConnectionRegistryService } from './connection-registry.service.js';
@@ -11,20 +21,50 @@ import { LobbyStoreService } from './lobby-store.service.js';
 import { PresenceEvents } from './presence-events.service.js';
 import { UserStoreService } from './user-store.service.js';
 
+const EXPORTS = [
+  PresenceEvents, UserStoreService, ConnectionRegistryService, CallStateService, PeerRegistryService, LobbyStoreService,
+  SessionStoreService,
+];
+
+const IN_MEMORY: Provider[] = [
+  { provide: UserStoreService, useClass: InMemoryUserStoreService },
+  { provide: ConnectionRegistryService, useClass: InMemoryConnectionRegistryService },
+  { provide: CallStateService, useClass: InMemoryCallStateService },
+  { provide: PeerRegistryService, useClass: InMemoryPeerRegistryService },
+  { provide: LobbyStoreService, useClass: InMemoryLobbyStoreService },
+  { provide: SessionStoreService, useClass: InMemorySessionStoreService },
+];
+
+const REDIS: Provider[] = [
+  { provide: UserStoreService, useExisting: RedisUserStoreService },
+  { provide: ConnectionRegistryService, useExisting: RedisConnectionRegistryService },
+  { provide: CallStateService, useExisting: RedisCallStateService },
+  { provide: PeerRegistryService, useExisting: RedisPeerRegistryService },
+  { provide: LobbyStoreService, useExisting: RedisLobbyStoreService },
+  { provide: SessionStoreService, useExisting: RedisSessionStoreService },
+];
+
 /**
  * The state backends, bound to their abstract tokens. Gateways and services depend only on
- * the abstract classes, so another backend swaps in here without touching them.
+ * the abstract classes, so another backend swaps in here without touching them:
+ * `StoreModule.register(env)` binds them to Redis when REDIS_URL is set (several nodes),
+ * to the in-memory classes otherwise (one node).
  */
 @Global()
-@Module({
-  providers: [
-    PresenceEvents,
-    { provide: UserStoreService, useClass: InMemoryUserStoreService },
-    { provide: ConnectionRegistryService, useClass: InMemoryConnectionRegistryService },
-    { provide: CallStateService, useClass: InMemoryCallStateService },
-    { provide: PeerRegistryService, useClass: InMemoryPeerRegistryService },
-    { provide: LobbyStoreService, useClass: InMemoryLobbyStoreService },
-  ],
-  exports: [PresenceEvents, UserStoreService, ConnectionRegistryService, CallStateService, PeerRegistryService, LobbyStoreService],
-})
-export class StoreModule {}
+@Module({})
+export class StoreModule {
+  static register(env: Pick<Env, 'REDIS_URL' | 'REDIS_KEY_PREFIX'>): DynamicModule {
+    if (!env.REDIS_URL) return StoreModule.inMemory();
+    return {
+      module: StoreModule,
+      global: true,
+      imports: [RedisModule.forRoot({ url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX })],
+      providers: [PresenceEvents, ...REDIS],
+      exports: EXPORTS,
+    };
+  }
+
+  static inMemory(): DynamicModule {
+    return { module: StoreModule, global: true, providers: [PresenceEvents, ...IN_MEMORY], exports: EXPORTS };
+  }
+}

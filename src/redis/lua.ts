@@ -1,0 +1,404 @@
+/**
+ * The Lua scripts behind every multi-key change, registered with ioredis `defineCommand`
+ * (EVALSHA, with EVAL when Redis forgot the script, e.g. after a restart). Each runs
+ * atomically, so concurrent requests on several nodes see all of a change or none of it.
+ *
+ * Conventions: ARGV[1] is always the key prefix (some keys are computed inside the script
+ * from stored values, which is why Redis Cluster is not supported); every entry records its
+ * owning node and is indexed in `node:<node>:<kind>`, and the node is added to `owners` in
+ * the same script.
+ */
+export interface ScriptDef {
+  numberOfKeys: number;
+  lua: string;
+}
+
+export const SCRIPTS = {
+  /**
+   * KEYS: user, roomUsers, roomNames, rooms, owners, seq
+   * ARGV: prefix, id, room, nameKey, userJson, joinedAt, maxRoomUsers, node
+   * → {'OK'} | {'ALREADY', room} | {'TAKEN'} | {'FULL'}
+   */
+  parleyUserAdd: {
+    numberOfKeys: 6,
+    lua: `
+local existing = redis.call('HGET', KEYS[1], 'room')
+if existing then return {'ALREADY', existing} end
+if redis.call('HEXISTS', KEYS[3], ARGV[4]) == 1 then return {'TAKEN'} end
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[7]) then return {'FULL'} end
+local seq = redis.call('INCR', KEYS[6])
+redis.call('HSET', KEYS[1], 'json', ARGV[5], 'room', ARGV[3], 'nk', ARGV[4], 'node', ARGV[8], 'seq', seq)
+redis.call('ZADD', KEYS[2], ARGV[6], ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[4], ARGV[2])
+redis.call('ZADD', KEYS[4], 'NX', seq, ARGV[3])
+redis.call('SADD', ARGV[1] .. 'node:' .. ARGV[8] .. ':users', ARGV[2])
+redis.call('SADD', KEYS[5], ARGV[8])
+return {'OK'}
+`,
+  },
+
+  /**
+   * KEYS: user
+   * ARGV: prefix, id, expectedNode ('' for any)
+   * → the User json, or nil when absent (or owned by another node than expected)
+   */
+  parleyUserRemove: {
+    numberOfKeys: 1,
+    lua: `
+local f = redis.call('HMGET', KEYS[1], 'json', 'room', 'nk', 'node')
+if not f[1] then return false end
+if ARGV[3] ~= '' and f[4] ~= ARGV[3] then return false end
+redis.call('DEL', KEYS[1])
+local p = ARGV[1]
+local ru = p .. 'room:' .. f[2] .. ':users'
+local rn = p .. 'room:' .. f[2] .. ':names'
+redis.call('ZREM', ru, ARGV[2])
+if redis.call('HGET', rn, f[3]) == ARGV[2] then redis.call('HDEL', rn, f[3]) end
+if redis.call('ZCARD', ru) == 0 then redis.call('ZREM', p .. 'rooms', f[2]) end
+redis.call('SREM', p .. 'node:' .. f[4] .. ':users', ARGV[2])
+return f[1]
+`,
+  },
+
+  /**
+   * KEYS: roomUsers
+   * ARGV: prefix
+   * → {json1, seq1, json2, seq2, …} in joinedAt order (ties are put in join order by the caller)
+   */
+  parleyRoomList: {
+    numberOfKeys: 1,
+    lua: `
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+local out = {}
+for _, id in ipairs(ids) do
+  local f = redis.call('HMGET', ARGV[1] .. 'user:' .. id, 'json', 'seq')
+  if f[1] then
+    out[#out + 1] = f[1]
+    out[#out + 1] = f[2] or '0'
+  end
+end
+return out
+`,
+  },
+
+  /**
+   * KEYS: rooms
+   * ARGV: prefix
+   * → {room1, count1, room2, count2, …} in creation order
+   */
+  parleyRoomsList: {
+    numberOfKeys: 1,
+    lua: `
+local rooms = redis.call('ZRANGE', KEYS[1], 0, -1)
+local out = {}
+for _, room in ipairs(rooms) do
+  local n = redis.call('ZCARD', ARGV[1] .. 'room:' .. room .. ':users')
+  if n > 0 then
+    out[#out + 1] = room
+    out[#out + 1] = n
+  end
+end
+return out
+`,
+  },
+
+  /**
+   * A connection is (now) on this node. When another node held the id (a session recovered
+   * on another node), the socket's user, lobby and peer entries move here too.
+   * KEYS: conn, owners
+   * ARGV: prefix, id, node
+   */
+  parleyConnAdd: {
+    numberOfKeys: 2,
+    lua: `
+local p, id, node = ARGV[1], ARGV[2], ARGV[3]
+local old = redis.call('GET', KEYS[1])
+if old and old ~= node then
+  redis.call('SREM', p .. 'node:' .. old .. ':conns', id)
+  local uk = p .. 'user:' .. id
+  local un = redis.call('HGET', uk, 'node')
+  if un and un ~= node then
+    redis.call('HSET', uk, 'node', node)
+    redis.call('SREM', p .. 'node:' .. un .. ':users', id)
+    redis.call('SADD', p .. 'node:' .. node .. ':users', id)
+  end
+  local ln = redis.call('HGET', p .. 'lobby:owner', id)
+  if ln and ln ~= node then
+    redis.call('HSET', p .. 'lobby:owner', id, node)
+    redis.call('SREM', p .. 'node:' .. ln .. ':lobby', id)
+    redis.call('SADD', p .. 'node:' .. node .. ':lobby', id)
+  end
+  local pn = redis.call('HGET', p .. 'peers:owner', id)
+  if pn and pn ~= node then
+    redis.call('HSET', p .. 'peers:owner', id, node)
+    redis.call('SREM', p .. 'node:' .. pn .. ':peers', id)
+    redis.call('SADD', p .. 'node:' .. node .. ':peers', id)
+  end
+end
+redis.call('SET', KEYS[1], node)
+redis.call('SADD', p .. 'node:' .. node .. ':conns', id)
+redis.call('SADD', KEYS[2], node)
+return 1
+`,
+  },
+
+  /**
+   * KEYS: conn
+   * ARGV: prefix, id, expectedNode ('' for any)
+   * → the node that held it, or nil
+   */
+  parleyConnRemove: {
+    numberOfKeys: 1,
+    lua: `
+local n = redis.call('GET', KEYS[1])
+if not n then return false end
+if ARGV[3] ~= '' and n ~= ARGV[3] then return false end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', ARGV[1] .. 'node:' .. n .. ':conns', ARGV[2])
+return n
+`,
+  },
+
+  /**
+   * KEYS: call, callerCalls, calleeCalls, owners
+   * ARGV: prefix, caller, callee, pair, node, token, deadline
+   * → 1 started, 0 the pair already has a call
+   */
+  parleyCallStart: {
+    numberOfKeys: 4,
+    lua: `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'caller', ARGV[2], 'callee', ARGV[3], 'status', 'pending', 'node', ARGV[5], 'token', ARGV[6], 'deadline', ARGV[7])
+redis.call('SADD', KEYS[2], ARGV[4])
+redis.call('SADD', KEYS[3], ARGV[4])
+redis.call('SADD', ARGV[1] .. 'node:' .. ARGV[5] .. ':calls', ARGV[4])
+redis.call('SADD', KEYS[4], ARGV[5])
+return 1
+`,
+  },
+
+  /**
+   * KEYS: call
+   * → the call's ring token, or nil when there is no call
+   */
+  parleyCallAccept: {
+    numberOfKeys: 1,
+    lua: `
+local token = redis.call('HGET', KEYS[1], 'token')
+if not token then return false end
+redis.call('HSET', KEYS[1], 'status', 'active')
+return token
+`,
+  },
+
+  /**
+   * Ends one call. With a token, only the pending call that token started (a ring timeout).
+   * KEYS: call
+   * ARGV: prefix, pair, token ('' for any)
+   * → {caller, callee, token} or nil
+   */
+  parleyCallEnd: {
+    numberOfKeys: 1,
+    lua: `
+local f = redis.call('HMGET', KEYS[1], 'caller', 'callee', 'status', 'node', 'token')
+if not f[1] then return false end
+if ARGV[3] ~= '' and (f[5] ~= ARGV[3] or f[3] ~= 'pending') then return false end
+local p = ARGV[1]
+redis.call('DEL', KEYS[1])
+redis.call('SREM', p .. 'calls:' .. f[1], ARGV[2])
+redis.call('SREM', p .. 'calls:' .. f[2], ARGV[2])
+redis.call('SREM', p .. 'node:' .. f[4] .. ':calls', ARGV[2])
+return {f[1], f[2], f[5]}
+`,
+  },
+
+  /**
+   * Ends every call of a socket.
+   * KEYS: socketCalls
+   * ARGV: prefix, id
+   * → {peer1, token1, peer2, token2, …}
+   */
+  parleyCallEndAll: {
+    numberOfKeys: 1,
+    lua: `
+local p, id = ARGV[1], ARGV[2]
+local out = {}
+for _, pk in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local ck = p .. 'call:' .. pk
+  local f = redis.call('HMGET', ck, 'caller', 'callee', 'node', 'token')
+  if f[1] then
+    redis.call('DEL', ck)
+    redis.call('SREM', p .. 'calls:' .. f[1], pk)
+    redis.call('SREM', p .. 'calls:' .. f[2], pk)
+    redis.call('SREM', p .. 'node:' .. f[3] .. ':calls', pk)
+    if f[1] == id then out[#out + 1] = f[2] else out[#out + 1] = f[1] end
+    out[#out + 1] = f[4]
+  end
+end
+redis.call('DEL', KEYS[1])
+return out
+`,
+  },
+
+  /**
+   * A dead node's remaining calls (neither peer was on it) move to this node, which takes
+   * over their ring timers.
+   * KEYS: deadCalls, owners
+   * ARGV: prefix, me
+   * → {pair1, status1, token1, deadline1, caller1, callee1, …}
+   */
+  parleyCallAdopt: {
+    numberOfKeys: 2,
+    lua: `
+local p, me = ARGV[1], ARGV[2]
+local out = {}
+for _, pk in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local ck = p .. 'call:' .. pk
+  local f = redis.call('HMGET', ck, 'status', 'token', 'deadline', 'caller', 'callee')
+  if f[1] then
+    redis.call('HSET', ck, 'node', me)
+    redis.call('SADD', p .. 'node:' .. me .. ':calls', pk)
+    redis.call('SADD', KEYS[2], me)
+    out[#out + 1] = pk
+    out[#out + 1] = f[1]
+    out[#out + 1] = f[2]
+    out[#out + 1] = f[3] or '0'
+    out[#out + 1] = f[4]
+    out[#out + 1] = f[5]
+  end
+end
+redis.call('DEL', KEYS[1])
+return out
+`,
+  },
+
+  /**
+   * KEYS: lobby, lobbyOwner, owners
+   * ARGV: prefix, id, name, node
+   * → 1 when the socket was not in the lobby, else 0
+   */
+  parleyLobbyRegister: {
+    numberOfKeys: 3,
+    lua: `
+local p, id, node = ARGV[1], ARGV[2], ARGV[4]
+local isNew = redis.call('HSET', KEYS[1], id, ARGV[3])
+local old = redis.call('HGET', KEYS[2], id)
+if old and old ~= node then redis.call('SREM', p .. 'node:' .. old .. ':lobby', id) end
+redis.call('HSET', KEYS[2], id, node)
+redis.call('SADD', p .. 'node:' .. node .. ':lobby', id)
+redis.call('SADD', KEYS[3], node)
+return isNew
+`,
+  },
+
+  /**
+   * KEYS: lobby, lobbyOwner
+   * ARGV: prefix, id, expectedNode ('' for any)
+   * → the name, or nil
+   */
+  parleyLobbyUnregister: {
+    numberOfKeys: 2,
+    lua: `
+local name = redis.call('HGET', KEYS[1], ARGV[2])
+if not name then return false end
+local n = redis.call('HGET', KEYS[2], ARGV[2])
+if ARGV[3] ~= '' and n ~= ARGV[3] then return false end
+redis.call('HDEL', KEYS[1], ARGV[2])
+redis.call('HDEL', KEYS[2], ARGV[2])
+if n then redis.call('SREM', ARGV[1] .. 'node:' .. n .. ':lobby', ARGV[2]) end
+return name
+`,
+  },
+
+  /**
+   * Peer ids are unique across the cluster; one peer per socket.
+   * KEYS: peers, peersBySocket, peersOwner, peersOrder, owners, seq
+   * ARGV: prefix, peerId, socketId, peerJson, node
+   * → 1 registered, 0 taken
+   */
+  parleyPeerRegister: {
+    numberOfKeys: 6,
+    lua: `
+if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 1 or redis.call('HEXISTS', KEYS[2], ARGV[3]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[4])
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[5])
+redis.call('ZADD', KEYS[4], redis.call('INCR', KEYS[6]), ARGV[2])
+redis.call('SADD', ARGV[1] .. 'node:' .. ARGV[5] .. ':peers', ARGV[3])
+redis.call('SADD', KEYS[5], ARGV[5])
+return 1
+`,
+  },
+
+  /**
+   * KEYS: peers, peersBySocket, peersOwner, peersOrder
+   * ARGV: prefix, socketId, expectedNode ('' for any)
+   * → the peer json, or nil
+   */
+  parleyPeerUnregister: {
+    numberOfKeys: 4,
+    lua: `
+local peerId = redis.call('HGET', KEYS[2], ARGV[2])
+if not peerId then return false end
+local n = redis.call('HGET', KEYS[3], ARGV[2])
+if ARGV[3] ~= '' and n ~= ARGV[3] then return false end
+local json = redis.call('HGET', KEYS[1], peerId)
+redis.call('HDEL', KEYS[1], peerId)
+redis.call('HDEL', KEYS[2], ARGV[2])
+redis.call('HDEL', KEYS[3], ARGV[2])
+redis.call('ZREM', KEYS[4], peerId)
+if n then redis.call('SREM', ARGV[1] .. 'node:' .. n .. ':peers', ARGV[2]) end
+return json
+`,
+  },
+
+  /**
+   * KEYS: peers, peersOrder
+   * → every peer json, in registration order
+   */
+  parleyPeerList: {
+    numberOfKeys: 2,
+    lua: `
+local ids = redis.call('ZRANGE', KEYS[2], 0, -1)
+local out = {}
+for _, id in ipairs(ids) do
+  local json = redis.call('HGET', KEYS[1], id)
+  if json then out[#out + 1] = json end
+end
+return out
+`,
+  },
+
+  /**
+   * Drops a node from `owners` once it owns nothing any more.
+   * KEYS: owners
+   * ARGV: prefix, node
+   * → 1 dropped, 0 it still owns entries
+   */
+  parleyOwnerRelease: {
+    numberOfKeys: 1,
+    lua: `
+local base = ARGV[1] .. 'node:' .. ARGV[2] .. ':'
+for _, kind in ipairs({'users', 'conns', 'calls', 'lobby', 'peers'}) do
+  if redis.call('EXISTS', base .. kind) == 1 then return 0 end
+end
+redis.call('SREM', KEYS[1], ARGV[2])
+return 1
+`,
+  },
+
+  /**
+   * KEYS: lock
+   * ARGV: holder
+   * Deletes the lock only when this holder still has it.
+   */
+  parleyUnlock: {
+    numberOfKeys: 1,
+    lua: `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`,
+  },
+} satisfies Record<string, ScriptDef>;
+
+export type ScriptName = keyof typeof SCRIPTS;

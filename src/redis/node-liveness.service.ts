@@ -1,0 +1,377 @@
+import {
+  Inject, Injectable, Logger,
+  type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit, type Type,
+} from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { ChatService } from '../chat/chat.service.js';
+import type { SocketData } from '../common/events.js';
+import { RealtimeService } from '../common/realtime/realtime.service.js';
+import { CompatService } from '../compat/compat.service.js';
+import { limitsConfig, type LimitsConfig } from '../config/configuration.js';
+import { SessionService } from '../sessions/session.service.js';
+import { SignalingService } from '../signaling/signaling.service.js';
+import { RedisCallStateService } from './redis-call-state.service.js';
+import { RedisConnectionRegistryService } from './redis-connection-registry.service.js';
+import { RedisLobbyStoreService } from './redis-lobby-store.service.js';
+import { RedisPeerRegistryService } from './redis-peer-registry.service.js';
+import { RedisUserStoreService } from './redis-user-store.service.js';
+import { OWNED_KINDS } from './redis.constants.js';
+import { RedisService } from './redis.service.js';
+import { roomChannel } from '../common/realtime/channels.js';
+
+export interface CleanupReport {
+  node: string;
+  sockets: number;
+  users: number;
+  connections: number;
+  adoptedCalls: number;
+  ms: number;
+}
+
+/**
+ * Node liveness for the cluster:
+ * - a heartbeat key `hb:<node>` with a TTL, refreshed every `heartbeatMs`, re-created at
+ *   once when Redis comes back;
+ * - a sweeper on every node: the owners recorded with the data (`owners`, written by the
+ *   same scripts that write the entries, and rebuilt from the `node:<id>:*` index keys by a
+ *   periodic scan) that have no heartbeat are dead; one node per dead node (lock
+ *   `sweep:<node>`, SET NX) removes its sockets through the normal services, so the rooms
+ *   get `leave` + `users`, call peers `ended`, lobby and peer-channel sockets their
+ *   departure events; the dead node's other calls are adopted with their ring timers;
+ * - after a reconnection, this node puts back what Redis lost of its live sockets
+ *   (connection, user, lobby name, peer id) and drops its entries whose socket is gone;
+ * - graceful shutdown: this node's sockets depart (with the events) before the server
+ *   closes, and the heartbeat is deleted.
+ * A node only sweeps after it has been connected for one heartbeat TTL, so live nodes have
+ * re-created their heartbeats after a Redis restart before anyone judges them.
+ */
+@Injectable()
+export class NodeLivenessService implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('NodeLiveness');
+  private heartbeatTimer?: NodeJS.Timeout;
+  private sweepTimer?: NodeJS.Timeout;
+  private sweepAllowedAt = 0;
+  private lastOwnerScan = 0;
+  private sweeping = false;
+  private stopped = false;
+  private lastWarn = 0;
+  private readonly staleTimers = new Set<NodeJS.Timeout>();
+  private readonly resolved = new Map<Type, unknown>();
+  private readonly goneListeners: Array<(node: string) => Promise<void> | void> = [];
+
+  constructor(
+    private readonly redis: RedisService,
+    private readonly users: RedisUserStoreService,
+    private readonly connections: RedisConnectionRegistryService,
+    private readonly calls: RedisCallStateService,
+    private readonly lobby: RedisLobbyStoreService,
+    private readonly peers: RedisPeerRegistryService,
+    private readonly realtime: RealtimeService,
+    private readonly moduleRef: ModuleRef,
+    @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
+  ) {}
+
+  get nodeId(): string {
+    return this.redis.nodeId;
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.redis.ready();
+    // Alive before this node writes anything.
+    await this.heartbeat();
+    this.sweepAllowedAt = Date.now() + this.redis.timings.heartbeatTtlMs + 1_000;
+    this.redis.onReconnect(() => void this.reconnected());
+  }
+
+  onApplicationBootstrap(): void {
+    const t = this.redis.timings;
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), t.heartbeatMs);
+    this.heartbeatTimer.unref();
+    const tick = () => {
+      if (this.stopped) return;
+      void this.sweep().finally(() => {
+        if (this.stopped) return;
+        // Jitter, so the nodes do not all race for the same lock at the same instant.
+        this.sweepTimer = setTimeout(tick, t.sweepMs * (0.75 + Math.random() * 0.5));
+        this.sweepTimer.unref();
+      });
+    };
+    this.sweepTimer = setTimeout(tick, t.sweepMs);
+    this.sweepTimer.unref();
+  }
+
+  /**
+   * Runs after a dead node's sockets departed (on the one node that cleaned it up), for
+   * features that keep per-node tallies in Redis (e.g. connection counts).
+   */
+  onNodeGone(listener: (node: string) => Promise<void> | void): void {
+    this.goneListeners.push(listener);
+  }
+
+  /** Graceful shutdown: this node's sockets depart (events included) while the server still runs. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.heartbeatTimer);
+    clearTimeout(this.sweepTimer);
+    for (const t of this.staleTimers) clearTimeout(t);
+    this.staleTimers.clear();
+    if (!this.redis.connected) return;
+    try {
+      const report = await this.cleanNode(this.nodeId, false);
+      await this.redis.run((c) => c.del(this.redis.keys.heartbeat(this.nodeId)));
+      await this.redis.script('parleyOwnerRelease', [this.redis.keys.owners], [this.nodeId]);
+      this.logger.log({ event: 'node-shutdown-cleanup', ...report });
+    } catch (err) {
+      this.logger.warn({ event: 'node-shutdown-cleanup-failed', err: String(err) });
+    }
+  }
+
+  /** One sweep: finds dead owners and cleans each up (exposed for tests and diagnostics). */
+  async sweep(): Promise<CleanupReport[]> {
+    if (this.sweeping || this.stopped || !this.redis.connected || Date.now() < this.sweepAllowedAt) return [];
+    this.sweeping = true;
+    const reports: CleanupReport[] = [];
+    try {
+      if (Date.now() - this.lastOwnerScan >= this.redis.timings.ownerScanMs) await this.scanOwners();
+      const k = this.redis.keys;
+      const owners = (await this.redis.run((c) => c.smembers(k.owners))).filter((n) => n !== this.nodeId);
+      if (owners.length === 0) return reports;
+      const alive = await this.redis.run((c) => {
+        const p = c.pipeline();
+        for (const n of owners) p.exists(k.heartbeat(n));
+        return p.exec();
+      });
+      for (let i = 0; i < owners.length && !this.stopped; i++) {
+        const [err, exists] = alive?.[i] ?? [new Error('no reply'), 1];
+        if (err || exists === 1) continue;
+        const report = await this.cleanDeadNode(owners[i]);
+        if (report) reports.push(report);
+      }
+    } catch (err) {
+      this.warn('sweep-failed', err);
+    } finally {
+      this.sweeping = false;
+    }
+    return reports;
+  }
+
+  /** Cleans a node whose heartbeat is gone, unless another node already does (lock, NX). */
+  private async cleanDeadNode(node: string): Promise<CleanupReport | undefined> {
+    const lock = this.redis.keys.sweepLock(node);
+    const got = await this.redis.run((c) => c.set(lock, this.nodeId, 'PX', this.redis.timings.lockTtlMs, 'NX'));
+    if (got !== 'OK') return undefined;
+    try {
+      // Re-check under the lock: the node may have come back meanwhile.
+      if ((await this.redis.run((c) => c.exists(this.redis.keys.heartbeat(node)))) === 1) return undefined;
+      const report = await this.cleanNode(node, true);
+      for (const listener of this.goneListeners) {
+        await Promise.resolve(listener(node)).catch((err: unknown) => this.warn('node-gone-listener-failed', err));
+      }
+      await this.redis.script('parleyOwnerRelease', [this.redis.keys.owners], [node]);
+      this.logger.warn({ event: 'node-dead-cleaned', ...report });
+      return report;
+    } finally {
+      await this.redis.script('parleyUnlock', [lock], [this.nodeId]).catch(() => undefined);
+    }
+  }
+
+  /** Every socket `node` owns departs; with `adoptCalls`, its remaining calls move here. */
+  private async cleanNode(node: string, adoptCalls: boolean): Promise<CleanupReport> {
+    const started = Date.now();
+    const ids = await this.ownedSocketIds(node);
+    let users = 0;
+    let connections = 0;
+    await pool(ids, 64, async (id) => {
+      const r = await this.departSocket(id, node);
+      users += r.user ? 1 : 0;
+      connections += r.connection ? 1 : 0;
+    });
+    const adoptedCalls = adoptCalls ? await this.calls.adopt(node) : 0;
+    return { node, sockets: ids.length, users, connections, adoptedCalls, ms: Date.now() - started };
+  }
+
+  /**
+   * A socket of `node` is gone: the same departures as a disconnect on its own node, through
+   * the same services (only when `node` still owns its entries: a session recovered on
+   * another node moved them there).
+   */
+  private async departSocket(id: string, node: string): Promise<{ user: boolean; connection: boolean }> {
+    const k = this.redis.keys;
+    const entry = await this.users.getWithOwner(id);
+    const user = entry?.node === node;
+    // Claimed atomically: of two cleaners, one departs the socket.
+    const connection = await this.connections.removeOwned(id, node);
+    const [lobbyOwner, peerOwner] = await this.redis.run((c) =>
+      Promise.all([c.hget(k.lobbyOwner, id), c.hget(k.peersOwner, id)]),
+    );
+    if (user || connection) {
+      const sessions = this.service(SessionService);
+      if (sessions) {
+        // Every registered departure: leave + users (chat), ended (signaling), …
+        await sessions.depart(id, 'node gone');
+      } else {
+        const chat = this.service(ChatService);
+        if (user && entry) await (chat ? chat.logout(entry.user, 'disconnect') : this.users.removeOwned(id, node));
+        const signaling = this.service(SignalingService);
+        await (signaling ? signaling.disconnected(id) : this.calls.endAll(id));
+      }
+    }
+    if (lobbyOwner === node || peerOwner === node) {
+      const compat = this.service(CompatService);
+      if (compat) {
+        // Its explicit departure (no reason): lobby `userDisconnected`, peer `close`.
+        await compat.disconnected({ id });
+      } else {
+        if (lobbyOwner === node) await this.lobby.unregisterOwned(id, node);
+        if (peerOwner === node) await this.peers.unregisterOwned(id, node);
+      }
+    }
+    // Index entries left behind by an interrupted change.
+    await this.redis.run((c) => {
+      const p = c.pipeline();
+      for (const kind of OWNED_KINDS) if (kind !== 'calls') p.srem(k.owned(node, kind), id);
+      return p.exec();
+    });
+    return { user, connection };
+  }
+
+  private async ownedSocketIds(node: string): Promise<string[]> {
+    const k = this.redis.keys;
+    const sets = await this.redis.run((c) =>
+      Promise.all((['users', 'conns', 'lobby', 'peers'] as const).map((kind) => c.smembers(k.owned(node, kind)))),
+    );
+    return [...new Set(sets.flat())];
+  }
+
+  /**
+   * Rebuilds `owners` from the index keys themselves (`node:<id>:<kind>`), so an owner
+   * missing from the set (an edited or partly restored database) is still found. Runs with
+   * the first sweep, after each reconnection and every `ownerScanMs`.
+   */
+  async scanOwners(): Promise<void> {
+    this.lastOwnerScan = Date.now();
+    const k = this.redis.keys;
+    const base = `${k.prefix}node:`;
+    const found = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.run((c) => c.scan(cursor, 'MATCH', `${globEscape(base)}*`, 'COUNT', 1000));
+      cursor = next;
+      for (const key of keys) {
+        const rest = key.slice(base.length);
+        const cut = rest.lastIndexOf(':');
+        if (cut > 0) found.add(rest.slice(0, cut));
+      }
+    } while (cursor !== '0');
+    if (found.size > 0) await this.redis.run((c) => c.sadd(k.owners, ...found));
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const t = this.redis.timings;
+      await this.redis.run((c) => c.set(this.redis.keys.heartbeat(this.nodeId), String(Date.now()), 'PX', t.heartbeatTtlMs));
+    } catch (err) {
+      this.warn('heartbeat-failed', err);
+    }
+  }
+
+  /** Redis is back (maybe empty, maybe after others judged this node dead). */
+  private async reconnected(): Promise<void> {
+    if (this.stopped) return;
+    this.sweepAllowedAt = Date.now() + this.redis.timings.heartbeatTtlMs + 1_000;
+    this.lastOwnerScan = 0;
+    await this.heartbeat();
+    try {
+      await this.reconcile();
+    } catch (err) {
+      this.warn('reconcile-failed', err);
+    }
+  }
+
+  /**
+   * Puts back this node's live sockets into Redis (idempotent) and departs the entries this
+   * node owns whose socket is gone (after the recovery window, so held sessions keep theirs).
+   */
+  private async reconcile(): Promise<void> {
+    if (!this.realtime.attached) return;
+    const local = this.realtime.server.sockets.sockets;
+    const restoredRooms = new Set<string>();
+    let restored = 0;
+    for (const socket of [...local.values()]) {
+      const id = socket.id;
+      const data = socket.data as SocketData;
+      await this.connections.add(id);
+      if (data.user) {
+        const outcome = await this.users.restore(data.user);
+        if (outcome === 'restored') {
+          restored += 1;
+          restoredRooms.add(data.user.room);
+        } else if (outcome === 'name-taken') {
+          this.logger.warn({ event: 'restore-name-taken', socketId: id, room: data.user.room });
+        }
+      }
+      if (data.lobbyName !== undefined) await this.lobby.register(id, data.lobbyName);
+      if (data.peerId !== undefined) {
+        await this.peers.register({ socketId: id, peerId: data.peerId, ...(data.peerType !== undefined && { peerType: data.peerType }) });
+      }
+    }
+    for (const room of restoredRooms) {
+      this.realtime.server.to(roomChannel(room)).emit('users', await this.users.listRoom(room));
+    }
+    const stale = (await this.ownedSocketIds(this.nodeId)).filter((id) => !local.has(id));
+    this.logger.log({ event: 'reconciled', sockets: local.size, restoredUsers: restored, stale: stale.length });
+    if (stale.length === 0) return;
+    const timer = setTimeout(() => {
+      this.staleTimers.delete(timer);
+      void pool(stale, 16, async (id) => {
+        if (!this.stopped && !this.realtime.server.sockets.sockets.has(id)) await this.departSocket(id, this.nodeId);
+      }).catch((err: unknown) => this.warn('stale-cleanup-failed', err));
+    }, this.limits.recoveryWindowMs + 1_000);
+    timer.unref();
+    this.staleTimers.add(timer);
+  }
+
+  /** A provider of another module, when the app has it (resolved once). */
+  private service<T>(type: Type<T>): T | undefined {
+    if (!this.resolved.has(type)) {
+      let found: unknown;
+      try {
+        found = this.moduleRef.get(type, { strict: false });
+      } catch {
+        found = undefined;
+      }
+      this.resolved.set(type, found);
+    }
+    return this.resolved.get(type) as T | undefined;
+  }
+
+  private warn(event: string, err: unknown): void {
+    const now = Date.now();
+    if (now - this.lastWarn < 10_000) return;
+    this.lastWarn = now;
+    this.logger.warn({ event, err: String(err) });
+  }
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time; rejects with the first failure once all settled. */
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      try {
+        await fn(item);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== undefined) throw failure;
+}
+
+function globEscape(s: string): string {
+  return s.replace(/[*?[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,145 @@
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { AlreadyInCallError } from '../common/errors/parley.error.js';
+import { CallStateService, pairKey, type CallStatus, type RingTimeoutListener } from '../signaling/call-state.service.js';
+import { RedisService } from './redis.service.js';
+
+interface RingTimer {
+  token: string;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Call state in Redis: `call:<a>|<b>` with caller, callee, status, owning node and a ring
+ * token; start, accept and end are Lua scripts. The ring timer runs on the node that
+ * started the call. When it fires, a script removes the call only if it is still the same
+ * pending call (same token), so `onRingTimeout` listeners fire exactly once per call that
+ * rang out, and never for a call that was answered, hung up, or ended and started again.
+ * A dead node's remaining calls are adopted by the node that cleans it up (`adopt`).
+ */
+@Injectable()
+export class RedisCallStateService extends CallStateService implements OnApplicationShutdown {
+  private readonly logger = new Logger('RedisCallState');
+  private readonly listeners: RingTimeoutListener[] = [];
+  /** Ring timers of the pending calls this node owns, by pair key. */
+  private readonly timers = new Map<string, RingTimer>();
+  private stopped = false;
+
+  constructor(private readonly redis: RedisService) {
+    super();
+  }
+
+  async start(callerId: string, calleeId: string, ringTimeoutMs: number): Promise<void> {
+    const k = this.redis.keys;
+    const pair = pairKey(callerId, calleeId);
+    const token = randomBytes(8).toString('hex');
+    const started = await this.redis.script<number>(
+      'parleyCallStart',
+      [k.call(pair), k.socketCalls(callerId), k.socketCalls(calleeId), k.owners],
+      [callerId, calleeId, pair, this.redis.nodeId, token, Date.now() + ringTimeoutMs],
+    );
+    if (started !== 1) throw new AlreadyInCallError(calleeId);
+    this.arm(pair, token, ringTimeoutMs);
+  }
+
+  async accept(a: string, b: string): Promise<boolean> {
+    const pair = pairKey(a, b);
+    const token = await this.redis.script<string | null>('parleyCallAccept', [this.redis.keys.call(pair)], []);
+    if (token === null) return false;
+    this.disarm(pair, token);
+    return true;
+  }
+
+  async status(a: string, b: string): Promise<CallStatus | undefined> {
+    const status = await this.redis.run((c) => c.hget(this.redis.keys.call(pairKey(a, b)), 'status'));
+    return status === 'pending' || status === 'active' ? status : undefined;
+  }
+
+  async end(a: string, b: string): Promise<boolean> {
+    const pair = pairKey(a, b);
+    const ended = await this.redis.script<[string, string, string] | null>('parleyCallEnd', [this.redis.keys.call(pair)], [pair, '']);
+    if (!ended) return false;
+    this.disarm(pair, ended[2]);
+    return true;
+  }
+
+  async endAll(id: string): Promise<string[]> {
+    const flat = await this.redis.script<string[]>('parleyCallEndAll', [this.redis.keys.socketCalls(id)], [id]);
+    const peers: string[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      peers.push(flat[i]);
+      this.disarm(pairKey(id, flat[i]), flat[i + 1]);
+    }
+    return peers;
+  }
+
+  onRingTimeout(listener: RingTimeoutListener): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * Takes over the calls a dead node still owns (neither peer was on it, or they are
+   * already gone): ownership moves here and pending ones ring out here, on time.
+   */
+  async adopt(deadNode: string): Promise<number> {
+    const k = this.redis.keys;
+    const flat = await this.redis.script<string[]>('parleyCallAdopt', [k.owned(deadNode, 'calls'), k.owners], [this.redis.nodeId]);
+    let adopted = 0;
+    for (let i = 0; i < flat.length; i += 6) {
+      const [pair, status, token, deadline] = flat.slice(i, i + 4);
+      if (status === 'pending') this.arm(pair, token, Math.max(0, Number(deadline) - Date.now()));
+      adopted += 1;
+    }
+    return adopted;
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private arm(pair: string, token: string, ms: number): void {
+    if (this.stopped) return;
+    this.disarm(pair);
+    const timer = setTimeout(() => void this.ringOut(pair, token, 0), ms);
+    timer.unref();
+    this.timers.set(pair, { token, timer });
+  }
+
+  /** Stops the pair's local timer (only the one for `token`, when given). */
+  private disarm(pair: string, token?: string): void {
+    const t = this.timers.get(pair);
+    if (!t || (token !== undefined && t.token !== token)) return;
+    clearTimeout(t.timer);
+    this.timers.delete(pair);
+  }
+
+  private async ringOut(pair: string, token: string, attempt: number): Promise<void> {
+    const t = this.timers.get(pair);
+    if (t?.token === token) this.timers.delete(pair);
+    if (this.stopped) return;
+    let ended: [string, string, string] | null;
+    try {
+      ended = await this.redis.script<[string, string, string] | null>('parleyCallEnd', [this.redis.keys.call(pair)], [pair, token]);
+    } catch (err) {
+      // Redis is unreachable: try again, so the call does not stay pending for ever.
+      if (attempt < 30 && !this.stopped) {
+        const retry = setTimeout(() => void this.ringOut(pair, token, attempt + 1), 1_000);
+        retry.unref();
+      } else {
+        this.logger.warn({ event: 'ring-timeout-failed', pair, err: String(err) });
+      }
+      return;
+    }
+    if (!ended) return;
+    const [callerId, calleeId] = ended;
+    for (const listener of this.listeners) {
+      try {
+        listener(callerId, calleeId);
+      } catch (err) {
+        this.logger.error({ event: 'ring-timeout-listener-failed', err: String(err) });
+      }
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { SessionStoreService } from '../sessions/session-store.service.js';
+import { RedisService } from './redis.service.js';
+
+/**
+ * Held connections (RECOVERY_WINDOW_MS) across the cluster: `held:<id>` with a TTL a bit
+ * longer than the window. `release` is a DEL, so exactly one caller ends a hold: the node
+ * that recovered the session (on any node) or the holding node's timer, never both.
+ * `adopt` moves the socket's connection, user, lobby and peer entries to this node (its
+ * calls stay with the node that started them, whose ring timers they are; a dead node's
+ * calls are adopted by its sweeper).
+ *
+ * Never rejects: the session service runs from disconnect handlers and timers. While Redis
+ * is down a hold is kept in memory, so its release still departs the socket.
+ */
+@Injectable()
+export class RedisSessionStoreService extends SessionStoreService {
+  private readonly logger = new Logger('RedisSessionStore');
+  private readonly heldLocally = new Set<string>();
+
+  constructor(private readonly redis: RedisService) {
+    super();
+  }
+
+  async hold(id: string, windowMs: number): Promise<void> {
+    try {
+      await this.redis.run((c) => c.set(this.redis.keys.held(id), this.redis.nodeId, 'PX', windowMs + 5_000));
+    } catch (err) {
+      this.heldLocally.add(id);
+      this.logger.warn({ event: 'hold-failed', socketId: id, err: String(err) });
+    }
+  }
+
+  async release(id: string): Promise<boolean> {
+    if (this.heldLocally.delete(id)) return true;
+    try {
+      return (await this.redis.run((c) => c.del(this.redis.keys.held(id)))) === 1;
+    } catch (err) {
+      // Unknown: depart (the departure is idempotent; a stale entry is reconciled later).
+      this.logger.warn({ event: 'release-failed', socketId: id, err: String(err) });
+      return true;
+    }
+  }
+
+  async adopt(id: string): Promise<void> {
+    this.heldLocally.delete(id);
+    try {
+      const k = this.redis.keys;
+      await this.redis.script('parleyConnAdd', [k.conn(id), k.owners], [id, this.redis.nodeId]);
+    } catch (err) {
+      this.logger.warn({ event: 'adopt-failed', socketId: id, err: String(err) });
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import type { User } from '../common/events.js';
+import { AlreadyLoggedInError, NameTakenError, RoomFullError } from '../common/errors/parley.error.js';
+import { nameKey } from '../users/in-memory-user-store.service.js';
+import { UserStoreService, type RoomSummary } from '../users/user-store.service.js';
+import { RedisService } from './redis.service.js';
+
+/**
+ * The user store in Redis. `add` checks already-logged-in, the name (case-insensitive,
+ * per room) and the room's capacity and writes in one Lua script, so of two concurrent
+ * logins with one name on two nodes exactly one wins. Rooms list their users from a
+ * sorted set scored by joinedAt (ties in join order).
+ */
+@Injectable()
+export class RedisUserStoreService extends UserStoreService {
+  constructor(private readonly redis: RedisService) {
+    super();
+  }
+
+  async add(user: User, maxRoomUsers: number): Promise<void> {
+    const k = this.redis.keys;
+    const [outcome, room] = await this.redis.script<[string, string?]>(
+      'parleyUserAdd',
+      [k.user(user.id), k.roomUsers(user.room), k.roomNames(user.room), k.rooms, k.owners, k.seq],
+      [user.id, user.room, nameKey(user.name), JSON.stringify(user), user.joinedAt, maxRoomUsers, this.redis.nodeId],
+    );
+    if (outcome === 'ALREADY') throw new AlreadyLoggedInError(room ?? user.room);
+    if (outcome === 'TAKEN') throw new NameTakenError(user.name, user.room);
+    if (outcome === 'FULL') throw new RoomFullError(user.room, maxRoomUsers);
+  }
+
+  /**
+   * Puts a user back after Redis lost it (a restart without persistence), ignoring the
+   * room's capacity. Resolves to what happened.
+   */
+  async restore(user: User): Promise<'restored' | 'present' | 'name-taken'> {
+    try {
+      await this.add(user, Number.MAX_SAFE_INTEGER);
+      return 'restored';
+    } catch (err) {
+      if (err instanceof AlreadyLoggedInError) return 'present';
+      if (err instanceof NameTakenError) return 'name-taken';
+      throw err;
+    }
+  }
+
+  async remove(id: string): Promise<User | undefined> {
+    return this.removeOwned(id, '');
+  }
+
+  /** Removes the user only when `node` owns it ('' for any owner). */
+  async removeOwned(id: string, node: string): Promise<User | undefined> {
+    const json = await this.redis.script<string | null>('parleyUserRemove', [this.redis.keys.user(id)], [id, node]);
+    return json ? parseUser(json) : undefined;
+  }
+
+  async get(id: string): Promise<User | undefined> {
+    const json = await this.redis.run((c) => c.hget(this.redis.keys.user(id), 'json'));
+    return json ? parseUser(json) : undefined;
+  }
+
+  /** The user and the node that owns it. */
+  async getWithOwner(id: string): Promise<{ user: User; node: string } | undefined> {
+    const [json, node] = await this.redis.run((c) => c.hmget(this.redis.keys.user(id), 'json', 'node'));
+    return json && node ? { user: parseUser(json), node } : undefined;
+  }
+
+  async listRoom(room: string): Promise<User[]> {
+    const flat = await this.redis.script<string[]>('parleyRoomList', [this.redis.keys.roomUsers(room)], []);
+    const rows: Array<{ user: User; seq: number }> = [];
+    for (let i = 0; i < flat.length; i += 2) rows.push({ user: parseUser(flat[i]), seq: Number(flat[i + 1]) });
+    rows.sort((a, b) => a.user.joinedAt - b.user.joinedAt || a.seq - b.seq);
+    return rows.map((r) => r.user);
+  }
+
+  async listRooms(): Promise<RoomSummary[]> {
+    const flat = await this.redis.script<Array<string | number>>('parleyRoomsList', [this.redis.keys.rooms], []);
+    const out: RoomSummary[] = [];
+    for (let i = 0; i < flat.length; i += 2) out.push({ room: String(flat[i]), users: Number(flat[i + 1]) });
+    return out;
+  }
+}
+
+/** A stored User: exactly the protocol's keys (publicKey only when present). */
+function parseUser(json: string): User {
+  const u = JSON.parse(json) as User;
+  const user: User = { id: u.id, name: u.name, room: u.room, joinedAt: u.joinedAt };
+  if (typeof u.publicKey === 'string') user.publicKey = u.publicKey;
+  return user;
+}

@@ -1,0 +1,192 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { HealthIndicatorResult } from '@nestjs/terminus';
+import { Redis, type RedisOptions } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { HealthIndicators } from '../health/health-indicators.service.js';
+import { SCRIPTS, type ScriptName } from './lua.js';
+import { DEFAULT_TIMINGS, redactUrl, RedisKeys, REDIS_OPTIONS, type LivenessTimings, type RedisModuleOptions } from './redis.constants.js';
+
+type Arg = string | number;
+type ScriptFn = (...args: Arg[]) => Promise<unknown>;
+
+/**
+ * ioredis options shared by every Parley client. ioredis reconnects by itself forever
+ * (with this backoff), resubscribes, and queues commands while it reconnects; a command
+ * waits for at most one reconnection attempt, so a request fails fast while Redis is down
+ * instead of hanging until it returns.
+ */
+export function clientOptions(connectionName: string): RedisOptions {
+  return {
+    lazyConnect: true,
+    connectionName,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5_000,
+    retryStrategy: (times) => Math.min(100 * times, 2_000),
+  };
+}
+
+/** Connects and resolves once the client is `ready`; rejects after `timeoutMs`. */
+export async function connectReady(client: Redis, url: string, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const ready = new Promise<void>((resolve) => client.once('ready', () => resolve()));
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis at ${redactUrl(url)} is not reachable (no connection within ${timeoutMs} ms)`)), timeoutMs);
+  });
+  // connect() rejects when the first attempt fails; ioredis keeps retrying, so only the
+  // timeout decides.
+  client.connect().catch(() => undefined);
+  try {
+    await Promise.race([ready, timeout]);
+  } catch (err) {
+    client.disconnect();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * This node's Redis connection for the stores: one ioredis client, connected and `ready`
+ * before the app uses it, with the Lua scripts registered. Also this node's id (recorded
+ * as the owner of every entry it writes), the key names, the /health indicator, and a count
+ * of the commands in flight so shutdown can let them finish before quitting.
+ */
+@Injectable()
+export class RedisService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Redis');
+  readonly client: Redis;
+  readonly keys: RedisKeys;
+  readonly nodeId: string;
+  readonly timings: LivenessTimings;
+  private inFlight = 0;
+  private everReady = false;
+  private downSince = 0;
+  private readonly reconnectListeners: Array<() => void> = [];
+  private readyPromise?: Promise<void>;
+  private closing = false;
+
+  constructor(
+    @Inject(REDIS_OPTIONS) private readonly options: RedisModuleOptions,
+    private readonly health: HealthIndicators,
+  ) {
+    this.keys = new RedisKeys(options.keyPrefix);
+    this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
+    // No ':' in node ids: they are parsed back out of `node:<id>:<kind>` keys.
+    this.nodeId = `${hostname().replace(/[^A-Za-z0-9.-]/g, '-').slice(0, 40)}-${process.pid}-${randomBytes(4).toString('hex')}`;
+    this.client = new Redis(options.url, clientOptions(`parley-${this.nodeId}`));
+    for (const [name, def] of Object.entries(SCRIPTS)) this.client.defineCommand(name, def);
+    this.client.on('error', (err: Error) => this.onError(err));
+    this.client.on('close', () => {
+      if (this.everReady && !this.downSince && !this.closing) {
+        this.downSince = Date.now();
+        this.logger.warn({ event: 'redis-disconnected', url: redactUrl(options.url) });
+      }
+    });
+    this.client.on('ready', () => this.onReady());
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.health.register(() => this.check());
+    await this.ready();
+  }
+
+  /** Resolves once the first connection is ready (every store method may await it). */
+  ready(): Promise<void> {
+    this.readyPromise ??= connectReady(this.client, this.options.url, 10_000);
+    return this.readyPromise;
+  }
+
+  /** Called on every `ready` after the first one: Redis came back (maybe empty). */
+  onReconnect(listener: () => void): void {
+    this.reconnectListeners.push(listener);
+  }
+
+  get connected(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  /** Runs one of the Lua scripts (see lua.ts for each one's KEYS and ARGV). */
+  script<T>(name: ScriptName, keys: string[], args: Arg[]): Promise<T> {
+    const fn = (this.client as unknown as Record<ScriptName, ScriptFn>)[name];
+    return this.track(fn.call(this.client, ...keys, this.keys.prefix, ...args) as Promise<T>);
+  }
+
+  /** Runs plain commands, counted as in flight. */
+  run<T>(fn: (client: Redis) => Promise<T>): Promise<T> {
+    return this.track(fn(this.client));
+  }
+
+  /**
+   * Resolves when no command has been in flight for two turns of the event loop (the
+   * services chain several store calls; each next one starts within a microtask of the
+   * last), or after `timeoutMs`.
+   */
+  async drain(timeoutMs = 2_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    let idleTurns = 0;
+    while (idleTurns < 2 && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      idleTurns = this.inFlight === 0 ? idleTurns + 1 : 0;
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.drain();
+    this.closing = true;
+    try {
+      if (this.client.status === 'ready') await this.client.quit();
+      else this.client.disconnect();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+
+  private async check(): Promise<HealthIndicatorResult> {
+    if (this.client.status !== 'ready') {
+      return { redis: { status: 'down', message: `Redis connection is ${this.client.status}` } };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.client.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('Redis did not answer PING within 1000 ms')), 1_000);
+        }),
+      ]);
+      return { redis: { status: 'up' } };
+    } catch (err) {
+      return { redis: { status: 'down', message: err instanceof Error ? err.message : String(err) } };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.inFlight += 1;
+    return promise.finally(() => {
+      this.inFlight -= 1;
+    });
+  }
+
+  private onReady(): void {
+    if (!this.everReady) {
+      this.everReady = true;
+      this.logger.log({ event: 'redis-ready', url: redactUrl(this.options.url), node: this.nodeId });
+      return;
+    }
+    this.logger.log({ event: 'redis-reconnected', downMs: this.downSince ? Date.now() - this.downSince : 0 });
+    this.downSince = 0;
+    for (const listener of this.reconnectListeners) listener();
+  }
+
+  private lastErrorLog = 0;
+  private onError(err: Error): void {
+    // ioredis reports every failed reconnection attempt; one line every 10 s is enough.
+    const now = Date.now();
+    if (now - this.lastErrorLog < 10_000) return;
+    this.lastErrorLog = now;
+    this.logger.warn({ event: 'redis-error', err: err.message });
+  }
+}
