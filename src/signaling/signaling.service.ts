@@ -36,9 +36,8 @@ export class SignalingService implements OnModuleInit {
     this.sessions.onDeparture((id) => this.disconnected(id));
     this.calls.onRingTimeout((callerId, calleeId) => {
       this.logger.log({ event: 'call-ended', reason: 'timeout', callerId, calleeId });
-      const io = this.realtime.server;
-      io.to(callerId).emit('ended', { from: calleeId, reason: 'timeout' });
-      io.to(calleeId).emit('ended', { from: callerId, reason: 'timeout' });
+      this.realtime.emitTo(callerId, 'ended', { from: calleeId, reason: 'timeout' });
+      this.realtime.emitTo(calleeId, 'ended', { from: callerId, reason: 'timeout' });
     });
   }
 
@@ -49,10 +48,10 @@ export class SignalingService implements OnModuleInit {
   async call(callerId: string, dto: CallDto, callerName: string | undefined): Promise<void> {
     const to = dto.userToCall;
     if (to === callerId) throw new SelfCallError();
-    if (!(await this.connections.has(to))) throw new NotFoundError(to);
+    if (!(await this.isConnected(to))) throw new NotFoundError(to);
     await this.calls.start(callerId, to, this.limits.ringTimeoutMs);
     const name = dto.name ?? callerName;
-    this.realtime.server.to(to).emit('call', {
+    this.realtime.emitTo(to, 'call', {
       from: callerId,
       ...(name !== undefined && { name }),
       ...(given(dto.signal) && { signal: dto.signal }),
@@ -63,24 +62,28 @@ export class SignalingService implements OnModuleInit {
 
   async answer(fromId: string, dto: AnswerDto): Promise<void> {
     if (!(await this.calls.accept(fromId, dto.to))) throw new NoCallError(dto.to);
-    const peer = this.realtime.server.to(dto.to);
-    if (given(dto.signal)) peer.emit('accepted', dto.signal);
-    else peer.emit('answer', { sdp: dto.sdp, socketId: fromId, from: fromId });
+    if (given(dto.signal)) this.realtime.emitTo(dto.to, 'accepted', dto.signal);
+    else this.realtime.emitTo(dto.to, 'answer', { sdp: dto.sdp, socketId: fromId, from: fromId });
     this.metrics.signals.inc();
     this.logger.log({ event: 'call-active', answererId: fromId, peerId: dto.to });
   }
 
   /** offer / candidate / signal between the two peers of a pending or active call. */
   async relay<E extends RelayEvent>(event: E, fromId: string, to: string, payload: RelayPayload<E>): Promise<void> {
-    if (!(await this.connections.has(to))) throw new NotFoundError(to);
+    if (!(await this.isConnected(to))) throw new NotFoundError(to);
     if (!(await this.calls.status(fromId, to))) throw new NoCallError(to);
-    (this.realtime.server.to(to).emit as (e: E, p: RelayPayload<E>) => void)(event, payload);
+    (this.realtime.emitTo as (id: string, e: E, p: RelayPayload<E>) => void).call(this.realtime, to, event, payload);
     this.metrics.signals.inc();
+  }
+
+  /** Connected anywhere: on this node (no I/O), else per the cluster-wide registry. */
+  private async isConnected(id: string): Promise<boolean> {
+    return this.realtime.isLocal(id) || this.connections.has(id);
   }
 
   async hangup(fromId: string, to: string): Promise<void> {
     if (!(await this.calls.end(fromId, to))) throw new NoCallError(to);
-    this.realtime.server.to(to).emit('ended', { from: fromId, reason: 'hangup' });
+    this.realtime.emitTo(to, 'ended', { from: fromId, reason: 'hangup' });
     this.logger.log({ event: 'call-ended', reason: 'hangup', from: fromId, to });
   }
 
@@ -89,7 +92,7 @@ export class SignalingService implements OnModuleInit {
     await this.connections.remove(id);
     const peers = await this.calls.endAll(id);
     for (const peer of peers) {
-      this.realtime.server.to(peer).emit('ended', { from: id, reason: 'disconnected' });
+      this.realtime.emitTo(peer, 'ended', { from: id, reason: 'disconnected' });
       this.logger.log({ event: 'call-ended', reason: 'disconnected', from: id, to: peer });
     }
   }

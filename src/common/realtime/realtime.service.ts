@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Server } from 'socket.io';
+import { limitsConfig, type LimitsConfig } from '../../config/configuration.js';
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from '../events.js';
 
 export type ParleyServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -13,6 +14,8 @@ export type ParleyServer = Server<ClientToServerEvents, ServerToClientEvents, In
 export class RealtimeService {
   private io?: ParleyServer;
 
+  constructor(@Inject(limitsConfig.KEY) private readonly limits: LimitsConfig) {}
+
   attach(server: ParleyServer): void {
     this.io = server;
   }
@@ -20,6 +23,24 @@ export class RealtimeService {
   get server(): ParleyServer {
     if (!this.io) throw new Error('The Socket.IO server is not attached yet');
     return this.io;
+  }
+
+  /**
+   * Emits to one socket, wherever it is. A socket on this node gets it directly, which
+   * skips the broadcast machinery (and, with Redis, a round trip through the stream).
+   * With a recovery window every emit goes through the adapter instead, because only
+   * broadcasts are kept for replay to a socket that recovers after a drop.
+   */
+  emitTo<E extends keyof ServerToClientEvents>(id: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void {
+    const io = this.server;
+    const local = this.limits.recoveryWindowMs > 0 ? undefined : io.sockets.sockets.get(id);
+    if (local) local.emit(event, ...args);
+    else io.to(id).emit(event, ...args);
+  }
+
+  /** Whether the socket is connected to this node (a cheap, synchronous check). */
+  isLocal(id: string): boolean {
+    return this.io?.sockets.sockets.has(id) ?? false;
   }
 
   get attached(): boolean {
