@@ -1,12 +1,11 @@
 import { Global, Module } from '@nestjs/common';
-import { InMemorySessionStoreService } from './in-memory-session-store.service.js';
-import { SessionStoreService } from './session-store.service.js';
 import { SessionGateway } from './session.gateway.js';
 import { SessionService } from './session.service.js';
 
+/** Connection ends and recoveries. The SessionStoreService backend comes from StoreModule. */
 @Global()
 @Module({
-  providers: [SessionService, SessionGateway, { provide: SessionStoreService, useClass: InMemorySessionStoreService }],
+  providers: [SessionService, SessionGateway],
   exports: [SessionService],
 })
 export class SessionsModule {}

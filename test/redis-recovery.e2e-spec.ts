@@ -1,0 +1,76 @@
+/**
+ * Reconnection in Redis mode: a client whose transport drops on one node and that
+ * reconnects to another is recovered there (same id, missed events delivered), and the
+ * first node's window does not log it out afterwards.
+ * Skips with one line when Redis is not reachable (fails instead with REQUIRE_REDIS=1).
+ */
+import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
+import type { User } from '../src/common/events.js';
+import { expectOk } from './helpers/assert.js';
+import { closeAllClients, connect, login, mark, sleep, uniqueRoom, type TestClient } from './helpers/client.js';
+import { deletePrefix, describeWithRedis, runPrefix, startNode, type RedisNode } from './helpers-redis/redis.js';
+
+const describeRedis = await describeWithRedis('redis-recovery.e2e-spec');
+const WINDOW_MS = 2500;
+
+function reconnected(client: TestClient, timeout = 5000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no reconnect')), timeout);
+    client.socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+describeRedis('recovery across nodes', () => {
+  const prefix = runPrefix('recovery');
+  let a: RedisNode;
+  let b: RedisNode;
+
+  beforeAll(async () => {
+    a = await startNode(prefix, { RECOVERY_WINDOW_MS: String(WINDOW_MS) });
+    b = await startNode(prefix, { RECOVERY_WINDOW_MS: String(WINDOW_MS) });
+  });
+  afterEach(() => closeAllClients());
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await deletePrefix(prefix);
+  });
+
+  it('recovers on the second node and stays logged in after the first node’s window', async () => {
+    const room = uniqueRoom();
+    const x = await connect(a.url, { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 100 });
+    const y = await connect(b.url);
+    const ux = await login(x, 'xena', room);
+    await login(y, 'yann', room);
+    await x.waitFor('users', (u) => u.length === 2);
+    expectOk(await y.request('call', { userToCall: x.id }));
+    await x.waitFor('call');
+    expectOk(await x.request('answer', { to: y.id, signal: 'ok' }));
+    const since = mark();
+
+    // The next connection attempt goes to node B.
+    (x.socket.io as unknown as { uri: string }).uri = b.url;
+    const back = reconnected(x);
+    x.socket.io.engine.close();
+    await sleep(30);
+    const sent = await y.request<{ id: string }>('roomMessage', { message: 'while-away' });
+    expectOk(await y.request('signal', { to: ux.id, signal: 'during-drop' }));
+    await back;
+
+    expect(x.socket.id).toBe(ux.id);
+    expect(x.socket.recovered).toBe(true);
+    expect((await x.waitFor('roomMessage', (m) => m.id === sent.id)).message).toBe('while-away');
+    expect((await x.waitFor('signal')).signal).toBe('during-drop');
+
+    // Past node A's window: still there, still in the call, and nobody heard of a drop.
+    await sleep(WINDOW_MS + 1500);
+    const users = await y.request<{ users: User[] }>('listUsers');
+    expect(users.users.map((u) => u.id)).toContain(ux.id);
+    expectOk(await x.request('signal', { to: y.id, signal: 'after' }));
+    expect((await y.waitFor('signal')).from).toBe(ux.id);
+    await y.barrier();
+    expect(y.eventsSince(since).filter((e) => ['notification', 'users', 'ended'].includes(e))).toEqual([]);
+  }, 20_000);
+});
