@@ -124,6 +124,15 @@ describeRedis('Redis faults', () => {
         const owners = await redis.smembers(`${prefix}owners`);
         expect(owners.sort()).toEqual((await liveNodes(redis, prefix)).sort());
         expect(await redis.exists(`${prefix}calls:${k1.id}`, `${prefix}calls:${k2.id}`, `${prefix}user:${k1.id}`)).toBe(0);
+        // The per-address connection count gave back the dead node's three connections:
+        // what is left is the six live ones (a1, a2, b1, b2, again, peer).
+        const counted = async () => {
+          let sum = 0;
+          for (const key of await redis.keys(`${prefix}conn-ip:*`)) sum += Number(await redis.get(key));
+          return sum;
+        };
+        await waitUntil(async () => (await counted()) === 6 || undefined, DEAD_NODE_DEADLINE_MS, 'connection count 6');
+        expect(await redis.keys(`${prefix}conn-ip-node:*`)).toHaveLength(2);
       } finally {
         redis.disconnect();
       }

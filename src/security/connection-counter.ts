@@ -32,6 +32,8 @@ export class LimiterConnectionCounter extends ConnectionCounter {
     private readonly limiter: RateLimiterAbstract | RateLimiterStoreAbstract,
     /** Whether an emptied key may be deleted (only safe when no other process shares it). */
     private readonly deleteWhenEmpty: boolean,
+    /** Told of every counted (+1) and given-back (-1) connection, e.g. to keep a per-node tally. */
+    private readonly tally?: (ip: string, delta: 1 | -1) => Promise<unknown>,
   ) {
     super();
   }
@@ -50,12 +52,14 @@ export class LimiterConnectionCounter extends ConnectionCounter {
       this.storeError(err);
       return { release: async () => undefined };
     }
+    await this.tally?.(ip, 1).catch((err: unknown) => this.storeError(err));
     let released = false;
     return {
       release: async () => {
         if (released) return;
         released = true;
         await this.giveBack(ip);
+        await this.tally?.(ip, -1).catch((err: unknown) => this.storeError(err));
       },
     };
   }
@@ -90,17 +94,40 @@ export function inMemoryConnectionCounter(maxPerIp: number): ConnectionCounter {
   );
 }
 
+interface TallyClient {
+  hincrby(key: string, field: string, by: number): Promise<number>;
+  hgetall(key: string): Promise<Record<string, string>>;
+  decrby(key: string, by: number): Promise<number>;
+  del(key: string): Promise<number>;
+}
+
 /**
  * The cluster-wide counter, on an ioredis client (the Redis module's client provider):
  * rate-limiter-flexible's Redis store, so `consume` is one atomic INCRBY and every node sees
  * the same count. Keys: `<prefix>conn-ip:<ip>`, no expiry; each node gives back what it
- * counted. While Redis is unreachable, connections are let in uncounted.
+ * counted, and keeps a tally of it (`<prefix>conn-ip-node:<node>`, ip → count) so that the
+ * counts of a node that died without giving back are returned by `forgetNodeConnections`.
+ * While Redis is unreachable, connections are let in uncounted.
  */
-export function redisConnectionCounter(storeClient: unknown, maxPerIp: number, keyPrefix: string): ConnectionCounter {
+export function redisConnectionCounter(storeClient: unknown, maxPerIp: number, keyPrefix: string, nodeId: string): ConnectionCounter {
+  const client = storeClient as TallyClient;
   return new LimiterConnectionCounter(
     new RateLimiterRedis({ storeClient, keyPrefix: `${keyPrefix}conn-ip`, points: maxPerIp, duration: 0, rejectIfRedisNotReady: true }),
     false,
+    (ip, delta) => client.hincrby(`${keyPrefix}conn-ip-node:${nodeId}`, ip, delta),
   );
+}
+
+/** Gives back every connection a dead node had counted (called once per dead node). */
+export async function forgetNodeConnections(storeClient: unknown, keyPrefix: string, nodeId: string): Promise<void> {
+  const client = storeClient as TallyClient;
+  const tallyKey = `${keyPrefix}conn-ip-node:${nodeId}`;
+  const tally = await client.hgetall(tallyKey);
+  for (const [ip, count] of Object.entries(tally)) {
+    const n = Number(count);
+    if (n > 0) await client.decrby(`${keyPrefix}conn-ip:${ip}`, n);
+  }
+  await client.del(tallyKey);
 }
 
 /** A counter made on first use (when its store is only reachable once the app is up). */

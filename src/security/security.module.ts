@@ -1,8 +1,12 @@
-import { Module } from '@nestjs/common';
+import { Inject, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { limitsConfig, redisConfig, type LimitsConfig, type RedisConfig } from '../config/configuration.js';
+import { NodeLivenessService } from '../redis/node-liveness.service.js';
 import { REDIS_CLIENT } from '../redis/redis.constants.js';
-import { ConnectionCounter, inMemoryConnectionCounter, LazyConnectionCounter, redisConnectionCounter } from './connection-counter.js';
+import { RedisService } from '../redis/redis.service.js';
+import {
+  ConnectionCounter, forgetNodeConnections, inMemoryConnectionCounter, LazyConnectionCounter, redisConnectionCounter,
+} from './connection-counter.js';
 import { SocketGuardService } from './socket-guard.service.js';
 
 /**
@@ -22,7 +26,12 @@ import { SocketGuardService } from './socket-guard.service.js';
       useFactory: (moduleRef: ModuleRef, limits: LimitsConfig, redis: RedisConfig) =>
         redis.url
           ? new LazyConnectionCounter(() =>
-              redisConnectionCounter(moduleRef.get(REDIS_CLIENT, { strict: false }), limits.maxConnectionsPerIp, redis.keyPrefix),
+              redisConnectionCounter(
+                moduleRef.get(REDIS_CLIENT, { strict: false }),
+                limits.maxConnectionsPerIp,
+                redis.keyPrefix,
+                moduleRef.get(RedisService, { strict: false }).nodeId,
+              ),
             )
           : inMemoryConnectionCounter(limits.maxConnectionsPerIp),
     },
@@ -30,4 +39,17 @@ import { SocketGuardService } from './socket-guard.service.js';
   ],
   exports: [ConnectionCounter],
 })
-export class SecurityModule {}
+export class SecurityModule implements OnApplicationBootstrap {
+  constructor(
+    private readonly moduleRef: ModuleRef,
+    @Inject(redisConfig.KEY) private readonly redis: RedisConfig,
+  ) {}
+
+  /** With Redis, a dead node's counted connections are given back when it is cleaned up. */
+  onApplicationBootstrap(): void {
+    if (!this.redis.url) return;
+    const liveness = this.moduleRef.get(NodeLivenessService, { strict: false });
+    const client = this.moduleRef.get(REDIS_CLIENT, { strict: false });
+    liveness.onNodeGone((node) => forgetNodeConnections(client, this.redis.keyPrefix, node));
+  }
+}
