@@ -2,21 +2,10 @@
  * Assertions shared by the e2e specs.
  */
 import { expect } from '@jest/globals';
-import type { User } from '../../src/common/events.js';
+import type { ErrorCode, User } from '../../src/common/events.js';
 
-export type ErrorCodeName =
-  | 'VALIDATION'
-  | 'NOT_LOGGED_IN'
-  | 'ALREADY_LOGGED_IN'
-  | 'NAME_TAKEN'
-  | 'ROOM_FULL'
-  | 'NOT_FOUND'
-  | 'NO_CALL'
-  | 'ALREADY_IN_CALL'
-  | 'SELF_CALL'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'RATE_LIMITED'
-  | 'UNAUTHORIZED';
+/** The protocol's error codes (INTERNAL is a server fault, never an expected reply). */
+export type ErrorCodeName = Exclude<ErrorCode, 'INTERNAL'>;
 
 /**
  * The ack is exactly `{ error: string, code }`; when `mentions` is given, the human sentence
