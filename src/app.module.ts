@@ -4,7 +4,7 @@ import { AdminModule } from './admin/admin.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { CommonModule } from './common/common.module.js';
 import { CompatModule } from './compat/compat.module.js';
-import { appConfig, authConfig, iceConfig, limitsConfig, redisConfig } from './config/configuration.js';
+import { appConfig, authConfig, historyConfig, iceConfig, limitsConfig, redisConfig } from './config/configuration.js';
 import { validateEnv, type Env } from './config/env.schema.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -31,7 +31,7 @@ export class AppModule {
         ConfigModule.forRoot({
           isGlobal: true,
           ignoreEnvFile: env.NODE_ENV === 'test',
-          load: [appConfig, limitsConfig, redisConfig, iceConfig, authConfig],
+          load: [appConfig, limitsConfig, redisConfig, iceConfig, authConfig, historyConfig],
           validate: (raw) => {
             validateEnv(raw);
             return raw;

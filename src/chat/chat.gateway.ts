@@ -12,6 +12,8 @@ import { RealtimeService, type ParleyServer } from '../common/realtime/realtime.
 import { ChatService } from './chat.service.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RoomMessageDto } from './dto/room-message.dto.js';
+import { HistoryDto } from './dto/history.dto.js';
+import { HistoryService } from '../history/history.service.js';
 import { roomChannel } from '../common/realtime/channels.js';
 
 @WebSocketGateway()
@@ -23,6 +25,7 @@ export class ChatGateway implements OnGatewayInit {
   constructor(
     private readonly chat: ChatService,
     private readonly realtime: RealtimeService,
+    private readonly history: HistoryService,
   ) {}
 
   afterInit(server: ParleyServer): void {
@@ -55,6 +58,11 @@ export class ChatGateway implements OnGatewayInit {
   @SubscribeMessage('roomMessage')
   roomMessage(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: RoomMessageDto) {
     return this.chat.relay(loggedIn(client), dto.message);
+  }
+
+  @SubscribeMessage('history')
+  roomHistory(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: HistoryDto) {
+    return this.history.read(loggedIn(client).room, dto);
   }
 
   @SubscribeMessage('listUsers')

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
+import { HistoryModule } from '../history/history.module.js';
 import { ChatGateway } from './chat.gateway.js';
 import { ChatService } from './chat.service.js';
 
 @Module({
+  imports: [HistoryModule],
   providers: [ChatGateway, ChatService],
   exports: [ChatService],
 })

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { ChatService } from '../chat/chat.service.js';
 import { LoginDto } from '../chat/dto/login.dto.js';
-import type { Empty, ErrorReply, PeerConnectionInfo, User } from '../common/events.js';
+import type { Empty, ErrorReply, MessageAck, PeerConnectionInfo, User } from '../common/events.js';
 import { NotLoggedInError, ParleyError, ValidationError } from '../common/errors/parley.error.js';
 import { WsValidationPipe } from '../common/pipes/ws-validation.pipe.js';
 import type { ParleySocket } from '../common/realtime/parley-socket.js';
@@ -105,16 +104,18 @@ export class CompatService implements OnModuleInit {
   }
 
   /** `send-message`: to every member of the sender's room, the sender included, as `new-message`. */
-  async sendMessage(client: ParleySocket, message: string): Promise<{ id: string; at: number }> {
+  async sendMessage(client: ParleySocket, message: string): Promise<MessageAck> {
     const pending = this.pendingLogins.get(client);
     if (pending) await pending;
     const user = client.data.user;
     if (!user) throw new NotLoggedInError();
-    const id = randomUUID();
-    const at = Date.now();
-    this.realtime.server.to(roomChannel(user.room)).emit('new-message', { msg: message, from: user.name, fromId: user.id, id, at });
-    this.metrics.messages.inc();
-    return { id, at };
+    // Retained (and offset) as a RoomMessage, delivered in the older servers' shape.
+    return this.chat.record(user, message, (m) => {
+      this.realtime.server.to(roomChannel(user.room)).emit('new-message', {
+        msg: m.message, from: m.from, fromId: m.fromId, id: m.id, at: m.at, offset: m.offset, epoch: m.epoch,
+      });
+      this.metrics.messages.inc();
+    });
   }
 
   private toOthersInRoom(user: User, event: 'user-connected' | 'user-disconnected', message: string): void {

@@ -56,8 +56,21 @@ export const authConfig = registerAs('auth', () => {
   return { jwtSecret: e.AUTH_JWT_SECRET };
 });
 
+export const historyConfig = registerAs('history', () => {
+  const e = env();
+  return {
+    /** Messages retained per room; 0 retains none (offsets and epochs are still assigned). */
+    size: e.HISTORY_SIZE,
+    ttlMs: e.HISTORY_TTL_S * 1000,
+    roomBytes: e.HISTORY_ROOM_BYTES,
+    /** The whole node's retained bytes (in-memory mode only). */
+    maxBytes: e.HISTORY_MAX_BYTES,
+  };
+});
+
 export type AppConfig = ReturnType<typeof appConfig>;
 export type LimitsConfig = ReturnType<typeof limitsConfig>;
 export type RedisConfig = ReturnType<typeof redisConfig>;
 export type IceConfig = ReturnType<typeof iceConfig>;
 export type AuthConfig = ReturnType<typeof authConfig>;
+export type HistoryConfig = ReturnType<typeof historyConfig>;

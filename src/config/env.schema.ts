@@ -55,6 +55,10 @@ export const envSchema = Joi.object({
   TLS_CERT_FILE: Joi.string().min(1).optional(),
   TLS_KEY_FILE: Joi.string().min(1).optional(),
   WEB_CLIENT: bool.when('NODE_ENV', { is: 'production', then: Joi.optional().default(false), otherwise: Joi.optional().default(true) }),
+  HISTORY_SIZE: Joi.number().integer().min(0).max(100_000).default(50),
+  HISTORY_TTL_S: Joi.number().integer().min(1).default(3600),
+  HISTORY_ROOM_BYTES: Joi.number().integer().min(0).default(1048576),
+  HISTORY_MAX_BYTES: Joi.number().integer().min(0).default(268435456),
 })
   .and('TLS_CERT_FILE', 'TLS_KEY_FILE')
   .unknown(true);
@@ -85,6 +89,10 @@ export interface Env {
   TLS_CERT_FILE?: string;
   TLS_KEY_FILE?: string;
   WEB_CLIENT: boolean;
+  HISTORY_SIZE: number;
+  HISTORY_TTL_S: number;
+  HISTORY_ROOM_BYTES: number;
+  HISTORY_MAX_BYTES: number;
 }
 
 /** Validates an environment; throws an Error naming every bad variable. */

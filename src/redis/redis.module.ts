@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { NodeLivenessService } from './node-liveness.service.js';
 import { RedisCallStateService } from './redis-call-state.service.js';
 import { RedisConnectionRegistryService } from './redis-connection-registry.service.js';
+import { RedisHistoryStoreService } from './redis-history-store.service.js';
 import { RedisLobbyStoreService } from './redis-lobby-store.service.js';
 import { RedisPeerRegistryService } from './redis-peer-registry.service.js';
 import { RedisSessionStoreService } from './redis-session-store.service.js';
@@ -25,6 +26,7 @@ export class RedisModule {
       RedisLobbyStoreService,
       RedisPeerRegistryService,
       RedisSessionStoreService,
+      RedisHistoryStoreService,
     ];
     return {
       module: RedisModule,

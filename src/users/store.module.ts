@@ -1,5 +1,8 @@
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import type { Env } from '../config/env.schema.js';
+import { HistoryStoreService } from '../history/history-store.service.js';
+import { InMemoryHistoryStoreService } from '../history/in-memory-history-store.service.js';
+import { RedisHistoryStoreService } from '../redis/redis-history-store.service.js';
 import { RedisCallStateService } from '../redis/redis-call-state.service.js';
 import { RedisConnectionRegistryService } from '../redis/redis-connection-registry.service.js';
 import { RedisLobbyStoreService } from '../redis/redis-lobby-store.service.js';
@@ -23,7 +26,7 @@ import { UserStoreService } from './user-store.service.js';
 
 const EXPORTS = [
   PresenceEvents, UserStoreService, ConnectionRegistryService, CallStateService, PeerRegistryService, LobbyStoreService,
-  SessionStoreService,
+  SessionStoreService, HistoryStoreService,
 ];
 
 const IN_MEMORY: Provider[] = [
@@ -33,6 +36,7 @@ const IN_MEMORY: Provider[] = [
   { provide: PeerRegistryService, useClass: InMemoryPeerRegistryService },
   { provide: LobbyStoreService, useClass: InMemoryLobbyStoreService },
   { provide: SessionStoreService, useClass: InMemorySessionStoreService },
+  { provide: HistoryStoreService, useClass: InMemoryHistoryStoreService },
 ];
 
 const REDIS: Provider[] = [
@@ -42,6 +46,7 @@ const REDIS: Provider[] = [
   { provide: PeerRegistryService, useExisting: RedisPeerRegistryService },
   { provide: LobbyStoreService, useExisting: RedisLobbyStoreService },
   { provide: SessionStoreService, useExisting: RedisSessionStoreService },
+  { provide: HistoryStoreService, useExisting: RedisHistoryStoreService },
 ];
 
 /**
