@@ -155,7 +155,8 @@ export class InMemoryHistoryStoreService extends HistoryStoreService implements 
   private logOf(room: string): RoomLog {
     let log = this.rooms.get(room);
     if (!log) {
-      log = new RoomLog(room, newEpoch(), Math.max(1, this.config.size));
+      // One slot more than retained: a message is pushed before the oldest is evicted.
+      log = new RoomLog(room, newEpoch(), this.config.size + 1);
       this.rooms.set(room, log);
     }
     return log;
