@@ -16,6 +16,7 @@ import {
   type User,
 } from '../../client/index.js';
 import { CallController, type CallView } from './call.js';
+import { loadHistory, MessageTimeline, watchResumes } from './history.js';
 import { hydrateIcons, icon } from './icons.js';
 import { loadIdentity } from './identity.js';
 
@@ -143,6 +144,7 @@ let session: Session | null = null;
 let users: User[] = [];
 const fingerprints = new Map<string, string>();
 let callCloseTimer: ReturnType<typeof setTimeout> | undefined;
+const timeline = new MessageTimeline(ui.messages);
 
 const calls = new CallController(client, () => session?.user.name ?? 'Someone', {
   change: renderCall,
@@ -179,28 +181,26 @@ function setConnection(state: 'connecting' | 'connected' | 'disconnected', text:
   ui.connection.textContent = text;
 }
 
-client.socket.on('connect', () => {
-  setConnection('connected', 'Online');
-  // A reconnect that did not recover the old session is a new socket: log in again.
-  if (session && !client.socket.recovered) void rejoin(session);
-});
+client.socket.on('connect', () => setConnection('connected', 'Online'));
 client.socket.on('disconnect', () => setConnection('disconnected', 'Reconnecting…'));
 client.socket.on('connect_error', (err) =>
   setConnection('disconnected', err.message === 'UNAUTHORIZED' ? 'Not authorized' : 'Offline, retrying…'),
 );
 
-async function rejoin(s: Session): Promise<void> {
-  try {
-    const user = await client.login({ name: s.user.name, room: s.user.room, publicKey: identity?.publicKey });
-    if (session !== s) return;
-    session = { ...s, user }; // a new socket, so a new id
-    renderUsers(await client.listUsers());
-    toast('info', 'Reconnected', `Back in ${s.user.room}`);
-  } catch (err) {
-    toast('error', 'Could not rejoin the room', errorText(err));
+// A reconnect that did not recover the old session is a new socket: the client library
+// logs in again and delivers what was missed (history); the timeline marks any gap.
+client.onResume(async (e) => {
+  const s = session;
+  if (!s || e.room !== s.user.room) return;
+  if (e.error || !e.user) {
+    toast('error', 'Could not rejoin the room', errorText(e.error));
     showLogin();
+    return;
   }
-}
+  session = { ...s, user: e.user }; // a new socket, so a new id
+  renderUsers(await client.listUsers());
+  toast('info', 'Reconnected', e.complete ? `Back in ${s.user.room}` : `Back in ${s.user.room}; some messages may be missing`);
+});
 
 // ---------- login / logout ----------
 
@@ -253,6 +253,7 @@ async function login(): Promise<void> {
     showRoom();
     // `users` arrived before the ack; fetch again in case we missed it.
     renderUsers(await client.listUsers());
+    await loadHistory(client, timeline, (m) => void showMessage(m));
   } catch (err) {
     const code = err instanceof ParleyError ? err.code : undefined;
     showLoginError(
@@ -282,7 +283,7 @@ function showRoom(): void {
   ui.session.hidden = false;
   ui.roomName.textContent = session.user.room;
   ui.myName.textContent = session.user.name;
-  ui.messages.replaceChildren();
+  timeline.reset();
   ui.messagesEmpty.hidden = false;
   document.title = `${session.user.room} · Parley`;
   ui.input.focus();
@@ -297,7 +298,7 @@ function showLogin(): void {
   ui.session.hidden = true;
   ui.incoming.hidden = true;
   ui.users.replaceChildren();
-  ui.messages.replaceChildren();
+  timeline.reset();
   document.title = 'Parley — encrypted rooms and calls';
   ui.loginPassphrase.focus();
 }
@@ -358,7 +359,9 @@ function refreshCallButtons(): void {
 
 // ---------- messages ----------
 
-client.on('roomMessage', (m) => void showMessage(m));
+watchResumes(client, timeline);
+// Live messages, and after a reconnect the missed ones, each once (the client library dedupes).
+client.onMessage((m) => void showMessage(m));
 
 async function showMessage(m: RoomMessage): Promise<void> {
   const s = session;
@@ -381,7 +384,7 @@ async function showMessage(m: RoomMessage): Promise<void> {
   li.dataset.state = 'pending';
   li.dataset.id = m.id;
   const atBottom = ui.messages.scrollHeight - ui.messages.scrollTop - ui.messages.clientHeight < 40;
-  ui.messages.append(li);
+  if (!timeline.place(m, li)) return; // in offset order, once
   ui.messagesEmpty.hidden = true;
   if (atBottom || mine) li.scrollIntoView({ block: 'end' });
 
