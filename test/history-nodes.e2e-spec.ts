@@ -46,6 +46,25 @@ describe('in-memory mode', () => {
   });
 });
 
+describe('metrics', () => {
+  it('counts retained messages and bytes, evictions, and history requests by complete', async () => {
+    const srv = await startServer({ HISTORY_SIZE: '2' });
+    const a = await connect(srv);
+    await login(a, 'ann', uniqueRoom('metrics'));
+    for (const m of ['aaa', 'bbb', 'ccc']) await send(a, m);
+    await a.request('history', {});
+    const { epoch } = await a.request<HistoryReply>('history', { since: 1, epoch: 'x' });
+    await a.request('history', { since: 3, epoch });
+    const text = await (await fetch(`${srv.url}/metrics`)).text();
+    expect(text).toMatch(/^parley_history_retained_messages 2$/m);
+    expect(text).toMatch(/^parley_history_retained_bytes 6$/m);
+    expect(text).toMatch(/^parley_history_evictions_total\{reason="count"\} 1$/m);
+    expect(text).toMatch(/^parley_history_requests_total\{complete="false"\} 2$/m);
+    expect(text).toMatch(/^parley_history_requests_total\{complete="true"\} 1$/m);
+    expect(text).not.toContain('aaa');
+  });
+});
+
 describeRedis('Redis mode', () => {
   const prefix = runPrefix('hist');
   let nodes: RedisNode[] = [];
