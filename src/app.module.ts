@@ -4,14 +4,18 @@ import { AdminModule } from './admin/admin.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { CommonModule } from './common/common.module.js';
 import { CompatModule } from './compat/compat.module.js';
+import { COMPAT_STORES } from './compat/compat.stores.js';
+import { StoreModule, type StoreBackend } from './common/stores/store.module.js';
 import { appConfig, authConfig, iceConfig, limitsConfig, redisConfig } from './config/configuration.js';
 import { validateEnv, type Env } from './config/env.schema.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { SecurityModule } from './security/security.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
+import { SESSION_STORES } from './sessions/sessions.stores.js';
 import { SignalingModule } from './signaling/signaling.module.js';
-import { StoreModule } from './users/store.module.js';
+import { SIGNALING_STORES } from './signaling/signaling.stores.js';
+import { USER_STORES } from './users/users.stores.js';
 import { WebClientModule } from './web/web-client.module.js';
 
 /**
@@ -39,7 +43,7 @@ export class AppModule {
         }),
         CommonModule,
         SessionsModule,
-        StoreModule.register(env),
+        StoreModule.register(storeBackend(env), [...USER_STORES, ...SIGNALING_STORES, ...SESSION_STORES, ...COMPAT_STORES]),
         HealthModule,
         MetricsModule,
         AdminModule,
@@ -50,4 +54,8 @@ export class AppModule {
       ],
     };
   }
+}
+
+function storeBackend(env: Env): StoreBackend {
+  return env.REDIS_URL ? { kind: 'redis', redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX } } : { kind: 'memory' };
 }
