@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { HistoryConfig } from '../config/configuration.js';
+import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { InMemoryHistoryStoreService } from './in-memory-history-store.service.js';
 import type { MessageDraft } from './history-store.service.js';
@@ -13,7 +14,7 @@ const stores: InMemoryHistoryStoreService[] = [];
 afterEach(() => stores.splice(0).forEach((s) => s.onModuleDestroy()));
 
 function store(config: Partial<HistoryConfig> = {}): { s: InMemoryHistoryStoreService; metrics: MetricsService } {
-  const metrics = new MetricsService();
+  const metrics = new MetricsService(new DomainEventBus());
   const s = new InMemoryHistoryStoreService({ size: 50, ttlMs: 3_600_000, roomBytes: 1 << 20, maxBytes: 1 << 28, ...config }, metrics);
   stores.push(s);
   return { s, metrics };

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { RoomMessage } from '../common/events.js';
 import { historyConfig, type HistoryConfig } from '../config/configuration.js';
-import { newEpoch } from '../history/in-memory-history-store.service.js';
+import { newEpoch } from './in-memory-history-store.service.js';
 import {
   HistoryStoreService, type HistoryPage, type HistoryQuery, type MessageDraft,
-} from '../history/history-store.service.js';
+} from './history-store.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { RedisService } from './redis.service.js';
+import { RedisService } from '../redis/redis.service.js';
 
 /**
  * Room history in Redis, shared by every node. One script assigns a message's offset and
