@@ -33,7 +33,10 @@ import {
 } from './helpers-browser/page.js';
 import { startWebServer, type WebServer } from './helpers-browser/server.js';
 import { ensureWebBuilt, PROJECT_ROOT } from './helpers-browser/web-build.js';
+import { ConfigModule } from '@nestjs/config';
 import { WebClientModule } from '../src/web/web-client.module.js';
+import { configFactories } from '../src/config/configuration.js';
+import { validateEnv } from '../src/config/env.schema.js';
 
 const PASSPHRASE = 'orange-kettle-sunrise-47';
 const room = `e2e-${Math.random().toString(36).slice(2, 8)}`;
@@ -323,7 +326,14 @@ class StubApiController {
   }
 }
 
-@Module({ imports: [WebClientModule], controllers: [StubApiController] })
+// WebClientModule reads the app namespace (WEB_CLIENT_DIR), as AppModule provides it.
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: configFactories(validateEnv({ NODE_ENV: 'test' })) }),
+    WebClientModule,
+  ],
+  controllers: [StubApiController],
+})
 class StandaloneWebModule {}
 
 describe('WebClientModule', () => {
