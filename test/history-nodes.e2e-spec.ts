@@ -8,7 +8,8 @@ import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import type { HistoryReply, MessageAck, RoomMessage } from '../src/common/events.js';
 import { closeAllServers, startServer } from './helpers/server.js';
 import { closeAllClients, connect, login, sleep, uniqueRoom, type TestClient } from './helpers/client.js';
-import { deletePrefix, describeWithRedis, inspector, runPrefix, startNode, waitUntil, type RedisNode } from './helpers-redis/redis.js';
+import { deletePrefix, describeWithRedis, health, inspector, runPrefix, startNode, waitUntil, type RedisNode } from './helpers-redis/redis.js';
+import { freePort, hasRedisServer, redisServer, type RedisServer } from './helpers-redis/processes.js';
 
 const describeRedis = await describeWithRedis('history-nodes.e2e-spec');
 
@@ -165,4 +166,44 @@ describeRedis('Redis mode', () => {
     await sleep(50);
     expect(b.received('roomMessage').at(-1)).toMatchObject({ offset: 1, epoch: reply.epoch });
   });
+});
+
+describeRedis('Redis down, then back empty', () => {
+  let server: RedisServer | undefined;
+  let node: RedisNode | undefined;
+
+  afterAll(async () => {
+    closeAllClients();
+    await node?.close();
+    await server?.stop();
+  });
+
+  it('refuses room messages and history with UNAVAILABLE while Redis is down, and starts a new epoch after it lost everything', async () => {
+    if (!hasRedisServer()) throw new Error('redis-server is not on PATH (needed for a Redis of this spec’s own)');
+    server = await redisServer(await freePort());
+    node = await startNode(runPrefix('hdown'), {}, server.url);
+    const name = uniqueRoom('down');
+    const [a, b] = [await connect(node.url), await connect(node.url)];
+    await login(a, 'ann', name);
+    await login(b, 'ben', name);
+    const before = await send(a, 'before');
+    expect(before.offset).toBe(1);
+
+    await server.stop();
+    await waitUntil(async () => (await health(node!.url)).status === 503, 10_000, '/health 503');
+    const refused = await a.requestWithTimeout<{ code?: string }>(8000, 'roomMessage', { message: 'lost?' });
+    expect(refused).toEqual({ error: expect.any(String), code: 'UNAVAILABLE' });
+    expect(await a.requestWithTimeout(8000, 'history', {})).toEqual({ error: expect.any(String), code: 'UNAVAILABLE' });
+
+    await server.start();
+    await waitUntil(async () => (await health(node!.url)).status === 200, 15_000, '/health 200');
+    const after = await waitUntil(async () => {
+      const ack = await a.request<MessageAck | { code: string }>('roomMessage', { message: 'after' });
+      return 'offset' in ack ? ack : undefined;
+    }, 10_000, 'a room message accepted again');
+    expect(after.offset).toBe(1);
+    expect(after.epoch).not.toBe(before.epoch);
+    await sleep(100);
+    expect(b.received('roomMessage').map((m) => m.message)).toEqual(['before', 'after']);
+  }, 60_000);
 });

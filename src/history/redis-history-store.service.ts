@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { RoomMessage } from '../common/events.js';
+import { UnavailableError } from '../common/errors/parley.error.js';
 import { historyConfig, type HistoryConfig } from '../config/configuration.js';
 import { newEpoch } from './in-memory-history-store.service.js';
 import {
@@ -27,11 +28,13 @@ export class RedisHistoryStoreService extends HistoryStoreService {
 
   async append(draft: MessageDraft, bytes: number): Promise<RoomMessage> {
     const k = this.redis.keys;
-    const [epoch, offset, byCount, byBytes, byAge] = await this.redis.script<[string, number, number, number, number]>(
-      'parleyHistoryAppend',
-      [k.roomHistoryMeta(draft.room), k.roomHistory(draft.room)],
-      [newEpoch(), draft.at, this.config.ttlMs, bytes, JSON.stringify(draft), this.config.size, this.config.roomBytes],
-    );
+    const [epoch, offset, byCount, byBytes, byAge] = await this.redis
+      .script<[string, number, number, number, number]>(
+        'parleyHistoryAppend',
+        [k.roomHistoryMeta(draft.room), k.roomHistory(draft.room)],
+        [newEpoch(), draft.at, this.config.ttlMs, bytes, JSON.stringify(draft), this.config.size, this.config.roomBytes],
+      )
+      .catch(unavailable);
     this.evicted(byCount, byBytes, byAge);
     const message = draft as RoomMessage;
     message.offset = offset;
@@ -41,11 +44,13 @@ export class RedisHistoryStoreService extends HistoryStoreService {
 
   async read(room: string, query: HistoryQuery): Promise<HistoryPage> {
     const k = this.redis.keys;
-    const [epoch, latest, complete, byAge, entries] = await this.redis.script<[string, number, number, number, string[]]>(
-      'parleyHistoryRead',
-      [k.roomHistoryMeta(room), k.roomHistory(room)],
-      [newEpoch(), Date.now(), this.config.ttlMs, query.since ?? '', query.epoch ?? '', query.limit],
-    );
+    const [epoch, latest, complete, byAge, entries] = await this.redis
+      .script<[string, number, number, number, string[]]>(
+        'parleyHistoryRead',
+        [k.roomHistoryMeta(room), k.roomHistory(room)],
+        [newEpoch(), Date.now(), this.config.ttlMs, query.since ?? '', query.epoch ?? '', query.limit],
+      )
+      .catch(unavailable);
     this.evicted(0, 0, byAge);
     return { messages: entries.map((e) => parseEntry(e, epoch)), offset: latest, epoch, complete: complete === 1 };
   }
@@ -69,6 +74,11 @@ export class RedisHistoryStoreService extends HistoryStoreService {
     if (byBytes) this.metrics.historyEvictions.inc({ reason: 'bytes' }, byBytes);
     if (byAge) this.metrics.historyEvictions.inc({ reason: 'age' }, byAge);
   }
+}
+
+/** Redis failed or did not answer: the request is refused with UNAVAILABLE (the message is not relayed). */
+function unavailable(): never {
+  throw new UnavailableError();
 }
 
 /** `<offset>|<bytes>|<at>|<json>` back to the RoomMessage it was broadcast as. */
