@@ -1,7 +1,7 @@
 import type { RoomMessage } from '../common/events.js';
 
-/** A room message before it has its place in the room. */
-export type MessageDraft = Omit<RoomMessage, 'offset' | 'epoch'>;
+/** A room message before it has its place in the room (`offset` and `epoch` still to be set). */
+export type MessageDraft = RoomMessage;
 
 export interface HistoryQuery {
   since?: number;
@@ -25,8 +25,8 @@ export type EvictionReason = 'count' | 'bytes' | 'age' | 'node-bytes';
  */
 export abstract class HistoryStoreService {
   /**
-   * Gives the message the room's next offset (and current epoch) and retains it as far as
-   * retention allows. `bytes` is the UTF-8 size of `draft.message`. The in-memory store
+   * Gives the message the room's next offset (and current epoch), setting them on `draft`
+   * itself, and retains it as far as retention allows. `bytes` is the UTF-8 size of `draft.message`. The in-memory store
    * answers synchronously, so a relay does not wait a turn for it.
    */
   abstract append(draft: MessageDraft, bytes: number): RoomMessage | Promise<RoomMessage>;

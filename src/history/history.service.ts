@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { HistoryReply, MessageAck, RoomMessage, User } from '../common/events.js';
 import { historyConfig, type HistoryConfig } from '../config/configuration.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { HistoryStoreService, type MessageDraft } from './history-store.service.js';
+import { HistoryStoreService } from './history-store.service.js';
 
 export interface HistoryRequest {
   since?: number;
@@ -36,7 +36,11 @@ export class HistoryService {
    * appends of one node go out on one connection and come back in the order sent.
    */
   record(user: User, message: string, deliver: (placed: RoomMessage) => void): MessageAck | Promise<MessageAck> {
-    const draft: MessageDraft = { id: randomUUID(), room: user.room, message, from: user.name, fromId: user.id, at: Date.now() };
+    // Built in its final shape (offset and epoch filled in by the store), so the object
+    // that is broadcast and retained never changes hidden class.
+    const draft: RoomMessage = {
+      id: randomUUID(), room: user.room, message, from: user.name, fromId: user.id, at: Date.now(), offset: 0, epoch: '',
+    };
     const bytes = this.config.size > 0 ? Buffer.byteLength(message, 'utf8') : 0;
     const placed = this.store.append(draft, bytes);
     if (placed instanceof Promise) return placed.then((m) => delivered(m, deliver));

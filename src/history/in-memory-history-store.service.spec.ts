@@ -23,7 +23,7 @@ function store(config: Partial<HistoryConfig> = {}): { s: InMemoryHistoryStoreSe
 let n = 0;
 function draft(room: string, message: string): MessageDraft {
   n += 1;
-  return { id: `id${n}`, room, message, from: 'a', fromId: 's', at: Date.now() };
+  return { id: `id${n}`, room, message, from: 'a', fromId: 's', at: Date.now(), offset: 0, epoch: '' };
 }
 
 describe('InMemoryHistoryStoreService', () => {

@@ -32,14 +32,13 @@ export class RedisHistoryStoreService extends HistoryStoreService {
       .script<[string, number, number, number, number]>(
         'parleyHistoryAppend',
         [k.roomHistoryMeta(draft.room), k.roomHistory(draft.room)],
-        [newEpoch(), draft.at, this.config.ttlMs, bytes, JSON.stringify(draft), this.config.size, this.config.roomBytes],
+        [newEpoch(), draft.at, this.config.ttlMs, bytes, stored(draft), this.config.size, this.config.roomBytes],
       )
       .catch(unavailable);
     this.evicted(byCount, byBytes, byAge);
-    const message = draft as RoomMessage;
-    message.offset = offset;
-    message.epoch = epoch;
-    return message;
+    draft.offset = offset;
+    draft.epoch = epoch;
+    return draft;
   }
 
   async read(room: string, query: HistoryQuery): Promise<HistoryPage> {
@@ -79,6 +78,11 @@ export class RedisHistoryStoreService extends HistoryStoreService {
 /** Redis failed or did not answer: the request is refused with UNAVAILABLE (the message is not relayed). */
 function unavailable(): never {
   throw new UnavailableError();
+}
+
+/** The JSON kept in the list entry: the message without its offset and epoch (kept beside it). */
+function stored(m: MessageDraft): string {
+  return JSON.stringify({ id: m.id, room: m.room, message: m.message, from: m.from, fromId: m.fromId, at: m.at });
 }
 
 /** `<offset>|<bytes>|<at>|<json>` back to the RoomMessage it was broadcast as. */
