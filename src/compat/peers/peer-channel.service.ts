@@ -68,7 +68,7 @@ export class PeerChannelService implements OnModuleInit {
       }
       client.data.peerId = peerId;
       if (peerType !== undefined) client.data.peerType = peerType;
-      client.join(PEERS_ROOM);
+      void client.join(PEERS_ROOM);
       await this.openToSelf(client, peerId);
       this.realtime.server.to(PEERS_ROOM).except(client.id).emit('message', {
         from: peerId,
