@@ -1,5 +1,6 @@
 import type { LoggerService, LogLevel } from '@nestjs/common';
 import { pino, type DestinationStream, type Level, type Logger as Pino } from 'pino';
+import pretty from 'pino-pretty';
 
 /** Nest's levels, most severe first, and the pino level each one writes. */
 const LEVELS: Array<[LogLevel, Level]> = [
@@ -14,7 +15,7 @@ const LEVELS: Array<[LogLevel, Level]> = [
 export interface PinoLoggerOptions {
   /** The most verbose Nest level written (LOG_LEVEL). */
   level: LogLevel;
-  /** Human-readable lines (pino-pretty, in a worker thread) instead of JSON. */
+  /** Human-readable lines (pino-pretty) instead of JSON. */
   pretty: boolean;
   /** Where JSON lines go; default: stdout, written asynchronously. */
   destination?: DestinationStream;
@@ -26,17 +27,27 @@ export interface PinoLoggerOptions {
  * message (an object) is merged into the line; a string becomes `msg`; the class context is
  * `context`. Nothing here adds data: what a line holds is what its caller wrote.
  */
+/** The loggers writing to this process's stdout, for flushing at shutdown. */
+const open = new Set<PinoLogger>();
+
+/** Flushes every PinoLogger of the process (the app's shutdown hook calls it). */
+export function flushLoggers(): void {
+  for (const logger of open) logger.flush();
+}
+
 export class PinoLogger implements LoggerService {
   readonly pino: Pino;
+  private readonly destination: DestinationStream & { flushSync?: () => void };
 
   constructor(options: PinoLoggerOptions) {
     const level = LEVELS.find(([nest]) => nest === options.level)?.[1] ?? 'info';
-    const destination =
+    this.destination =
       options.destination ??
       (options.pretty
-        ? pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } })
-        : pino.destination({ dest: 1, sync: false, minLength: 4096 }));
-    this.pino = pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+        ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', sync: false })
+        : pino.destination({ dest: 1, sync: false }));
+    this.pino = pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, this.destination);
+    open.add(this);
   }
 
   log(message: unknown, ...rest: unknown[]): void {
@@ -58,9 +69,17 @@ export class PinoLogger implements LoggerService {
     this.write('fatal', message, rest, true);
   }
 
-  /** Writes what is buffered (on shutdown). */
+  /**
+   * Writes what is still buffered, before the process ends (a signal's exit runs no
+   * `exit` handlers, so shutdown calls this).
+   */
   flush(): void {
-    this.pino.flush();
+    try {
+      if (typeof this.destination.flushSync === 'function') this.destination.flushSync();
+      else this.pino.flush();
+    } catch {
+      // Nothing left to write to (stdout closed).
+    }
   }
 
   /**
