@@ -111,9 +111,13 @@ export interface SdpLike {
 }
 
 /** The ack callback an event takes (its optional last argument). */
-type AckOf<E extends keyof ClientToServerEvents> = Extract<Parameters<ClientToServerEvents[E]>[number], (reply: never) => void>;
+type AckOf<E extends keyof ClientToServerEvents> = Extract<
+  Parameters<ClientToServerEvents[E]>[number],
+  (reply: never) => void
+>;
 /** What that ack receives on success. */
-type AckValue<E extends keyof ClientToServerEvents> = AckOf<E> extends (reply: infer R) => void ? Exclude<R, ErrorReply> : never;
+type AckValue<E extends keyof ClientToServerEvents> =
+  AckOf<E> extends (reply: infer R) => void ? Exclude<R, ErrorReply> : never;
 
 export class ParleyClient {
   readonly socket: ParleySocket;
@@ -269,7 +273,8 @@ export class ParleyClient {
     this.currentUser = user;
     this.lastLogin = payload;
     // Where the room stands now, so a later resume asks for exactly what comes after.
-    if (this.resumeEnabled && this.position?.room !== user.room) await this.history({ limit: 1 }).catch(() => undefined);
+    if (this.resumeEnabled && this.position?.room !== user.room)
+      await this.history({ limit: 1 }).catch(() => undefined);
     return user;
   }
 
@@ -455,7 +460,13 @@ export class ParleyClient {
 
 function isHistoryReply(value: unknown): value is HistoryReply {
   const r = value as HistoryReply | undefined;
-  return typeof r === 'object' && r !== null && Array.isArray(r.messages) && typeof r.offset === 'number' && typeof r.epoch === 'string';
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    Array.isArray(r.messages) &&
+    typeof r.offset === 'number' &&
+    typeof r.epoch === 'string'
+  );
 }
 
 /** Shorthand for `new ParleyClient({ url, ...options })`. */

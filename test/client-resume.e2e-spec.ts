@@ -25,7 +25,10 @@ afterAll(async () => {
 });
 
 function client(url = server.url): ParleyClient {
-  const c = new ParleyClient({ url, socketOptions: { transports: ['websocket'], reconnectionDelay: 50, reconnectionDelayMax: 100 } });
+  const c = new ParleyClient({
+    url,
+    socketOptions: { transports: ['websocket'], reconnectionDelay: 50, reconnectionDelayMax: 100 },
+  });
   clients.push(c);
   return c;
 }
@@ -82,7 +85,16 @@ describe('ParleyClient resume', () => {
     await writer.sendMessage('after');
     await until(() => got.length === 8, 'the live message after the resume');
     await sleep(100);
-    expect(got.map((m) => m.message)).toEqual(['before-1', 'before-2', 'before-3', 'away-1', 'away-2', 'away-3', 'away-4', 'after']);
+    expect(got.map((m) => m.message)).toEqual([
+      'before-1',
+      'before-2',
+      'before-3',
+      'away-1',
+      'away-2',
+      'away-3',
+      'away-4',
+      'after',
+    ]);
     expect(got.map((m) => m.offset)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(new Set(got.map((m) => m.id)).size).toBe(8);
     expect(reader.lastSeen).toEqual({ room, offset: 8, epoch: got[0].epoch });
@@ -121,7 +133,12 @@ describe('ParleyClient resume', () => {
     await until(() => got.length === 1, 'the message');
     const reply = await a.history();
     expect(reply).toEqual({ messages: [got[0]], offset: 1, epoch: ack.epoch, complete: true });
-    expect(await a.history({ since: 1, epoch: ack.epoch })).toEqual({ messages: [], offset: 1, epoch: ack.epoch, complete: true });
+    expect(await a.history({ since: 1, epoch: ack.epoch })).toEqual({
+      messages: [],
+      offset: 1,
+      epoch: ack.epoch,
+      complete: true,
+    });
     expect(got).toHaveLength(1);
   });
 });

@@ -8,8 +8,17 @@ import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import type { HistoryReply, MessageAck, RoomMessage } from '../src/common/events.js';
 import { closeAllServers, startServer } from './helpers/server.js';
 import { closeAllClients, connect, login, sleep, uniqueRoom, type TestClient } from './helpers/client.js';
-import { deletePrefix, describeWithRedis, health, inspector, runPrefix, startNode, waitUntil, type RedisNode } from './helpers-redis/redis.js';
-import { freePort, hasRedisServer, redisServer, type RedisServer } from './helpers-redis/processes.js';
+import {
+  deletePrefix,
+  describeWithRedis,
+  health,
+  inspector,
+  runPrefix,
+  startNode,
+  waitUntil,
+  type RedisNode,
+} from './helpers/redis.js';
+import { freePort, hasRedisServer, redisServer, type RedisServer } from './helpers/processes.js';
 
 const describeRedis = await describeWithRedis('history-nodes.e2e-spec');
 
@@ -68,7 +77,7 @@ describe('metrics', () => {
 
 describeRedis('Redis mode', () => {
   const prefix = runPrefix('hist');
-  let nodes: RedisNode[] = [];
+  const nodes: RedisNode[] = [];
   const redis = inspector();
 
   afterAll(async () => {
@@ -91,7 +100,9 @@ describeRedis('Redis mode', () => {
     for (const [i, c] of clients.entries()) await login(c, `u${i}`, name);
     const per = 20;
     const acks = (
-      await Promise.all(clients.map((c, s) => Promise.all(Array.from({ length: per }, (_, i) => send(c, `s${s}-${i}`)))))
+      await Promise.all(
+        clients.map((c, s) => Promise.all(Array.from({ length: per }, (_, i) => send(c, `s${s}-${i}`)))),
+      )
     ).flat();
     const total = clients.length * per;
     expect(acks.map((a) => a.offset).sort((x, y) => x - y)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
@@ -125,7 +136,11 @@ describeRedis('Redis mode', () => {
     const [entry] = await redis.lrange(list, 0, 0);
     expect(entry).toMatch(/^1\|2\|\d+\|\{/); // offset, bytes, at, then the message JSON (ciphertext only)
     await a.request('logout');
-    await waitUntil(async () => (await redis.pttl(meta)) > 0, 2000, 'the epoch key to get a TTL once the room is empty');
+    await waitUntil(
+      async () => (await redis.pttl(meta)) > 0,
+      2000,
+      'the epoch key to get a TTL once the room is empty',
+    );
   });
 
   it('keeps offsets and epochs across node restarts (Redis keeps them)', async () => {
@@ -197,10 +212,14 @@ describeRedis('Redis down, then back empty', () => {
 
     await server.start();
     await waitUntil(async () => (await health(node!.url)).status === 200, 15_000, '/health 200');
-    const after = await waitUntil(async () => {
-      const ack = await a.request<MessageAck | { code: string }>('roomMessage', { message: 'after' });
-      return 'offset' in ack ? ack : undefined;
-    }, 10_000, 'a room message accepted again');
+    const after = await waitUntil(
+      async () => {
+        const ack = await a.request<MessageAck | { code: string }>('roomMessage', { message: 'after' });
+        return 'offset' in ack ? ack : undefined;
+      },
+      10_000,
+      'a room message accepted again',
+    );
     expect(after.offset).toBe(1);
     expect(after.epoch).not.toBe(before.epoch);
     await sleep(100);

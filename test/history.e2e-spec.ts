@@ -2,13 +2,20 @@
  * Room history end to end: offsets and epochs on every room message, the `history`
  * request (since / epoch / limit / complete), retention by count, bytes and age, and
  * HISTORY_SIZE=0. Black-box, so it also runs against two Redis nodes
- * (test/helpers-redis/jest.cluster.config.js), clients alternating between them.
+ * (test/helpers/jest.cluster.config.js), clients alternating between them.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { HistoryReply, MessageAck, RoomMessage } from '../src/common/events.js';
 import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
 import {
-  closeAllClients, connect, connectMany, joinRoom, login, sleep, uniqueRoom, type TestClient,
+  closeAllClients,
+  connect,
+  connectMany,
+  joinRoom,
+  login,
+  sleep,
+  uniqueRoom,
+  type TestClient,
 } from './helpers/client.js';
 import { expectError } from './helpers/assert.js';
 
@@ -63,7 +70,9 @@ describe('offsets and epochs', () => {
     const perSender = 15;
     const acks = (
       await Promise.all(
-        clients.slice(0, 3).map((c, s) => Promise.all(Array.from({ length: perSender }, (_, i) => send(c, `s${s}-m${i}`)))),
+        clients
+          .slice(0, 3)
+          .map((c, s) => Promise.all(Array.from({ length: perSender }, (_, i) => send(c, `s${s}-m${i}`)))),
       )
     ).flat();
     const total = acks.length;
@@ -86,7 +95,9 @@ describe('offsets and epochs', () => {
   });
 
   it('acks after the sender has received its own broadcast', async () => {
-    const { clients: [a] } = await room(server, 1);
+    const {
+      clients: [a],
+    } = await room(server, 1);
     for (let i = 0; i < 5; i++) {
       const ack = await send(a, `own-${i}`);
       const ackRec = a.log.filter((r) => r.event === 'ack:roomMessage').at(-1)!;
@@ -97,7 +108,10 @@ describe('offsets and epochs', () => {
   });
 
   it('keeps one epoch and counts on while the room stays occupied, across logins and logouts', async () => {
-    const { name, clients: [a, b] } = await room(server, 2);
+    const {
+      name,
+      clients: [a, b],
+    } = await room(server, 2);
     const first = await send(a, 'one');
     await b.request('logout');
     await login(b, 'again', name);
@@ -107,7 +121,9 @@ describe('offsets and epochs', () => {
   });
 
   it('tells the epoch and offset 0 of a room that has had no message, and the first message carries that epoch', async () => {
-    const { clients: [a] } = await room(server, 1);
+    const {
+      clients: [a],
+    } = await room(server, 1);
     const empty = await history(a);
     expect(empty).toEqual({ messages: [], offset: 0, epoch: expect.any(String), complete: true });
     const ack = await send(a, 'first');
@@ -132,18 +148,32 @@ describe('offsets and epochs', () => {
 
 describe('history', () => {
   it('without since: every retained message as broadcast, oldest first, complete', async () => {
-    const { name, clients: [a, b] } = await room(server, 2);
+    const {
+      name,
+      clients: [a, b],
+    } = await room(server, 2);
     for (let i = 1; i <= 5; i++) await send(i % 2 ? a : b, `m${i}`);
     const live = await receivedAll(b, 5);
     const reply = await history(b);
     expect(reply).toEqual({ messages: expect.any(Array), offset: 5, epoch: live[0].epoch, complete: true });
     expect(reply.messages).toEqual([...live].sort((x, y) => x.offset - y.offset));
     expect(reply.messages.map((m) => m.room)).toEqual(Array(5).fill(name));
-    expect(Object.keys(reply.messages[0]).sort()).toEqual(['at', 'epoch', 'from', 'fromId', 'id', 'message', 'offset', 'room']);
+    expect(Object.keys(reply.messages[0]).sort()).toEqual([
+      'at',
+      'epoch',
+      'from',
+      'fromId',
+      'id',
+      'message',
+      'offset',
+      'room',
+    ]);
   });
 
   it('with since and epoch: exactly the messages after since, complete; since = latest gives none, complete', async () => {
-    const { clients: [a, b] } = await room(server, 2);
+    const {
+      clients: [a, b],
+    } = await room(server, 2);
     const acks: MessageAck[] = [];
     for (let i = 1; i <= 6; i++) acks.push(await send(a, `m${i}`));
     const { epoch } = acks[0];
@@ -156,7 +186,9 @@ describe('history', () => {
   });
 
   it('with a stale epoch: the latest messages and complete: false', async () => {
-    const { clients: [a] } = await room(server, 1);
+    const {
+      clients: [a],
+    } = await room(server, 1);
     for (let i = 1; i <= 3; i++) await send(a, `m${i}`);
     const reply = await history(a, { since: 1, epoch: 'not-this-epoch' });
     expect(reply.complete).toBe(false);
@@ -165,7 +197,9 @@ describe('history', () => {
   });
 
   it('with since above the latest offset: the latest messages and complete: false', async () => {
-    const { clients: [a] } = await room(server, 1);
+    const {
+      clients: [a],
+    } = await room(server, 1);
     const { epoch } = await send(a, 'm1');
     await send(a, 'm2');
     const reply = await history(a, { since: 10, epoch });
@@ -174,7 +208,9 @@ describe('history', () => {
   });
 
   it('with limit: the latest N, complete only when nothing was cut', async () => {
-    const { clients: [a] } = await room(server, 1);
+    const {
+      clients: [a],
+    } = await room(server, 1);
     let epoch = '';
     for (let i = 1; i <= 8; i++) epoch = (await send(a, `m${i}`)).epoch;
     const cut = await history(a, { limit: 3 });
@@ -189,14 +225,18 @@ describe('history', () => {
   });
 
   it('works without a payload (ack only)', async () => {
-    const { clients: [a] } = await room(server, 1);
+    const {
+      clients: [a],
+    } = await room(server, 1);
     await send(a, 'x');
     const reply = await a.request<HistoryReply>('history');
     expect(offsets(reply.messages)).toEqual([1]);
   });
 
   it('refuses bad fields with VALIDATION naming them, and changes nothing', async () => {
-    const { clients: [a] } = await room(server, 1);
+    const {
+      clients: [a],
+    } = await room(server, 1);
     const { epoch } = await send(a, 'm1');
     expectError(await history(a, { since: 0 }), 'VALIDATION', /epoch/);
     expectError(await history(a, { since: -1, epoch }), 'VALIDATION', /since/);
@@ -209,7 +249,11 @@ describe('history', () => {
     expectError(await history(a, { limit: 'all' }), 'VALIDATION', /limit/);
     expectError(await a.request('history', 'since'), 'VALIDATION');
     a.send('history', { limit: -3 });
-    expect(await a.waitFor('exception')).toEqual({ event: 'history', error: expect.stringMatching(/limit/), code: 'VALIDATION' });
+    expect(await a.waitFor('exception')).toEqual({
+      event: 'history',
+      error: expect.stringMatching(/limit/),
+      code: 'VALIDATION',
+    });
     expect((await history(a, { limit: 1000 })).messages).toHaveLength(1);
     expect((await send(a, 'm2')).offset).toBe(2);
   });
@@ -220,24 +264,44 @@ describe('history', () => {
     expectError(await history(c, { since: 0, epoch: 'e' }), 'NOT_LOGGED_IN');
     expectError(await history(c, { limit: 0 }), 'VALIDATION');
     c.send('history', {});
-    expect(await c.waitFor('exception')).toEqual({ event: 'history', error: expect.any(String), code: 'NOT_LOGGED_IN' });
+    expect(await c.waitFor('exception')).toEqual({
+      event: 'history',
+      error: expect.any(String),
+      code: 'NOT_LOGGED_IN',
+    });
   });
 
   it('retains send-message messages too, in the RoomMessage shape', async () => {
-    const { name, clients: [a, b] } = await room(server, 2);
+    const {
+      name,
+      clients: [a, b],
+    } = await room(server, 2);
     const first = await send(a, 'core');
     const compat = await b.request<MessageAck>('send-message', { message: 'legacy' });
     expect(compat).toEqual({ id: expect.any(String), at: expect.any(Number), offset: 2, epoch: first.epoch });
-    expect(await a.waitFor('new-message')).toEqual({ msg: 'legacy', from: expect.any(String), fromId: b.id, ...compat });
+    expect(await a.waitFor('new-message')).toEqual({
+      msg: 'legacy',
+      from: expect.any(String),
+      fromId: b.id,
+      ...compat,
+    });
     const reply = await history(a);
-    expect(reply.messages[1]).toEqual({ ...compat, room: name, message: 'legacy', from: expect.any(String), fromId: b.id });
+    expect(reply.messages[1]).toEqual({
+      ...compat,
+      room: name,
+      message: 'legacy',
+      from: expect.any(String),
+      fromId: b.id,
+    });
   });
 });
 
 describe('retention', () => {
   it('keeps the latest HISTORY_SIZE messages per room; a resume within them is complete', async () => {
     const small = await startServer({ HISTORY_SIZE: '3' });
-    const { clients: [a] } = await room(small, 1);
+    const {
+      clients: [a],
+    } = await room(small, 1);
     let epoch = '';
     for (let i = 1; i <= 5; i++) epoch = (await send(a, `m${i}`)).epoch;
     const all = await history(a);
@@ -251,7 +315,9 @@ describe('retention', () => {
 
   it('keeps at most HISTORY_ROOM_BYTES of ciphertext per room, the oldest going first', async () => {
     const small = await startServer({ HISTORY_ROOM_BYTES: '10' });
-    const { clients: [a] } = await room(small, 1);
+    const {
+      clients: [a],
+    } = await room(small, 1);
     for (const m of ['aaaa', 'bbbb', 'cccc']) await send(a, m);
     expect((await history(a)).messages.map((m) => m.message)).toEqual(['bbbb', 'cccc']);
     await send(a, 'é'.repeat(5)); // 10 UTF-8 bytes: alone fills the room's budget
@@ -263,7 +329,9 @@ describe('retention', () => {
 
   it('drops messages older than HISTORY_TTL_S; the occupied room keeps its epoch and offsets', async () => {
     const short = await startServer({ HISTORY_TTL_S: '1' });
-    const { clients: [a] } = await room(short, 1);
+    const {
+      clients: [a],
+    } = await room(short, 1);
     const first = await send(a, 'old');
     await sleep(1200);
     const after = await history(a, { since: 0, epoch: first.epoch });
@@ -275,12 +343,19 @@ describe('retention', () => {
 
   it('with HISTORY_SIZE=0 retains nothing but still numbers messages', async () => {
     const none = await startServer({ HISTORY_SIZE: '0' });
-    const { clients: [a, b] } = await room(none, 2);
+    const {
+      clients: [a, b],
+    } = await room(none, 2);
     const acks = [await send(a, 'm1'), await send(b, 'm2')];
     expect(acks.map((x) => x.offset)).toEqual([1, 2]);
     expect((await receivedAll(b, 2)).map((m) => m.offset)).toEqual([1, 2]);
     expect(await history(a)).toEqual({ messages: [], offset: 2, epoch: acks[0].epoch, complete: false });
-    expect(await history(a, { since: 2, epoch: acks[0].epoch })).toEqual({ messages: [], offset: 2, epoch: acks[0].epoch, complete: true });
+    expect(await history(a, { since: 2, epoch: acks[0].epoch })).toEqual({
+      messages: [],
+      offset: 2,
+      epoch: acks[0].epoch,
+      complete: true,
+    });
   });
 
   it('starts a new epoch once a room is empty with nothing retained, and keeps it while messages remain', async () => {

@@ -12,11 +12,11 @@ import {
   closeAllClients, connect, expectNothing, login, mark, sleep, uniqueName, uniqueRoom, type TestClient,
 } from './helpers/client.js';
 import { NodeLivenessService } from '../src/redis/node-liveness.service.js';
-import { RedisSessionStoreService } from '../src/sessions/redis-session-store.service.js';
+import { type RedisSessionStoreService } from '../src/sessions/redis-session-store.service.js';
 import { SessionStoreService } from '../src/sessions/session-store.service.js';
 import { RedisService } from '../src/redis/redis.service.js';
 import { ConnectionRegistryService } from '../src/signaling/connection-registry.service.js';
-import { deletePrefix, describeWithRedis, health, inspector, runPrefix, startNode, waitUntil, type RedisNode } from './helpers-redis/redis.js';
+import { deletePrefix, describeWithRedis, health, inspector, runPrefix, startNode, waitUntil, type RedisNode } from './helpers/redis.js';
 
 const describeRedis = await describeWithRedis('redis-cluster.e2e-spec');
 

@@ -6,10 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, openPage, screenshot, type TestPage } from './helpers-browser/browser.js';
-import { byTestId, login, messages, sendMessage, waitForMessage } from './helpers-browser/page.js';
-import { startWebServer, type WebServer } from './helpers-browser/server.js';
-import { ensureWebBuilt } from './helpers-browser/web-build.js';
+import { launchChromium, openPage, screenshot, type TestPage } from './helpers/browser.js';
+import { byTestId, login, messages, sendMessage, waitForMessage } from './helpers/page.js';
+import { startServer, type TestServer } from './helpers/server.js';
+import { ensureWebBuilt } from './helpers/web-build.js';
 
 const PASSPHRASE = 'quiet-harbour-lantern-19';
 const HISTORY_SIZE = 4;
@@ -28,8 +28,11 @@ function shown(page: Page): Promise<Array<{ text: string; state: string; offset:
 /** Drops the page's connection and keeps it down until `reconnect` (a new socket, no recovery). */
 async function goOffline(page: Page): Promise<void> {
   await page.evaluate(() => {
-    const socket = (window as unknown as { parley: { client: { socket: { io: { reconnection(v: boolean): void; engine: { close(): void } } } } } })
-      .parley.client.socket;
+    const socket = (
+      window as unknown as {
+        parley: { client: { socket: { io: { reconnection(v: boolean): void; engine: { close(): void } } } } };
+      }
+    ).parley.client.socket;
     socket.io.reconnection(false);
     socket.io.engine.close();
   });
@@ -38,8 +41,11 @@ async function goOffline(page: Page): Promise<void> {
 
 async function reconnect(page: Page): Promise<void> {
   await page.evaluate(() => {
-    const socket = (window as unknown as { parley: { client: { socket: { connect(): void; io: { reconnection(v: boolean): void } } } } })
-      .parley.client.socket;
+    const socket = (
+      window as unknown as {
+        parley: { client: { socket: { connect(): void; io: { reconnection(v: boolean): void } } } };
+      }
+    ).parley.client.socket;
     socket.io.reconnection(true);
     socket.connect();
   });
@@ -47,7 +53,7 @@ async function reconnect(page: Page): Promise<void> {
 }
 
 describe('web client history (Chromium)', () => {
-  let server: WebServer;
+  let server: TestServer;
   let browser: Browser;
   const pages: TestPage[] = [];
 
@@ -60,7 +66,7 @@ describe('web client history (Chromium)', () => {
   beforeAll(async () => {
     await ensureWebBuilt();
     browser = await launchChromium();
-    server = await startWebServer({ HISTORY_SIZE: String(HISTORY_SIZE) });
+    server = await startServer({ HISTORY_SIZE: String(HISTORY_SIZE) }, { web: true });
   }, 180_000);
 
   afterAll(async () => {
@@ -92,7 +98,9 @@ describe('web client history (Chromium)', () => {
 
     const eve = await open();
     await login(eve.page, { name: 'eve', room, passphrase: 'some-other-passphrase' });
-    await eve.page.waitForFunction(() => document.querySelectorAll('[data-testid="message"][data-state="undecryptable"]').length === 3);
+    await eve.page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="message"][data-state="undecryptable"]').length === 3,
+    );
     expect((await shown(eve.page)).map((m) => m.offset)).toEqual([1, 2, 3]);
     for (const p of [alice, bob, carol, eve]) await p.page.click(byTestId('logout'));
   }, 90_000);
@@ -129,11 +137,19 @@ describe('web client history (Chromium)', () => {
     const gap = await bob.page.waitForSelector(byTestId('history-gap'));
     expect(await gap.textContent()).toMatch(/some messages may be missing/i);
     const order = await bob.page.$$eval('[data-testid="messages"] > li', (els) =>
-      els.map((el) => ((el as HTMLElement).dataset.testid === 'history-gap' ? 'GAP' : el.querySelector('[data-testid="message-text"]')?.textContent)),
+      els.map((el) =>
+        (el as HTMLElement).dataset.testid === 'history-gap'
+          ? 'GAP'
+          : el.querySelector('[data-testid="message-text"]')?.textContent,
+      ),
     );
     expect(order).toEqual([
-      'before the tunnel', 'while you were away 1', 'while you were away 2', 'welcome back',
-      'GAP', ...away.slice(-HISTORY_SIZE),
+      'before the tunnel',
+      'while you were away 1',
+      'while you were away 2',
+      'welcome back',
+      'GAP',
+      ...away.slice(-HISTORY_SIZE),
     ]);
     await screenshot(bob.page, 'history-gap.png');
     for (const p of [alice, bob]) expect(p.errors).toEqual([]);

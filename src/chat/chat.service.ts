@@ -48,7 +48,7 @@ export class ChatService implements OnModuleInit {
       return user;
     }
     client.data.user = user;
-    client.join(roomChannel(user.room));
+    void client.join(roomChannel(user.room));
     await this.announceJoin(user);
     return user;
   }
@@ -56,7 +56,7 @@ export class ChatService implements OnModuleInit {
   /** The socket leaves its room (logout, or a removal): `leave` and `users` to the others. */
   async leave(client: ParleySocket, user: User, reason: LeaveReason): Promise<void> {
     client.data.user = undefined;
-    client.leave(roomChannel(user.room));
+    void client.leave(roomChannel(user.room));
     await this.logout(user, reason);
   }
 

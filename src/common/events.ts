@@ -158,7 +158,15 @@ export interface ServerToClientEvents {
   // Compatibility events.
   'user-connected': (event: { message: string; user: User }) => void;
   'user-disconnected': (event: { message: string; user: User }) => void;
-  'new-message': (message: { msg: string; from: string; fromId: string; id: string; at: number; offset: number; epoch: string }) => void;
+  'new-message': (message: {
+    msg: string;
+    from: string;
+    fromId: string;
+    id: string;
+    at: number;
+    offset: number;
+    epoch: string;
+  }) => void;
   userConnected: (user: { id: string; name: string }) => void;
   userDisconnected: (id: string) => void;
   onlineUsers: (users: Record<string, string>) => void;

@@ -69,7 +69,14 @@ export const historyConfig = namespace('history', (e) => ({
   maxBytes: e.HISTORY_MAX_BYTES,
 }));
 
-const NAMESPACES: Array<Namespace<unknown>> = [appConfig, limitsConfig, redisConfig, iceConfig, authConfig, historyConfig];
+const NAMESPACES: Array<Namespace<unknown>> = [
+  appConfig,
+  limitsConfig,
+  redisConfig,
+  iceConfig,
+  authConfig,
+  historyConfig,
+];
 
 /** The namespaces as @nestjs/config factories over one validated environment. */
 export function configFactories(env: Env): ConfigFactory[] {

@@ -39,7 +39,14 @@ export class HistoryService {
     // Built in its final shape (offset and epoch filled in by the store), so the object
     // that is broadcast and retained never changes hidden class.
     const draft: RoomMessage = {
-      id: randomUUID(), room: user.room, message, from: user.name, fromId: user.id, at: Date.now(), offset: 0, epoch: '',
+      id: randomUUID(),
+      room: user.room,
+      message,
+      from: user.name,
+      fromId: user.id,
+      at: Date.now(),
+      offset: 0,
+      epoch: '',
     };
     const bytes = this.config.size > 0 ? Buffer.byteLength(message, 'utf8') : 0;
     const placed = this.store.append(draft, bytes);

@@ -15,7 +15,10 @@ afterEach(() => stores.splice(0).forEach((s) => s.onModuleDestroy()));
 
 function store(config: Partial<HistoryConfig> = {}): { s: InMemoryHistoryStoreService; metrics: MetricsService } {
   const metrics = new MetricsService(new DomainEventBus());
-  const s = new InMemoryHistoryStoreService({ size: 50, ttlMs: 3_600_000, roomBytes: 1 << 20, maxBytes: 1 << 28, ...config }, metrics);
+  const s = new InMemoryHistoryStoreService(
+    { size: 50, ttlMs: 3_600_000, roomBytes: 1 << 20, maxBytes: 1 << 28, ...config },
+    metrics,
+  );
   stores.push(s);
   return { s, metrics };
 }

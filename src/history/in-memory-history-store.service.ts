@@ -4,7 +4,12 @@ import type { RoomMessage } from '../common/events.js';
 import { historyConfig, type HistoryConfig } from '../config/configuration.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import {
-  HistoryStoreService, selectHistory, type EvictionReason, type HistoryPage, type HistoryQuery, type MessageDraft,
+  HistoryStoreService,
+  selectHistory,
+  type EvictionReason,
+  type HistoryPage,
+  type HistoryQuery,
+  type MessageDraft,
 } from './history-store.service.js';
 
 /** A new epoch: random, so a restarted process never repeats one. */

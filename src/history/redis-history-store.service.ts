@@ -4,7 +4,10 @@ import { UnavailableError } from '../common/errors/parley.error.js';
 import { historyConfig, type HistoryConfig } from '../config/configuration.js';
 import { newEpoch } from './in-memory-history-store.service.js';
 import {
-  HistoryStoreService, type HistoryPage, type HistoryQuery, type MessageDraft,
+  HistoryStoreService,
+  type HistoryPage,
+  type HistoryQuery,
+  type MessageDraft,
 } from './history-store.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { RedisService } from '../redis/redis.service.js';

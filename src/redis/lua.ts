@@ -56,7 +56,9 @@ export const SCRIPTS = {
    */
   parleyHistoryAppend: {
     numberOfKeys: 2,
-    lua: HISTORY_PROLOGUE + `
+    lua:
+      HISTORY_PROLOGUE +
+      `
 local offset = redis.call('HINCRBY', meta, 'offset', 1)
 local size, cap, bytes = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[5])
 local byCount, byBytes = 0, 0
@@ -86,7 +88,9 @@ return {epoch, offset, byCount, byBytes, aged}
    */
   parleyHistoryRead: {
     numberOfKeys: 2,
-    lua: HISTORY_PROLOGUE + `
+    lua:
+      HISTORY_PROLOGUE +
+      `
 redis.call('HSET', meta, 'bytes', total)
 local limit, since, asked = tonumber(ARGV[7]), ARGV[5], ARGV[6]
 local from, complete
@@ -118,9 +122,12 @@ return {epoch, latest, complete, aged, entries}
    */
   parleyHistoryVacate: {
     numberOfKeys: 2,
-    lua: `
+    lua:
+      `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-` + HISTORY_PROLOGUE + `
+` +
+      HISTORY_PROLOGUE +
+      `
 if len == 0 then
   redis.call('DEL', meta, hist)
   return aged

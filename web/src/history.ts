@@ -35,7 +35,11 @@ export class MessageTimeline {
   gap(epoch: string, offset: number): void {
     const at = offset - 0.5;
     const exists = [...this.list.children].some(
-      (c) => c instanceof HTMLElement && c.dataset.testid === 'history-gap' && c.dataset.epoch === epoch && Number(c.dataset.offset) === at,
+      (c) =>
+        c instanceof HTMLElement &&
+        c.dataset.testid === 'history-gap' &&
+        c.dataset.epoch === epoch &&
+        Number(c.dataset.offset) === at,
     );
     if (exists) return;
     const el = document.createElement('li');
@@ -80,7 +84,11 @@ export class MessageTimeline {
  * Shows the room's retained messages on entering it (through `show`, which renders and
  * places each one), with a marker when older ones may be missing.
  */
-export async function loadHistory(client: ParleyClient, timeline: MessageTimeline, show: (m: RoomMessage) => void): Promise<void> {
+export async function loadHistory(
+  client: ParleyClient,
+  timeline: MessageTimeline,
+  show: (m: RoomMessage) => void,
+): Promise<void> {
   const reply = await client.history();
   for (const m of reply.messages) show(m);
   timeline.markIncomplete(reply);

@@ -10,8 +10,8 @@ import {
   deriveRoomKey,
   encryptMessage,
   fingerprint,
-  type Identity,
   type RoomKey,
+  type ResumeEvent,
   type RoomMessage,
   type User,
 } from '../../client/index.js';
@@ -133,9 +133,7 @@ const params = new URLSearchParams(location.search);
 // Same origin only: the page talks to the server that served it (no URL override that a
 // crafted link could point elsewhere). Use the Vite dev server's proxy for development.
 const client = new ParleyClient();
-let identity: Identity | null = null;
 const identityReady = loadIdentity().then((id) => {
-  identity = id;
   ui.loginFingerprint.textContent = id.fingerprint;
   ui.myFingerprint.textContent = id.fingerprint;
   return id;
@@ -189,7 +187,9 @@ client.socket.on('connect_error', (err) =>
 
 // A reconnect that did not recover the old session is a new socket: the client library
 // logs in again and delivers what was missed (history); the timeline marks any gap.
-client.onResume(async (e) => {
+client.onResume((e) => void rejoined(e));
+
+async function rejoined(e: ResumeEvent): Promise<void> {
   const s = session;
   if (!s || e.room !== s.user.room) return;
   if (e.error || !e.user) {
@@ -200,7 +200,7 @@ client.onResume(async (e) => {
   session = { ...s, user: e.user }; // a new socket, so a new id
   renderUsers(await client.listUsers());
   toast('info', 'Reconnected', e.complete ? `Back in ${s.user.room}` : `Back in ${s.user.room}; some messages may be missing`);
-});
+}
 
 // ---------- login / logout ----------
 

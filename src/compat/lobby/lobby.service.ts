@@ -37,7 +37,7 @@ export class LobbyService implements OnModuleInit {
       return {};
     }
     client.data.lobbyName = name;
-    client.join(LOBBY_ROOM);
+    void client.join(LOBBY_ROOM);
     if (previous !== name) {
       this.realtime.server.to(LOBBY_ROOM).except(client.id).emit('userConnected', { id: client.id, name });
       this.logger.log({ event: 'lobby-register', socketId: client.id });
