@@ -6,13 +6,13 @@ import type { Empty, ErrorReply, PeerConnectionInfo, User } from '../common/even
 import { NotLoggedInError, ParleyError, ValidationError } from '../common/errors/parley.error.js';
 import { WsValidationPipe } from '../common/pipes/ws-validation.pipe.js';
 import type { ParleySocket } from '../common/realtime/parley-socket.js';
+import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
+import { DEPARTURE_ORDER } from '../common/domain-events/domain-events.js';
 import { RealtimeService } from '../common/realtime/realtime.service.js';
 import { limitsConfig, type LimitsConfig } from '../config/configuration.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { SessionService } from '../sessions/session.service.js';
-import { LobbyStoreService } from '../users/lobby-store.service.js';
-import { PeerRegistryService } from '../users/peer-registry.service.js';
-import { PresenceEvents } from '../users/presence-events.service.js';
+import { LobbyStoreService } from './lobby/lobby-store.service.js';
+import { PeerRegistryService } from './peers/peer-registry.service.js';
 import { LOBBY_ROOM, PEERS_ROOM } from './compat-rooms.js';
 import { handshakeCredentials, type HandshakeCredentials } from './handshake-login.js';
 import { checkPeerMessage, checkTargetedPeerMessage, PeerNotFoundError } from './peer-message.js';
@@ -36,10 +36,9 @@ export class CompatService implements OnModuleInit {
     private readonly chat: ChatService,
     private readonly lobby: LobbyStoreService,
     private readonly peers: PeerRegistryService,
-    private readonly presence: PresenceEvents,
     private readonly realtime: RealtimeService,
     private readonly metrics: MetricsService,
-    private readonly sessions: SessionService,
+    private readonly bus: DomainEventBus,
     private readonly validation: WsValidationPipe,
     @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
   ) {}
@@ -47,13 +46,12 @@ export class CompatService implements OnModuleInit {
   onModuleInit(): void {
     // Every join and leave (login or handshake, logout or disconnect) also reaches the
     // room's other members in the older chat servers' shape.
-    this.presence.subscribe({
-      joined: (user) => this.toOthersInRoom(user, 'user-connected', `${user.name} joined the room`),
-      left: (user) => this.toOthersInRoom(user, 'user-disconnected', `${user.name} left the room`),
-    });
-    // A socket gone for good (at once, or when its recovery window ends) leaves the lobby
-    // and the peer channel.
-    this.sessions.onDeparture((id) => this.disconnected({ id }));
+    this.bus.on('user.joined', ({ user }) => this.toOthersInRoom(user, 'user-connected', `${user.name} joined the room`));
+    this.bus.on('user.left', ({ user }) => this.toOthersInRoom(user, 'user-disconnected', `${user.name} left the room`));
+    // A socket gone for good (at once, when its recovery window ends, or with its node)
+    // leaves the lobby and the peer channel.
+    this.bus.on('socket.departed', ({ id, node }) => this.disconnected({ id }, node), { order: DEPARTURE_ORDER.compat });
+    this.bus.on('store.reconnected', () => this.restoreLocal());
   }
 
   // ---- connection lifecycle -------------------------------------------------------
@@ -73,12 +71,24 @@ export class CompatService implements OnModuleInit {
    * lobby sockets and peers hear of it. Needs only the id (SessionService's departure, the
    * Redis sweeper for sockets of a dead node). Never rejects; a second call does nothing.
    */
-  async disconnected(client: Pick<ParleySocket, 'id'>): Promise<void> {
+  async disconnected(client: Pick<ParleySocket, 'id'>, owner?: string): Promise<void> {
     const id = client.id;
     await Promise.all([
-      this.leaveLobby(id).catch((err: unknown) => this.fault('lobby-leave', id, err)),
-      this.serial(() => this.leavePeers(id)).catch((err: unknown) => this.fault('peer-leave', id, err)),
+      this.leaveLobby(id, owner).catch((err: unknown) => this.fault('lobby-leave', id, err)),
+      this.serial(() => this.leavePeers(id, owner)).catch((err: unknown) => this.fault('peer-leave', id, err)),
     ]);
+  }
+
+  /** The store lost data: this node's lobby names and peer ids go back in (idempotent). */
+  private async restoreLocal(): Promise<void> {
+    if (!this.realtime.attached) return;
+    for (const socket of this.realtime.server.sockets.sockets.values()) {
+      const data = socket.data;
+      if (data.lobbyName !== undefined) await this.lobby.register(socket.id, data.lobbyName);
+      if (data.peerId !== undefined) {
+        await this.peers.register({ socketId: socket.id, peerId: data.peerId, ...(data.peerType !== undefined && { peerType: data.peerType }) });
+      }
+    }
   }
 
   // ---- chat: handshake login, send-message ----------------------------------------
@@ -147,8 +157,8 @@ export class CompatService implements OnModuleInit {
     return {};
   }
 
-  private async leaveLobby(id: string): Promise<void> {
-    if ((await this.lobby.unregister(id)) === undefined) return;
+  private async leaveLobby(id: string, owner?: string): Promise<void> {
+    if ((await this.lobby.unregister(id, owner)) === undefined) return;
     this.realtime.server.to(LOBBY_ROOM).except(id).emit('userDisconnected', id);
     this.logger.log({ event: 'lobby-leave', socketId: id });
   }
@@ -219,8 +229,8 @@ export class CompatService implements OnModuleInit {
     client.emit('message', { from: 'all', target: peerId, payload: { action: 'open', connections, bePolite: false } });
   }
 
-  private async leavePeers(id: string): Promise<void> {
-    const peer = await this.peers.unregister(id);
+  private async leavePeers(id: string, owner?: string): Promise<void> {
+    const peer = await this.peers.unregister(id, owner);
     if (!peer) return;
     this.realtime.server.to(PEERS_ROOM).except(id).emit('message', {
       from: peer.peerId,
