@@ -11,7 +11,7 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Controller, Get, Module, Param, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Global, Module, Param, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Browser } from 'playwright-core';
 import { io, type Socket } from 'socket.io-client';
@@ -34,6 +34,7 @@ import {
 import { startWebServer, type WebServer } from './helpers-browser/server.js';
 import { ensureWebBuilt, PROJECT_ROOT } from './helpers-browser/web-build.js';
 import { WebClientModule } from '../src/web/web-client.module.js';
+import { appConfig } from '../src/config/configuration.js';
 
 const PASSPHRASE = 'orange-kettle-sunrise-47';
 const room = `e2e-${Math.random().toString(36).slice(2, 8)}`;
@@ -320,7 +321,12 @@ class StubApiController {
   }
 }
 
-@Module({ imports: [WebClientModule], controllers: [StubApiController] })
+// WebClientModule reads the app namespace (WEB_CLIENT_DIR); unset here, so it finds web/dist itself.
+@Global()
+@Module({ providers: [{ provide: appConfig.KEY, useValue: {} }], exports: [appConfig.KEY] })
+class StubConfigModule {}
+
+@Module({ imports: [StubConfigModule, WebClientModule], controllers: [StubApiController] })
 class StandaloneWebModule {}
 
 describe('WebClientModule', () => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { User } from '../common/events.js';
-import { NotLoggedInError, ParleyError, PayloadTooLargeError, ValidationError } from '../common/errors/parley.error.js';
+import { NotAMemberError, NotLoggedInError, PayloadTooLargeError, ValidationError } from '../common/errors/parley.error.js';
 import { RealtimeService } from '../common/realtime/realtime.service.js';
 import { measureBytes } from '../common/validation/byte-limit.decorator.js';
 import { limitsConfig, type LimitsConfig } from '../config/configuration.js';
@@ -34,9 +34,7 @@ export class DirectService {
     // The store is the authority on membership on every node (Redis mode included).
     const members = new Set((await this.users.listRoom(sender.room)).map((u) => u.id));
     items.forEach((item, i) => {
-      if (!members.has(item.to)) {
-        throw new ParleyError('NOT_FOUND', `items[${i}].to: "${item.to}" is not a member of room "${sender.room}"`);
-      }
+      if (!members.has(item.to)) throw new NotAMemberError(i, item.to, sender.room);
     });
     const at = Date.now();
     for (const { to, payload } of items) {
