@@ -16,6 +16,8 @@ const MAX_ROOM_USERS = 5;
 const MAX_SIGNAL_BYTES = 200;
 const MAX_MESSAGE_BYTES = 100; // so the whole request may carry 400 bytes
 const jsonBytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v), 'utf8');
+/** An opaque value `depth` levels deep: arrays inside arrays around a scalar. */
+const nest = (depth: number): unknown => (depth === 0 ? 1 : [nest(depth - 1)]);
 
 afterEach(() => closeAllClients());
 afterAll(async () => {
@@ -111,6 +113,8 @@ describe('direct', () => {
       [{ items: [{ to: 'x'.repeat(129), payload: 1 }] }, /items\[0\]\.to/],
       [{ items: [{ to: bob.id }] }, /items\[0\]\.payload/],
       [{ items: [{ to: bob.id, payload: null }] }, /items\[0\]\.payload/],
+      [{ items: [{ to: bob.id, payload: nest(33) }] }, /items\[0\]\.payload/],
+      [{ items: [{ to: bob.id, payload: { a: [1, { b: nest(31) }] } }] }, /items\[0\]\.payload/],
       [{ items: Array.from({ length: MAX_ROOM_USERS + 1 }, (_, i) => ({ to: `id-${i}`, payload: i })) }, /items/],
       ['a string', /payload/i],
       [[{ to: bob.id, payload: 1 }], /payload/i],
@@ -120,6 +124,12 @@ describe('direct', () => {
     }
     await expectNothing([alice, bob], ALL_DIRECT, since);
     expect(alice.connected && bob.connected).toBe(true);
+  });
+
+  it('accepts a payload nested exactly 32 levels deep', async () => {
+    const [alice, bob] = await room(2);
+    expectOk(await alice.request('direct', { items: [{ to: bob.id, payload: nest(32) }] }));
+    expect((await bob.waitFor('direct')).payload).toEqual(nest(32));
   });
 
   it('holds each payload to MAX_SIGNAL_BYTES and the whole request to 4 × MAX_MESSAGE_BYTES (compact JSON)', async () => {

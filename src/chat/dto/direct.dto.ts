@@ -5,6 +5,24 @@ import { codePointLength } from '../../common/validation/text.decorators.js';
 // Code points below U+0020 and U+007F (socket ids never hold them).
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
+/** The protocol's nesting limit for opaque values (arrays and objects together). */
+export const MAX_OPAQUE_DEPTH = 32;
+
+/**
+ * Whether `value` nests deeper than `max` (a scalar is depth 0). Iterative, and it stops at
+ * the first path that goes too deep, so a hostile value costs no recursion.
+ */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth + 1 > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** One recipient and its opaque payload. Built by DirectDto.fromWire, never sent as is. */
 export class DirectItem {
   to: string;
@@ -17,7 +35,7 @@ export class DirectItem {
 /**
  * `direct` — `{ items: Array<{ to, payload }> }`. The static rules live here: an array of
  * 1+ items, each `to` a socket id (1–128 characters, no control characters), each payload
- * present, no `to` twice. The rules that depend on configuration (item count against
+ * present and at most 32 levels deep, no `to` twice. The rules that depend on configuration (item count against
  * MAX_ROOM_USERS, the byte limits) and on state (membership) are DirectService's.
  */
 export class DirectDto {
@@ -68,6 +86,7 @@ function itemsProblem(value: unknown): string | undefined {
     if (len < 1 || len > 128) return `items[${i}].to must be 1 to 128 characters long`;
     if (CONTROL_CHARS.test(to)) return `items[${i}].to must not contain control characters`;
     if (payload === undefined || payload === null) return `items[${i}].payload is required`;
+    if (nestsDeeperThan(payload, MAX_OPAQUE_DEPTH)) return `items[${i}].payload nests deeper than ${MAX_OPAQUE_DEPTH} levels`;
     if (seen.has(to)) return `items[${i}].to names "${to}" a second time`;
     seen.add(to);
   }
