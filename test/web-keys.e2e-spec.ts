@@ -208,6 +208,24 @@ describe('keys room mode (Chromium)', () => {
     await waitForMessage(alice.page, 'bob', 'ok', 'hi, new laptop');
   }, 60_000);
 
+  it('after a dropped connection the page rejoins with a new sender key and chats on', async () => {
+    const newBob = pages.at(-1)!;
+    const before = await newBob.page.getAttribute(`${byTestId('user')}[data-name="bob"]`, 'data-user-id');
+    await newBob.page.evaluate(() =>
+      (window as unknown as { parley: { client: { socket: { io: { engine: { close(): void } } } } } }).parley.client.socket.io.engine.close(),
+    );
+    await newBob.page.waitForSelector(`${byTestId('toast')}:has-text("Reconnected")`, { timeout: 20_000 });
+    const after = await newBob.page.getAttribute(`${byTestId('user')}[data-name="bob"]`, 'data-user-id');
+    expect(after).not.toBe(before);
+    await alice.page.waitForSelector(`${byTestId('user')}[data-name="bob"][data-user-id="${after}"]`);
+    // The same device again: not a key change any more.
+    await alice.page.waitForSelector(`${byTestId('user')}[data-name="bob"][data-trust="known"]`);
+    await sendMessage(newBob.page, 'back again');
+    await waitForMessage(alice.page, 'bob', 'ok', 'back again');
+    await sendMessage(alice.page, 'welcome back');
+    await waitForMessage(newBob.page, 'alice', 'ok', 'welcome back');
+  }, 40_000);
+
   it('measures a rotation in rooms of 10 and 50 (printed, not asserted)', async () => {
     const results = [];
     for (const n of [10, 50]) {

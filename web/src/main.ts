@@ -215,7 +215,9 @@ async function rejoin(s: Session): Promise<void> {
     s.keys?.close();
     // A new socket, so a new id; in keys mode a new sender key for the room as it is now.
     session = { ...s, user, keys: s.mode === 'keys' && identity ? startKeys(identity, user) : undefined };
-    renderUsers(await client.listUsers());
+    const list = await client.listUsers();
+    void session.keys?.updateMembers(list);
+    renderUsers(list);
     toast('info', 'Reconnected', `Back in ${s.user.room}`);
   } catch (err) {
     toast('error', 'Could not rejoin the room', errorText(err));
