@@ -14,7 +14,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { DirectMessage, RoomMessage } from '../src/common/events.js';
 import { base64ToBytes } from '../client/crypto.js';
 import { decryptEnvelope, importSenderKey, parseEnvelope, type ParsedEnvelope } from '../client/sender-keys.js';
-import { ARTIFACTS, launchChromium, openPage, type TestPage } from './helpers-browser/browser.js';
+import { ARTIFACTS, launchChromium, openPage, screenshot, type TestPage } from './helpers-browser/browser.js';
 import { byTestId, login, messages, sendMessage, userFingerprint, waitForMessage } from './helpers-browser/page.js';
 import { startWebServer, type WebServer } from './helpers-browser/server.js';
 import { ensureWebBuilt } from './helpers-browser/web-build.js';
@@ -165,6 +165,7 @@ describe('keys room mode (Chromium)', () => {
     expect(shown).toMatchObject({ state: 'undecryptable', reason: 'before-join' });
     expect(shown!.text).toMatch(/before you joined/i);
     expect(shown!.text).not.toContain('flowerpot');
+    await screenshot(dave.page, 'keys-before-join.png');
     // And no key it holds opens it.
     const parsed = parseEnvelope(old.message) as ParsedEnvelope;
     for (const k of await heldKeys(dave.page)) {
@@ -206,6 +207,7 @@ describe('keys room mode (Chromium)', () => {
     // Still a member like any other: its messages are readable (and signed by its new key).
     await sendMessage(newBob.page, 'hi, new laptop');
     await waitForMessage(alice.page, 'bob', 'ok', 'hi, new laptop');
+    await screenshot(alice.page, 'keys-key-changed.png');
   }, 60_000);
 
   it('after a dropped connection the page rejoins with a new sender key and chats on', async () => {

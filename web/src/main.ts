@@ -468,7 +468,7 @@ async function showMessage(m: RoomMessage): Promise<void> {
       result.reason === 'undecryptable'
         ? 'Could not decrypt this message (different passphrase?)'
         : result.reason === 'unsupported-version'
-          ? 'Encrypted with a newer client version'
+          ? 'Encrypted for the other room mode, or by a newer client'
           : 'Not an encrypted Parley message (hidden)',
     );
   }
