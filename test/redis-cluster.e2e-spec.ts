@@ -12,7 +12,7 @@ import {
   closeAllClients, connect, expectNothing, login, mark, sleep, uniqueName, uniqueRoom, type TestClient,
 } from './helpers/client.js';
 import { NodeLivenessService } from '../src/redis/node-liveness.service.js';
-import { RedisSessionStoreService } from '../src/sessions/redis-session-store.service.js';
+import { type RedisSessionStoreService } from '../src/sessions/redis-session-store.service.js';
 import { SessionStoreService } from '../src/sessions/session-store.service.js';
 import { RedisService } from '../src/redis/redis.service.js';
 import { ConnectionRegistryService } from '../src/signaling/connection-registry.service.js';

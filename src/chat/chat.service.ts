@@ -8,6 +8,7 @@ import { RealtimeService } from '../common/realtime/realtime.service.js';
 import { limitsConfig, type LimitsConfig } from '../config/configuration.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { UserStoreService } from '../users/user-store.service.js';
+import type { ParleySocket } from '../common/realtime/parley-socket.js';
 import type { LoginDto } from './dto/login.dto.js';
 import { assertLoginAllowed } from '../security/login-claims.js';
 import { roomChannel } from '../common/realtime/channels.js';
@@ -31,6 +32,31 @@ export class ChatService implements OnModuleInit {
     this.bus.on('socket.departed', ({ id, node }) => this.departed(id, node), { order: DEPARTURE_ORDER.chat });
     // Redis lost data: this node's logged-in sockets are put back, and their rooms told.
     this.bus.on('store.reconnected', () => this.restoreLocalUsers());
+  }
+
+  /**
+   * The whole entry into a room, for `login` and the handshake login alike: the store, the
+   * socket's room channel, then `join` and `users`. Throws UNAUTHORIZED, ALREADY_LOGGED_IN,
+   * NAME_TAKEN or ROOM_FULL, changing nothing.
+   */
+  async join(client: ParleySocket, dto: LoginDto): Promise<User> {
+    const user = await this.login(client.id, dto, client.data.user, client.data.auth);
+    if (!client.connected) {
+      // Gone while logging in: the departure saw no user, so undo here (no ghost).
+      await this.logout(user, 'disconnect');
+      return user;
+    }
+    client.data.user = user;
+    void client.join(roomChannel(user.room));
+    await this.announceJoin(user);
+    return user;
+  }
+
+  /** The socket leaves its room (logout, or a removal): `leave` and `users` to the others. */
+  async leave(client: ParleySocket, user: User, reason: LeaveReason): Promise<void> {
+    client.data.user = undefined;
+    void client.leave(roomChannel(user.room));
+    await this.logout(user, reason);
   }
 
   /** Registers the user in the store; throws ALREADY_LOGGED_IN, NAME_TAKEN or ROOM_FULL. */
