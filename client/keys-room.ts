@@ -14,8 +14,16 @@ import type { DirectMessage, RoomMessage, User } from '../src/common/events.js';
 import { bytesToBase64 } from './crypto.js';
 import { parseBundle, type DeviceIdentity, type PublicBundle } from './identity-bundle.js';
 import {
-  createKeyShare, decryptEnvelope, generateSenderKey, isKeyShare, openKeyShare, parseEnvelope, sealMessage, verifyEnvelope,
-  type OpenFailure, type SenderKey,
+  createKeyShare,
+  decryptEnvelope,
+  generateSenderKey,
+  isKeyShare,
+  openKeyShare,
+  parseEnvelope,
+  sealMessage,
+  verifyEnvelope,
+  type OpenFailure,
+  type SenderKey,
 } from './sender-keys.js';
 
 export interface KeysTransport {
@@ -128,7 +136,12 @@ export class KeysRoom {
 
   /** Keys this device holds from others (raw, base64): what a leaver would take with it. */
   heldKeys(): Array<{ from: string; fromId: string; keyId: string; raw: string }> {
-    return [...this.received.values()].map((r) => ({ from: r.from, fromId: r.fromId, keyId: r.key.id, raw: bytesToBase64(r.key.raw) }));
+    return [...this.received.values()].map((r) => ({
+      from: r.from,
+      fromId: r.fromId,
+      keyId: r.key.id,
+      raw: bytesToBase64(r.key.raw),
+    }));
   }
 
   close(): void {
@@ -182,7 +195,12 @@ export class KeysRoom {
       trust = remembered === undefined ? 'new' : remembered === bundle.fingerprint ? 'known' : 'changed';
       this.trust.set(this.room, u.name, bundle.fingerprint);
     }
-    const member: Member = { id: u.id, name: u.name, trust, ...(bundle && { bundle, fingerprint: bundle.fingerprint }) };
+    const member: Member = {
+      id: u.id,
+      name: u.name,
+      trust,
+      ...(bundle && { bundle, fingerprint: bundle.fingerprint }),
+    };
     this.seen.set(u.id, member);
     return member;
   }
@@ -192,7 +210,10 @@ export class KeysRoom {
     if (recipients.length === 0) return;
     const me = { identity: this.identity, name: this.name };
     const items = await Promise.all(
-      recipients.map(async (m) => ({ to: m.id, payload: await createKeyShare(key, me, { name: m.name, bundle: m.bundle! }, this.room) })),
+      recipients.map(async (m) => ({
+        to: m.id,
+        payload: await createKeyShare(key, me, { name: m.name, bundle: m.bundle! }, this.room),
+      })),
     );
     // A member gone meanwhile makes the request fail (NOT_FOUND): the `users` list that
     // follows its departure rotates and shares again.
@@ -204,7 +225,11 @@ export class KeysRoom {
     if (msg.room !== this.room || !isKeyShare(msg.payload)) return false;
     const sender = await this.waitFor(() => this.seen.get(msg.fromId));
     if (!sender?.bundle) return false;
-    const result = await openKeyShare(msg.payload, { identity: this.identity, name: this.name, room: this.room }, { name: sender.name, bundle: sender.bundle });
+    const result = await openKeyShare(
+      msg.payload,
+      { identity: this.identity, name: this.name, room: this.room },
+      { name: sender.name, bundle: sender.bundle },
+    );
     if (!result.ok) return false;
     this.received.set(`${msg.fromId}/${result.key.id}`, { from: sender.name, fromId: msg.fromId, key: result.key });
     this.notify();
@@ -225,7 +250,9 @@ export class KeysRoom {
     const ctx = { room: m.room, sender: m.from };
     if (m.room !== this.room) return { ok: false, reason: 'undecryptable' };
     const mine = m.fromId === this.id;
-    const verifyKey = mine ? this.identity.ecdsa.publicKey : (await this.waitFor(() => this.seen.get(m.fromId)?.bundle))?.ecdsa;
+    const verifyKey = mine
+      ? this.identity.ecdsa.publicKey
+      : (await this.waitFor(() => this.seen.get(m.fromId)?.bundle))?.ecdsa;
     if (!verifyKey) return { ok: false, reason: m.at < this.joinedAt ? 'before-join' : 'unknown-sender' };
     if (!mine && this.seen.get(m.fromId)?.name !== m.from) return { ok: false, reason: 'unverified' };
     if (!(await verifyEnvelope(parsed, ctx, verifyKey))) return { ok: false, reason: 'unverified' };

@@ -2,11 +2,23 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { DirectMessage, RoomMessage, User } from '../src/common/events.js';
 import { base64ToBytes, bytesToBase64 } from './crypto.js';
 import {
-  generateDeviceIdentity, loadOrCreateIdentity, memoryIdentityStore, parseBundle, type DeviceIdentity, type PublicBundle,
+  generateDeviceIdentity,
+  loadOrCreateIdentity,
+  memoryIdentityStore,
+  parseBundle,
+  type DeviceIdentity,
+  type PublicBundle,
 } from './identity-bundle.js';
 import { KeysRoom, memoryTrustStore } from './keys-room.js';
 import {
-  createKeyShare, generateSenderKey, openKeyShare, openMessage, parseEnvelope, sealMessage, type KeyShare, type SenderKey,
+  createKeyShare,
+  generateSenderKey,
+  openKeyShare,
+  openMessage,
+  parseEnvelope,
+  sealMessage,
+  type KeyShare,
+  type SenderKey,
 } from './sender-keys.js';
 
 const room = 'garden';
@@ -49,7 +61,16 @@ describe('identity bundle', () => {
   });
 
   it('refuses what is not a k1 bundle', async () => {
-    for (const bad of [undefined, '', 'k1', 'k2.a.b', `k1.${alice.bundle.split('.')[1]}`, 'k1.!!!.###', 'k1.AAAA.AAAA', alice.bundle.split('.')[1]]) {
+    for (const bad of [
+      undefined,
+      '',
+      'k1',
+      'k2.a.b',
+      `k1.${alice.bundle.split('.')[1]}`,
+      'k1.!!!.###',
+      'k1.AAAA.AAAA',
+      alice.bundle.split('.')[1],
+    ]) {
       expect(await parseBundle(bad)).toBeNull();
     }
   });
@@ -87,11 +108,26 @@ describe('key shares', () => {
 
   it('fails for another recipient, a tampered field, or a signature by another key', async () => {
     expect((await openKeyShare(share, { identity: eve, name: 'bob', room }, from())).ok).toBe(false); // eve posing as bob
-    expect(await openKeyShare(share, { identity: bob, name: 'bob', room: 'other' }, from())).toEqual({ ok: false, reason: 'misaddressed' });
-    expect(await openKeyShare(share, me(), { name: 'mallory', bundle: aliceB })).toEqual({ ok: false, reason: 'misaddressed' });
-    expect(await openKeyShare({ ...share, wrapped: flip(share.wrapped) }, me(), from())).toEqual({ ok: false, reason: 'unverified' });
-    expect(await openKeyShare({ ...share, sig: flip(share.sig) }, me(), from())).toEqual({ ok: false, reason: 'unverified' });
-    expect(await openKeyShare({ ...share, keyId: '0123456789abcdef' }, me(), from())).toEqual({ ok: false, reason: 'unverified' });
+    expect(await openKeyShare(share, { identity: bob, name: 'bob', room: 'other' }, from())).toEqual({
+      ok: false,
+      reason: 'misaddressed',
+    });
+    expect(await openKeyShare(share, me(), { name: 'mallory', bundle: aliceB })).toEqual({
+      ok: false,
+      reason: 'misaddressed',
+    });
+    expect(await openKeyShare({ ...share, wrapped: flip(share.wrapped) }, me(), from())).toEqual({
+      ok: false,
+      reason: 'unverified',
+    });
+    expect(await openKeyShare({ ...share, sig: flip(share.sig) }, me(), from())).toEqual({
+      ok: false,
+      reason: 'unverified',
+    });
+    expect(await openKeyShare({ ...share, keyId: '0123456789abcdef' }, me(), from())).toEqual({
+      ok: false,
+      reason: 'unverified',
+    });
     // Claimed to be alice's, but signed by eve.
     const forged = await createKeyShare(key, { identity: eve, name: 'alice' }, { name: 'bob', bundle: bobB }, room);
     expect(await openKeyShare(forged, me(), from())).toEqual({ ok: false, reason: 'unverified' });
@@ -124,15 +160,33 @@ describe('message envelopes', () => {
   it('tampered ciphertext, signature, key id or additional data fail; so does another key or signer', async () => {
     const env = await sealMessage(key, alice.ecdsa.privateKey, ctx, 'hello');
     const [v, id, iv, ct, sig] = env.split('.');
-    expect(await openMessage([v, id, iv, flip(ct!), sig].join('.'), ctx, aliceB.ecdsa, key)).toEqual({ ok: false, reason: 'unverified' });
-    expect(await openMessage([v, id, iv, ct, flip(sig!)].join('.'), ctx, aliceB.ecdsa, key)).toEqual({ ok: false, reason: 'unverified' });
-    expect(await openMessage([v, otherKey.id, iv, ct, sig].join('.'), ctx, aliceB.ecdsa, key)).toEqual({ ok: false, reason: 'unverified' });
+    expect(await openMessage([v, id, iv, flip(ct!), sig].join('.'), ctx, aliceB.ecdsa, key)).toEqual({
+      ok: false,
+      reason: 'unverified',
+    });
+    expect(await openMessage([v, id, iv, ct, flip(sig!)].join('.'), ctx, aliceB.ecdsa, key)).toEqual({
+      ok: false,
+      reason: 'unverified',
+    });
+    expect(await openMessage([v, otherKey.id, iv, ct, sig].join('.'), ctx, aliceB.ecdsa, key)).toEqual({
+      ok: false,
+      reason: 'unverified',
+    });
     // Another room or sender name (the server re-attributing it): additional data differs.
-    expect(await openMessage(env, { room: 'elsewhere', sender: 'alice' }, aliceB.ecdsa, key)).toEqual({ ok: false, reason: 'unverified' });
-    expect(await openMessage(env, { room, sender: 'bob' }, aliceB.ecdsa, key)).toEqual({ ok: false, reason: 'unverified' });
+    expect(await openMessage(env, { room: 'elsewhere', sender: 'alice' }, aliceB.ecdsa, key)).toEqual({
+      ok: false,
+      reason: 'unverified',
+    });
+    expect(await openMessage(env, { room, sender: 'bob' }, aliceB.ecdsa, key)).toEqual({
+      ok: false,
+      reason: 'unverified',
+    });
     // Verified, but the key is another member's: no plaintext.
     expect(await openMessage(env, ctx, aliceB.ecdsa, otherKey)).toEqual({ ok: false, reason: 'undecryptable' });
-    expect(await openMessage(env, ctx, aliceB.ecdsa, { ...otherKey, id: key.id })).toEqual({ ok: false, reason: 'undecryptable' });
+    expect(await openMessage(env, ctx, aliceB.ecdsa, { ...otherKey, id: key.id })).toEqual({
+      ok: false,
+      reason: 'undecryptable',
+    });
     // Signed by someone else's ECDSA key.
     const byEve = await sealMessage(key, eve.ecdsa.privateKey, ctx, 'hello');
     expect(await openMessage(byEve, ctx, aliceB.ecdsa, key)).toEqual({ ok: false, reason: 'unverified' });
@@ -140,8 +194,14 @@ describe('message envelopes', () => {
 
   it('names malformed and other-version envelopes', async () => {
     expect(await openMessage('plain text', ctx, aliceB.ecdsa, key)).toEqual({ ok: false, reason: 'malformed' });
-    expect(await openMessage('p1.AAAA.BBBB', ctx, aliceB.ecdsa, key)).toEqual({ ok: false, reason: 'unsupported-version' });
-    expect(await openMessage('s1.zz.AAAA.BBBB.CCCC', ctx, aliceB.ecdsa, key)).toEqual({ ok: false, reason: 'malformed' });
+    expect(await openMessage('p1.AAAA.BBBB', ctx, aliceB.ecdsa, key)).toEqual({
+      ok: false,
+      reason: 'unsupported-version',
+    });
+    expect(await openMessage('s1.zz.AAAA.BBBB.CCCC', ctx, aliceB.ecdsa, key)).toEqual({
+      ok: false,
+      reason: 'malformed',
+    });
     expect(await openMessage(42, ctx, aliceB.ecdsa, key)).toEqual({ ok: false, reason: 'malformed' });
   });
 });
@@ -176,13 +236,26 @@ describe('KeysRoom', () => {
       users.push(user);
       return { user, kr };
     };
-    const sync = () => Promise.all([...rooms.entries()].filter(([id]) => users.some((u) => u.id === id)).map(([, r]) => r.updateMembers([...users])));
+    const sync = () =>
+      Promise.all(
+        [...rooms.entries()]
+          .filter(([id]) => users.some((u) => u.id === id))
+          .map(([, r]) => r.updateMembers([...users])),
+      );
     const leave = (id: string) => {
-      users.splice(users.findIndex((u) => u.id === id), 1);
+      users.splice(
+        users.findIndex((u) => u.id === id),
+        1,
+      );
       rooms.get(id)?.close();
     };
     const message = async (from: { user: User; kr: KeysRoom }, text: string): Promise<RoomMessage> => ({
-      id: String(clock), room, message: await from.kr.encrypt(text), from: from.user.name, fromId: from.user.id, at: clock++,
+      id: String(clock),
+      room,
+      message: await from.kr.encrypt(text),
+      from: from.user.name,
+      fromId: from.user.id,
+      at: clock++,
     });
     return { add, sync, leave, message, sent };
   }
@@ -225,7 +298,12 @@ describe('KeysRoom', () => {
 
     // Bob (same trust store) sees "alice" again with a different identity.
     const trust = memoryTrustStore();
-    const watcher = new KeysRoom({ identity: bob, user: { ...b.user, id: 'w' }, trust, transport: { direct: async () => ({}) } });
+    const watcher = new KeysRoom({
+      identity: bob,
+      user: { ...b.user, id: 'w' },
+      trust,
+      transport: { direct: async () => ({}) },
+    });
     await watcher.updateMembers([a.user]);
     expect(watcher.member(a.user.id)?.trust).toBe('new');
     const impostor = { ...a.user, id: 'other', publicKey: eve.bundle };

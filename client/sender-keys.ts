@@ -114,7 +114,12 @@ export async function deriveWrappingKey(
   const secret = await subtle().deriveBits({ name: 'ECDH', public: peerEcdhPublic }, ownEcdhPrivate, 256);
   const ikm = await subtle().importKey('raw', secret, 'HKDF', false, ['deriveKey']);
   return subtle().deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt: utf8(HKDF_SALT), info: utf8(JSON.stringify([SHARE_VERSION, info.room, info.from, info.to])) },
+    {
+      name: 'HKDF',
+      hash: 'SHA-256',
+      salt: utf8(HKDF_SALT),
+      info: utf8(JSON.stringify([SHARE_VERSION, info.room, info.from, info.to])),
+    },
     ikm,
     { name: 'AES-GCM', length: 256 },
     false,
@@ -132,8 +137,20 @@ export async function createKeyShare(
   const to = recipient.name;
   const wrapKey = await deriveWrappingKey(sender.identity.ecdh.privateKey, recipient.bundle.ecdh, { room, from, to });
   const iv = random(IV_BYTES);
-  const wrapped = await subtle().encrypt({ name: 'AES-GCM', iv, additionalData: shareAad(room, from, to, key.id) }, wrapKey, key.raw);
-  const unsigned = { v: SHARE_VERSION, room, from, to, keyId: key.id, iv: bytesToBase64(iv), wrapped: bytesToBase64(new Uint8Array(wrapped)) } as const;
+  const wrapped = await subtle().encrypt(
+    { name: 'AES-GCM', iv, additionalData: shareAad(room, from, to, key.id) },
+    wrapKey,
+    key.raw,
+  );
+  const unsigned = {
+    v: SHARE_VERSION,
+    room,
+    from,
+    to,
+    keyId: key.id,
+    iv: bytesToBase64(iv),
+    wrapped: bytesToBase64(new Uint8Array(wrapped)),
+  } as const;
   const sig = await subtle().sign(SIGN_PARAMS, sender.identity.ecdsa.privateKey, shareSigned(unsigned));
   return { ...unsigned, sig: bytesToBase64(new Uint8Array(sig)) };
 }
@@ -149,8 +166,7 @@ export function isKeyShare(value: unknown): value is KeyShare {
 }
 
 export type ShareResult =
-  | { ok: true; key: SenderKey }
-  | { ok: false; reason: 'malformed' | 'misaddressed' | 'unverified' | 'undecryptable' };
+  { ok: true; key: SenderKey } | { ok: false; reason: 'malformed' | 'misaddressed' | 'unverified' | 'undecryptable' };
 
 /**
  * Opens a share addressed to `me` from `sender` (whose bundle the server published): the
@@ -178,9 +194,17 @@ export async function openKeyShare(
   }
   if (!valid) return { ok: false, reason: 'unverified' };
   try {
-    const unwrapKey = await deriveWrappingKey(me.identity.ecdh.privateKey, sender.bundle.ecdh, { room: s.room, from: s.from, to: s.to });
+    const unwrapKey = await deriveWrappingKey(me.identity.ecdh.privateKey, sender.bundle.ecdh, {
+      room: s.room,
+      from: s.from,
+      to: s.to,
+    });
     const raw = new Uint8Array(
-      await subtle().decrypt({ name: 'AES-GCM', iv, additionalData: shareAad(s.room, s.from, s.to, s.keyId) }, unwrapKey, wrapped),
+      await subtle().decrypt(
+        { name: 'AES-GCM', iv, additionalData: shareAad(s.room, s.from, s.to, s.keyId) },
+        unwrapKey,
+        wrapped,
+      ),
     );
     if (raw.length !== KEY_BYTES) return { ok: false, reason: 'malformed' };
     return { ok: true, key: await importSenderKey(s.keyId, raw) };
@@ -201,9 +225,18 @@ function messageSigned(ctx: MessageContext, signed: string): Uint8Array<ArrayBuf
 }
 
 /** Encrypts and signs `text` into an `s1` envelope. */
-export async function sealMessage(key: SenderKey, signingKey: CryptoKey, ctx: MessageContext, text: string): Promise<string> {
+export async function sealMessage(
+  key: SenderKey,
+  signingKey: CryptoKey,
+  ctx: MessageContext,
+  text: string,
+): Promise<string> {
   const iv = random(IV_BYTES);
-  const ct = await subtle().encrypt({ name: 'AES-GCM', iv, additionalData: messageAad(ctx, key.id) }, key.key, utf8(text));
+  const ct = await subtle().encrypt(
+    { name: 'AES-GCM', iv, additionalData: messageAad(ctx, key.id) },
+    key.key,
+    utf8(text),
+  );
   const signed = `${MESSAGE_VERSION}.${key.id}.${bytesToBase64(iv)}.${bytesToBase64(new Uint8Array(ct))}`;
   const sig = await subtle().sign(SIGN_PARAMS, signingKey, messageSigned(ctx, signed));
   return `${signed}.${bytesToBase64(new Uint8Array(sig))}`;
@@ -213,16 +246,22 @@ export async function sealMessage(key: SenderKey, signingKey: CryptoKey, ctx: Me
 export function parseEnvelope(envelope: unknown): ParsedEnvelope | { error: 'malformed' | 'unsupported-version' } {
   if (typeof envelope !== 'string') return { error: 'malformed' };
   const parts = envelope.split('.');
-  if (parts[0] !== MESSAGE_VERSION) return { error: /^[a-z]+\d+$/.test(parts[0] ?? '') && parts.length > 1 ? 'unsupported-version' : 'malformed' };
+  if (parts[0] !== MESSAGE_VERSION)
+    return { error: /^[a-z]+\d+$/.test(parts[0] ?? '') && parts.length > 1 ? 'unsupported-version' : 'malformed' };
   if (parts.length !== 5 || !KEY_ID_RE.test(parts[1]!)) return { error: 'malformed' };
   const iv = base64ToBytes(parts[2]!);
   const ciphertext = base64ToBytes(parts[3]!);
   const signature = base64ToBytes(parts[4]!);
-  if (!iv || iv.length !== IV_BYTES || !ciphertext || ciphertext.length < 16 || !signature) return { error: 'malformed' };
+  if (!iv || iv.length !== IV_BYTES || !ciphertext || ciphertext.length < 16 || !signature)
+    return { error: 'malformed' };
   return { keyId: parts[1]!, iv, ciphertext, signature, signed: parts.slice(0, 4).join('.') };
 }
 
-export async function verifyEnvelope(parsed: ParsedEnvelope, ctx: MessageContext, verifyKey: CryptoKey): Promise<boolean> {
+export async function verifyEnvelope(
+  parsed: ParsedEnvelope,
+  ctx: MessageContext,
+  verifyKey: CryptoKey,
+): Promise<boolean> {
   try {
     return await subtle().verify(SIGN_PARAMS, verifyKey, parsed.signature, messageSigned(ctx, parsed.signed));
   } catch {
@@ -230,10 +269,18 @@ export async function verifyEnvelope(parsed: ParsedEnvelope, ctx: MessageContext
   }
 }
 
-export async function decryptEnvelope(parsed: ParsedEnvelope, ctx: MessageContext, key: SenderKey): Promise<OpenResult> {
+export async function decryptEnvelope(
+  parsed: ParsedEnvelope,
+  ctx: MessageContext,
+  key: SenderKey,
+): Promise<OpenResult> {
   if (key.id !== parsed.keyId) return { ok: false, reason: 'undecryptable' };
   try {
-    const plain = await subtle().decrypt({ name: 'AES-GCM', iv: parsed.iv, additionalData: messageAad(ctx, parsed.keyId) }, key.key, parsed.ciphertext);
+    const plain = await subtle().decrypt(
+      { name: 'AES-GCM', iv: parsed.iv, additionalData: messageAad(ctx, parsed.keyId) },
+      key.key,
+      parsed.ciphertext,
+    );
     return { ok: true, text: decoder.decode(plain) };
   } catch {
     return { ok: false, reason: 'undecryptable' };
@@ -241,7 +288,12 @@ export async function decryptEnvelope(parsed: ParsedEnvelope, ctx: MessageContex
 }
 
 /** Verify, then decrypt: the whole check for an envelope whose key and sender are at hand. */
-export async function openMessage(envelope: unknown, ctx: MessageContext, verifyKey: CryptoKey, key: SenderKey): Promise<OpenResult> {
+export async function openMessage(
+  envelope: unknown,
+  ctx: MessageContext,
+  verifyKey: CryptoKey,
+  key: SenderKey,
+): Promise<OpenResult> {
   const parsed = parseEnvelope(envelope);
   if ('error' in parsed) return { ok: false, reason: parsed.error };
   if (!(await verifyEnvelope(parsed, ctx, verifyKey))) return { ok: false, reason: 'unverified' };

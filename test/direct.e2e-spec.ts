@@ -7,7 +7,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import type { DirectMessage } from '../src/common/events.js';
 import { expectError, expectOk } from './helpers/assert.js';
 import {
-  closeAllClients, connect, connectMany, expectNothing, joinRoom, login, mark, uniqueName, uniqueRoom, type TestClient,
+  closeAllClients,
+  connect,
+  connectMany,
+  expectNothing,
+  joinRoom,
+  login,
+  mark,
+  uniqueName,
+  uniqueRoom,
+  type TestClient,
 } from './helpers/client.js';
 import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
 import { deletePrefix, describeWithRedis, runPrefix, startNode, type RedisNode } from './helpers-redis/redis.js';
@@ -68,8 +77,20 @@ describe('direct', () => {
     const user = alice.log.find((r) => r.event === 'ack:login');
     expect(user).toBeDefined();
     const aliceUser = (user!.args[0] as { user: { name: string; room: string } }).user;
-    expect(toBob).toEqual({ from: aliceUser.name, fromId: alice.id, room: aliceUser.room, payload: { share: 'for-bob', n: [1, 2] }, at: reply.at });
-    expect(toCarol).toEqual({ from: aliceUser.name, fromId: alice.id, room: aliceUser.room, payload: 'for-carol', at: reply.at });
+    expect(toBob).toEqual({
+      from: aliceUser.name,
+      fromId: alice.id,
+      room: aliceUser.room,
+      payload: { share: 'for-bob', n: [1, 2] },
+      at: reply.at,
+    });
+    expect(toCarol).toEqual({
+      from: aliceUser.name,
+      fromId: alice.id,
+      room: aliceUser.room,
+      payload: 'for-carol',
+      at: reply.at,
+    });
 
     await expectNothing([alice, dave, outsider, lurker], ALL_DIRECT, since);
     // Exactly one each.
@@ -85,13 +106,23 @@ describe('direct', () => {
     await login(outsider, uniqueName(), uniqueRoom('other'));
     const since = mark();
     for (const stranger of [outsider.id, 'no-such-socket']) {
-      const reply = await alice.request('direct', { items: [{ to: bob.id, payload: 1 }, { to: stranger, payload: 2 }, { to: carol.id, payload: 3 }] });
+      const reply = await alice.request('direct', {
+        items: [
+          { to: bob.id, payload: 1 },
+          { to: stranger, payload: 2 },
+          { to: carol.id, payload: 3 },
+        ],
+      });
       expectError(reply, 'NOT_FOUND', new RegExp(stranger));
     }
     await expectNothing([alice, bob, carol, outsider], ALL_DIRECT, since);
     // A member who logged out is no longer a recipient.
     await carol.request('logout');
-    expectError(await alice.request('direct', { items: [{ to: carol.id, payload: 'x' }] }), 'NOT_FOUND', new RegExp(carol.id));
+    expectError(
+      await alice.request('direct', { items: [{ to: carol.id, payload: 'x' }] }),
+      'NOT_FOUND',
+      new RegExp(carol.id),
+    );
     await expectNothing([carol], ALL_DIRECT, since);
   });
 
@@ -100,7 +131,15 @@ describe('direct', () => {
     const since = mark();
     const cases: Array<[unknown, RegExp]> = [
       [{ items: [{ to: alice.id, payload: 1 }] }, /items\[0\]\.to/],
-      [{ items: [{ to: bob.id, payload: 1 }, { to: bob.id, payload: 2 }] }, /items\[1\]\.to/],
+      [
+        {
+          items: [
+            { to: bob.id, payload: 1 },
+            { to: bob.id, payload: 2 },
+          ],
+        },
+        /items\[1\]\.to/,
+      ],
       [{ items: [] }, /items/],
       [{}, /items/],
       [{ items: 'nope' }, /items/],
@@ -141,9 +180,18 @@ describe('direct', () => {
     expect((await bob.waitFor('direct')).payload).toBe(atLimit);
 
     const since = mark();
-    expectError(await alice.request('direct', { items: [{ to: bob.id, payload: `${atLimit}a` }] }), 'PAYLOAD_TOO_LARGE', /items\[0\]\.payload/);
     expectError(
-      await alice.request('direct', { items: [{ to: bob.id, payload: 1 }, { to: carol.id, payload: { k: 'x'.repeat(MAX_SIGNAL_BYTES) } }] }),
+      await alice.request('direct', { items: [{ to: bob.id, payload: `${atLimit}a` }] }),
+      'PAYLOAD_TOO_LARGE',
+      /items\[0\]\.payload/,
+    );
+    expectError(
+      await alice.request('direct', {
+        items: [
+          { to: bob.id, payload: 1 },
+          { to: carol.id, payload: { k: 'x'.repeat(MAX_SIGNAL_BYTES) } },
+        ],
+      }),
       'PAYLOAD_TOO_LARGE',
       /items\[1\]\.payload/,
     );
@@ -166,7 +214,10 @@ describe('direct', () => {
     const [member] = await room(1);
     const stranger = await connect(server);
     expectError(await stranger.request('direct', { items: [] }), 'VALIDATION');
-    expectError(await stranger.request('direct', { items: [{ to: member.id, payload: 'x'.repeat(MAX_SIGNAL_BYTES) }] }), 'PAYLOAD_TOO_LARGE');
+    expectError(
+      await stranger.request('direct', { items: [{ to: member.id, payload: 'x'.repeat(MAX_SIGNAL_BYTES) }] }),
+      'PAYLOAD_TOO_LARGE',
+    );
     expectError(await stranger.request('direct', { items: [{ to: member.id, payload: 1 }] }), 'NOT_LOGGED_IN');
     stranger.send('direct', { items: [{ to: member.id, payload: 1 }] });
     const exception = await stranger.waitFor('exception');
@@ -181,7 +232,14 @@ describe('direct', () => {
       return Number(/^parley_direct_items_relayed_total (\d+)/m.exec(text)?.[1] ?? NaN);
     };
     const before = await count();
-    expectOk(await alice.request('direct', { items: [{ to: bob.id, payload: 1 }, { to: carol.id, payload: 2 }] }));
+    expectOk(
+      await alice.request('direct', {
+        items: [
+          { to: bob.id, payload: 1 },
+          { to: carol.id, payload: 2 },
+        ],
+      }),
+    );
     expect(await count()).toBe(before + 2);
   });
 });
@@ -227,9 +285,20 @@ describeRedis('direct across two nodes over Redis', () => {
     const [alice, bob, carol, dave] = clients;
     const users = await joinRoom(clients, uniqueRoom('cluster-direct'));
     const since = mark();
-    const reply = await alice.request<{ at: number }>('direct', { items: [{ to: bob.id, payload: 'b' }, { to: dave.id, payload: 'd' }] });
+    const reply = await alice.request<{ at: number }>('direct', {
+      items: [
+        { to: bob.id, payload: 'b' },
+        { to: dave.id, payload: 'd' },
+      ],
+    });
     expectOk(reply);
-    const expected = (payload: string): DirectMessage => ({ from: users[0].name, fromId: alice.id, room: users[0].room, payload, at: reply.at });
+    const expected = (payload: string): DirectMessage => ({
+      from: users[0].name,
+      fromId: alice.id,
+      room: users[0].room,
+      payload,
+      at: reply.at,
+    });
     expect(await bob.waitFor('direct')).toEqual(expected('b'));
     expect(await dave.waitFor('direct')).toEqual(expected('d'));
     await expectNothing([alice, carol], ALL_DIRECT, since);
@@ -238,7 +307,16 @@ describeRedis('direct across two nodes over Redis', () => {
     const outsider = await connect(b.url);
     await login(outsider, uniqueName(), uniqueRoom('cluster-other'));
     const before = mark();
-    expectError(await carol.request('direct', { items: [{ to: alice.id, payload: 1 }, { to: outsider.id, payload: 2 }] }), 'NOT_FOUND', new RegExp(outsider.id));
+    expectError(
+      await carol.request('direct', {
+        items: [
+          { to: alice.id, payload: 1 },
+          { to: outsider.id, payload: 2 },
+        ],
+      }),
+      'NOT_FOUND',
+      new RegExp(outsider.id),
+    );
     await expectNothing([alice, bob, carol, dave, outsider], ALL_DIRECT, before);
   });
 });

@@ -32,7 +32,14 @@ type ParleyWindow = {
   parley: {
     keys?: { heldKeys(): HeldKey[]; currentKey?: { id: string } };
     client: { sendMessage(m: string): Promise<unknown> };
-    crypto: { sealMessage(key: unknown, signingKey: CryptoKey, ctx: { room: string; sender: string }, text: string): Promise<string> };
+    crypto: {
+      sealMessage(
+        key: unknown,
+        signingKey: CryptoKey,
+        ctx: { room: string; sender: string },
+        text: string,
+      ): Promise<string>;
+    };
     receive(m: RoomMessage): Promise<void>;
     measureRotation(n: number): Promise<Record<string, number>>;
   };
@@ -69,15 +76,13 @@ describe('keys room mode (Chromium)', () => {
     return p;
   }
   const relayedFrom = (name: string) => relayed.filter((m) => m.from === name);
-  const waitRelayed = (name: string, count: number) => waitUntil(() => relayedFrom(name).length >= count && relayedFrom(name), `${count} from ${name}`);
+  const waitRelayed = (name: string, count: number) =>
+    waitUntil(() => relayedFrom(name).length >= count && relayedFrom(name), `${count} from ${name}`);
   const listed = (page: Page, names: string[]) =>
-    page.waitForFunction(
-      (names) => {
-        const shown = [...document.querySelectorAll<HTMLElement>('[data-testid="user"]')].map((e) => e.dataset.name);
-        return names.every((n) => shown.includes(n)) && shown.length === names.length + 1; // + the observer
-      },
-      names,
-    );
+    page.waitForFunction((names) => {
+      const shown = [...document.querySelectorAll<HTMLElement>('[data-testid="user"]')].map((e) => e.dataset.name);
+      return names.every((n) => shown.includes(n)) && shown.length === names.length + 1; // + the observer
+    }, names);
 
   beforeAll(async () => {
     await ensureWebBuilt();
@@ -140,7 +145,10 @@ describe('keys room mode (Chromium)', () => {
     await waitForMessage(bob.page, 'alice', 'ok', 'now that carol is gone');
     await waitForMessage(alice.page, 'bob', 'ok', 'just us');
 
-    const after = [...(await waitRelayed('alice', before.alice + 1)).slice(before.alice), ...(await waitRelayed('bob', before.bob + 1)).slice(before.bob)];
+    const after = [
+      ...(await waitRelayed('alice', before.alice + 1)).slice(before.alice),
+      ...(await waitRelayed('bob', before.bob + 1)).slice(before.bob),
+    ];
     expect(after).toHaveLength(2);
     for (const m of after) {
       const parsed = parseEnvelope(m.message) as ParsedEnvelope;
@@ -148,7 +156,10 @@ describe('keys room mode (Chromium)', () => {
       for (const k of carolKeys) {
         // Even forcing the key id, none of carol's keys opens it.
         const key = await importSenderKey(parsed.keyId, base64ToBytes(k.raw)!);
-        expect(await decryptEnvelope(parsed, { room, sender: m.from }, key)).toEqual({ ok: false, reason: 'undecryptable' });
+        expect(await decryptEnvelope(parsed, { room, sender: m.from }, key)).toEqual({
+          ok: false,
+          reason: 'undecryptable',
+        });
       }
     }
   }, 60_000);
@@ -181,7 +192,12 @@ describe('keys room mode (Chromium)', () => {
     await bob.page.evaluate(async (room) => {
       const p = (window as unknown as ParleyWindow).parley;
       const other = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
-      const env = await p.crypto.sealMessage(p.keys!.currentKey, other.privateKey, { room, sender: 'bob' }, 'forged words');
+      const env = await p.crypto.sealMessage(
+        p.keys!.currentKey,
+        other.privateKey,
+        { room, sender: 'bob' },
+        'forged words',
+      );
       await p.client.sendMessage(env);
     }, room);
     await waitForMessage(alice.page, 'bob', 'undecryptable');
@@ -202,8 +218,12 @@ describe('keys room mode (Chromium)', () => {
     await alice.page.waitForFunction(() => !document.querySelector('[data-testid="user"][data-name="bob"]'));
     const newBob = await open();
     await login(newBob.page, { name: 'bob', room });
-    await alice.page.waitForSelector(`${byTestId('user')}[data-name="bob"][data-trust="changed"] ${byTestId('key-changed')}`);
-    expect(await alice.page.textContent(`${byTestId('user')}[data-name="bob"] ${byTestId('key-changed')}`)).toBe('key changed');
+    await alice.page.waitForSelector(
+      `${byTestId('user')}[data-name="bob"][data-trust="changed"] ${byTestId('key-changed')}`,
+    );
+    expect(await alice.page.textContent(`${byTestId('user')}[data-name="bob"] ${byTestId('key-changed')}`)).toBe(
+      'key changed',
+    );
     // Still a member like any other: its messages are readable (and signed by its new key).
     await sendMessage(newBob.page, 'hi, new laptop');
     await waitForMessage(alice.page, 'bob', 'ok', 'hi, new laptop');
@@ -214,7 +234,9 @@ describe('keys room mode (Chromium)', () => {
     const newBob = pages.at(-1)!;
     const before = await newBob.page.getAttribute(`${byTestId('user')}[data-name="bob"]`, 'data-user-id');
     await newBob.page.evaluate(() =>
-      (window as unknown as { parley: { client: { socket: { io: { engine: { close(): void } } } } } }).parley.client.socket.io.engine.close(),
+      (
+        window as unknown as { parley: { client: { socket: { io: { engine: { close(): void } } } } } }
+      ).parley.client.socket.io.engine.close(),
     );
     await newBob.page.waitForSelector(`${byTestId('toast')}:has-text("Reconnected")`, { timeout: 20_000 });
     const after = await newBob.page.getAttribute(`${byTestId('user')}[data-name="bob"]`, 'data-user-id');
@@ -229,7 +251,8 @@ describe('keys room mode (Chromium)', () => {
   }, 40_000);
 
   it('measures a rotation in rooms of 10 and 50 (printed, not asserted)', async () => {
-    const measure = (n: number) => alice.page.evaluate((n) => (window as unknown as ParleyWindow).parley.measureRotation(n), n);
+    const measure = (n: number) =>
+      alice.page.evaluate((n) => (window as unknown as ParleyWindow).parley.measureRotation(n), n);
     await measure(10); // warm-up: the first run pays for compiling the crypto paths
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const results = [];

@@ -1,6 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { User } from '../common/events.js';
-import { NotAMemberError, NotLoggedInError, PayloadTooLargeError, ValidationError } from '../common/errors/parley.error.js';
+import {
+  NotAMemberError,
+  NotLoggedInError,
+  PayloadTooLargeError,
+  ValidationError,
+} from '../common/errors/parley.error.js';
 import { RealtimeService } from '../common/realtime/realtime.service.js';
 import { measureBytes } from '../common/validation/byte-limit.decorator.js';
 import { limitsConfig, type LimitsConfig } from '../config/configuration.js';
@@ -53,10 +58,12 @@ export class DirectService {
     const itemLimit = this.limits.maxSignalBytes;
     items.forEach((item, i) => {
       const size = measureBytes(item.payload, 'signal');
-      if (size > itemLimit) throw new PayloadTooLargeError(`items[${i}].payload is ${size} bytes; the limit is ${itemLimit}`);
+      if (size > itemLimit)
+        throw new PayloadTooLargeError(`items[${i}].payload is ${size} bytes; the limit is ${itemLimit}`);
     });
     const totalLimit = DIRECT_TOTAL_FACTOR * this.limits.maxMessageBytes;
     const total = measureBytes(items, 'signal');
-    if (total > totalLimit) throw new PayloadTooLargeError(`items is ${total} bytes in all; the limit is ${totalLimit}`);
+    if (total > totalLimit)
+      throw new PayloadTooLargeError(`items is ${total} bytes in all; the limit is ${totalLimit}`);
   }
 }

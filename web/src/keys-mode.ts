@@ -55,7 +55,13 @@ export class KeysSession {
   private readonly unsubscribe: Array<() => void>;
 
   constructor(client: ParleyClient, identity: DeviceIdentity, user: User, onMembers: (members: Member[]) => void) {
-    this.room = new KeysRoom({ identity, user, trust, transport: { direct: (items) => client.direct(items) }, onMembers });
+    this.room = new KeysRoom({
+      identity,
+      user,
+      trust,
+      transport: { direct: (items) => client.direct(items) },
+      onMembers,
+    });
     this.unsubscribe = [
       client.on('users', (list) => void this.room.updateMembers(list)),
       client.on('direct', (msg) => void this.room.receiveDirect(msg)),
@@ -107,7 +113,9 @@ export function failureText(reason: string): string {
  * share for each of the n−1 others (ECDH + HKDF + AES-GCM + ECDSA each), and opening the
  * n−1 shares the others send it. The others' identities are made beforehand, untimed.
  */
-export async function measureRotation(n: number): Promise<{ n: number; makeAndShareMs: number; openSharesMs: number; totalMs: number; shareBytes: number }> {
+export async function measureRotation(
+  n: number,
+): Promise<{ n: number; makeAndShareMs: number; openSharesMs: number; totalMs: number; shareBytes: number }> {
   const me = await generateDeviceIdentity();
   const meBundle = (await parseBundle(me.bundle))!;
   const others = await Promise.all(Array.from({ length: n - 1 }, () => generateDeviceIdentity()));
@@ -116,15 +124,22 @@ export async function measureRotation(n: number): Promise<{ n: number; makeAndSh
   const t0 = performance.now();
   const key = await generateSenderKey();
   const items = await Promise.all(
-    others.map(async (_, i) => ({ to: `m${i}`, payload: await createKeyShare(key, { identity: me, name: 'me' }, { name: `m${i}`, bundle: bundles[i]! }, room) })),
+    others.map(async (_, i) => ({
+      to: `m${i}`,
+      payload: await createKeyShare(key, { identity: me, name: 'me' }, { name: `m${i}`, bundle: bundles[i]! }, room),
+    })),
   );
   const t1 = performance.now();
   // The shares the others send this device after the same change (made untimed).
   const incoming = await Promise.all(
-    others.map(async (o, i) => createKeyShare(await generateSenderKey(), { identity: o, name: `m${i}` }, { name: 'me', bundle: meBundle }, room)),
+    others.map(async (o, i) =>
+      createKeyShare(await generateSenderKey(), { identity: o, name: `m${i}` }, { name: 'me', bundle: meBundle }, room),
+    ),
   );
   const t2 = performance.now();
-  await Promise.all(incoming.map((s, i) => openKeyShare(s, { identity: me, name: 'me', room }, { name: `m${i}`, bundle: bundles[i]! })));
+  await Promise.all(
+    incoming.map((s, i) => openKeyShare(s, { identity: me, name: 'me', room }, { name: `m${i}`, bundle: bundles[i]! })),
+  );
   const t3 = performance.now();
   return {
     n,

@@ -86,7 +86,8 @@ function itemsProblem(value: unknown): string | undefined {
     if (len < 1 || len > 128) return `items[${i}].to must be 1 to 128 characters long`;
     if (CONTROL_CHARS.test(to)) return `items[${i}].to must not contain control characters`;
     if (payload === undefined || payload === null) return `items[${i}].payload is required`;
-    if (nestsDeeperThan(payload, MAX_OPAQUE_DEPTH)) return `items[${i}].payload nests deeper than ${MAX_OPAQUE_DEPTH} levels`;
+    if (nestsDeeperThan(payload, MAX_OPAQUE_DEPTH))
+      return `items[${i}].payload nests deeper than ${MAX_OPAQUE_DEPTH} levels`;
     if (seen.has(to)) return `items[${i}].to names "${to}" a second time`;
     seen.add(to);
   }
