@@ -122,6 +122,34 @@ export class KeysRoom {
     this.onMembers = options.onMembers;
   }
 
+  /**
+   * Carries over what this device held in the room under its previous socket (a rejoin
+   * after a dropped connection), so the messages it could read then stay readable, its own
+   * included. The new socket still gets fresh keys: the others rotate when the old one goes.
+   */
+  adopt(previous: KeysRoom): void {
+    if (previous === this || previous.room !== this.room || previous.identity !== this.identity) return;
+    for (const [id, member] of previous.seen) if (!this.seen.has(id)) this.seen.set(id, member);
+    for (const [k, v] of previous.received) if (!this.received.has(k)) this.received.set(k, v);
+    const self: PublicBundle = {
+      bundle: this.identity.bundle,
+      ecdh: this.identity.ecdh.publicKey,
+      ecdsa: this.identity.ecdsa.publicKey,
+      fingerprint: this.identity.fingerprint,
+    };
+    this.seen.set(previous.id, {
+      id: previous.id,
+      name: previous.name,
+      bundle: self,
+      fingerprint: self.fingerprint,
+      trust: 'known',
+    });
+    for (const key of previous.own.values()) {
+      this.received.set(`${previous.id}/${key.id}`, { from: previous.name, fromId: previous.id, key });
+    }
+    this.notify();
+  }
+
   get currentKey(): SenderKey | undefined {
     return this.current;
   }

@@ -285,6 +285,33 @@ describe('KeysRoom', () => {
     expect(a.kr.rotations).toBe(1);
   });
 
+  it('a rejoin under a new socket keeps reading what the old one could, its own messages included', async () => {
+    const h = harness();
+    const a = h.add('alice', alice);
+    const b = h.add('bob', bob);
+    await h.sync();
+    const fromAlice = await h.message(a, 'before the drop');
+    const fromBob = await h.message(b, 'mine, before the drop');
+    // bob's connection drops; the same device logs in again as a new socket.
+    h.leave(b.user.id);
+    const b2 = h.add('bob', bob);
+    b2.kr.adopt(b.kr);
+    await h.sync();
+    expect(await b2.kr.open(fromAlice)).toEqual({ ok: true, text: 'before the drop' });
+    expect(await b2.kr.open(fromBob)).toEqual({ ok: true, text: 'mine, before the drop' });
+    const after = await h.message(a, 'after');
+    expect(await b2.kr.open(after)).toEqual({ ok: true, text: 'after' });
+    // Without adopting, the earlier messages are from before this socket joined.
+    const fresh = new KeysRoom({
+      identity: bob,
+      user: { ...b2.user, id: 'fresh' },
+      transport: { direct: async () => ({}) },
+      holdMs: 100,
+    });
+    await fresh.updateMembers([a.user]);
+    expect(await fresh.open(fromAlice)).toEqual({ ok: false, reason: 'before-join' });
+  });
+
   it('holds a message until its key arrives; flags a changed bundle for a known name', async () => {
     const h = harness();
     const a = h.add('alice', alice);

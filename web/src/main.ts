@@ -212,9 +212,12 @@ async function rejoin(s: Session): Promise<void> {
   try {
     const user = await client.login({ name: s.user.name, room: s.user.room, publicKey: identity?.bundle });
     if (session !== s) return;
+    // A new socket, so a new id; in keys mode a new sender key for the room as it is now,
+    // keeping the keys the old socket held for what it could already read.
+    const keys = s.mode === 'keys' && identity ? startKeys(identity, user) : undefined;
+    if (keys && s.keys) keys.room.adopt(s.keys.room);
     s.keys?.close();
-    // A new socket, so a new id; in keys mode a new sender key for the room as it is now.
-    session = { ...s, user, keys: s.mode === 'keys' && identity ? startKeys(identity, user) : undefined };
+    session = { ...s, user, keys };
     const list = await client.listUsers();
     void session.keys?.updateMembers(list);
     renderUsers(list);
