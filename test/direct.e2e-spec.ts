@@ -19,7 +19,7 @@ import {
   type TestClient,
 } from './helpers/client.js';
 import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
-import { deletePrefix, describeWithRedis, runPrefix, startNode, type RedisNode } from './helpers-redis/redis.js';
+import { deletePrefix, describeWithRedis, runPrefix, startNode, type RedisNode } from './helpers/redis.js';
 
 const MAX_ROOM_USERS = 5;
 const MAX_SIGNAL_BYTES = 200;

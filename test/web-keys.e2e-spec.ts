@@ -14,10 +14,10 @@ import { io, type Socket } from 'socket.io-client';
 import type { DirectMessage, RoomMessage } from '../src/common/events.js';
 import { base64ToBytes } from '../client/crypto.js';
 import { decryptEnvelope, importSenderKey, parseEnvelope, type ParsedEnvelope } from '../client/sender-keys.js';
-import { ARTIFACTS, launchChromium, openPage, screenshot, type TestPage } from './helpers-browser/browser.js';
-import { byTestId, login, messages, sendMessage, userFingerprint, waitForMessage } from './helpers-browser/page.js';
-import { startWebServer, type WebServer } from './helpers-browser/server.js';
-import { ensureWebBuilt } from './helpers-browser/web-build.js';
+import { ARTIFACTS, launchChromium, openPage, screenshot, type TestPage } from './helpers/browser.js';
+import { byTestId, login, messages, sendMessage, userFingerprint, waitForMessage } from './helpers/page.js';
+import { startServer, type TestServer } from './helpers/server.js';
+import { ensureWebBuilt } from './helpers/web-build.js';
 
 const room = `keys-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -60,7 +60,7 @@ async function waitUntil<T>(check: () => T | undefined | false, what: string, ti
 }
 
 describe('keys room mode (Chromium)', () => {
-  let server: WebServer;
+  let server: TestServer;
   let browser: Browser;
   let observer: Socket;
   const relayed: RoomMessage[] = [];
@@ -87,7 +87,7 @@ describe('keys room mode (Chromium)', () => {
   beforeAll(async () => {
     await ensureWebBuilt();
     browser = await launchChromium();
-    server = await startWebServer();
+    server = await startServer({}, { web: true });
     observer = io(server.url, { transports: ['websocket'] });
     observer.on('roomMessage', (m: RoomMessage) => relayed.push(m));
     observer.on('direct', (m: DirectMessage) => directs.push(m));
