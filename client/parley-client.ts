@@ -130,6 +130,7 @@ export class ParleyClient {
   private readonly deliveredOrder: string[] = [];
   private readonly messageListeners = new Set<(message: RoomMessage) => void>();
   private readonly resumeListeners = new Set<(event: ResumeEvent) => void>();
+  private readonly rejoinListeners = new Set<(user: User) => void | Promise<void>>();
   /** Live messages held back while a resume fetches what came before them. */
   private held?: RoomMessage[];
 
@@ -166,6 +167,16 @@ export class ParleyClient {
   onResume(listener: (event: ResumeEvent) => void): Unsubscribe {
     this.resumeListeners.add(listener);
     return () => this.resumeListeners.delete(listener);
+  }
+
+  /**
+   * During a resume, right after the new login succeeded and before the missed messages
+   * are fetched and delivered: the place to set up per-socket state (e.g. encryption keys
+   * for the new socket id). The resume waits for the returned promise.
+   */
+  onRejoin(listener: (user: User) => void | Promise<void>): Unsubscribe {
+    this.rejoinListeners.add(listener);
+    return () => this.rejoinListeners.delete(listener);
   }
 
   /** The last offset (every one up to it seen) and epoch in the current room. */
@@ -302,6 +313,11 @@ export class ParleyClient {
     return this.request('roomMessage', { message });
   }
 
+  /** One opaque payload per recipient (socket ids of other members of this room). */
+  direct(items: Array<{ to: string; payload: unknown }>): Promise<{ at: number }> {
+    return this.request('direct', { items });
+  }
+
   async listUsers(): Promise<User[]> {
     const { users } = await this.request('listUsers');
     return users;
@@ -359,6 +375,7 @@ export class ParleyClient {
     const before = this.position?.room === login.room ? { ...this.position } : undefined;
     try {
       const user = await this.loginAgain(login);
+      for (const l of [...this.rejoinListeners]) await Promise.resolve(l(user)).catch(() => undefined);
       const query: HistoryPayload = before ? { since: before.confirmed, epoch: before.epoch } : {};
       const reply = await this.request('history', query);
       if (!isHistoryReply(reply)) throw new ParleyError('INTERNAL', 'history: the server sent no history', 'history');

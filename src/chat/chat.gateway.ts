@@ -10,6 +10,8 @@ import { WsValidationPipe } from '../common/pipes/ws-validation.pipe.js';
 import type { ParleySocket } from '../common/realtime/parley-socket.js';
 import { RealtimeService, type ParleyServer } from '../common/realtime/realtime.service.js';
 import { ChatService } from './chat.service.js';
+import { DirectService } from './direct.service.js';
+import { DirectDto } from './dto/direct.dto.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RoomMessageDto } from './dto/room-message.dto.js';
 import { HistoryDto } from './dto/history.dto.js';
@@ -25,6 +27,7 @@ export class ChatGateway implements OnGatewayInit {
     private readonly chat: ChatService,
     private readonly realtime: RealtimeService,
     private readonly history: HistoryService,
+    private readonly direct: DirectService,
   ) {}
 
   afterInit(server: ParleyServer): void {
@@ -50,6 +53,12 @@ export class ChatGateway implements OnGatewayInit {
   @SubscribeMessage('history')
   roomHistory(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: HistoryDto) {
     return this.history.read(loggedIn(client).room, dto);
+  }
+
+  @SubscribeMessage('direct')
+  sendDirect(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: DirectDto) {
+    // The service checks bounds before login, as the protocol orders the errors.
+    return this.direct.send(client.id, client.data.user, dto.items);
   }
 
   @SubscribeMessage('listUsers')

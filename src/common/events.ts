@@ -59,6 +59,23 @@ export interface HistoryReply {
   /** True exactly when `messages` holds every message of the epoch above `since`. */
   complete: boolean;
 }
+export interface DirectItemPayload {
+  /** The recipient's socket id: another member of the sender's room. */
+  to: string;
+  /** Opaque to the server. */
+  payload: unknown;
+}
+export interface DirectPayload {
+  items: DirectItemPayload[];
+}
+/** What each recipient of a `direct` item receives. */
+export interface DirectMessage {
+  from: string;
+  fromId: string;
+  room: string;
+  payload: unknown;
+  at: number;
+}
 export interface CallPayload {
   userToCall?: string;
   to?: string;
@@ -100,6 +117,7 @@ export interface ClientToServerEvents {
   roomMessage: (payload: RoomMessagePayload | string, ack?: Ack<MessageAck>) => void;
   history: (payload: HistoryPayload, ack?: Ack<HistoryReply>) => void;
   listUsers: (ack?: Ack<{ users: User[] }>) => void;
+  direct: (payload: DirectPayload, ack?: Ack<{ at: number }>) => void;
   ping: (ack?: (reply: string | ErrorReply) => void) => void;
   call: (payload: CallPayload, ack?: Ack<Empty>) => void;
   answer: (payload: AnswerPayload, ack?: Ack<Empty>) => void;
@@ -147,6 +165,7 @@ export interface ServerToClientEvents {
   notification: (notice: Notification) => void;
   users: (users: User[]) => void;
   roomMessage: (message: RoomMessage) => void;
+  direct: (message: DirectMessage) => void;
   call: (incoming: { from: string; name?: string; signal?: unknown }) => void;
   accepted: (signal: unknown) => void;
   answer: (answer: { sdp: unknown; socketId: string; from: string }) => void;
