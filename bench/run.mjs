@@ -9,7 +9,9 @@
 //   --client lite|sio (Socket.IO client used by the load generator; default lite),
 //   --loaders N (load processes, default 2), --rooms N --members N, --pairs N,
 //   --conns N --room-size N, --no-build, --profile parley|bare|raw|all (node --cpu-prof
-//   into bench/results/profiles), --out NAME (bench/results/NAME.{md,json}).
+//   into bench/results/profiles), --out NAME (bench/results/NAME.{md,json}), --help.
+// Servers: parley (history on, the default HISTORY_SIZE), parley-nohist (HISTORY_SIZE=0,
+//   fan-out only: what history costs per message), bare, raw.
 import { spawn, spawnSync, fork, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync, existsSync, rmSync, createWriteStream } from 'node:fs';
 import { createServer, connect as netConnect } from 'node:net';
@@ -38,12 +40,35 @@ const opt = (name, def) => {
   return a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[i + 1];
 };
 const num = (name, def) => Number(opt(name, def));
+if (flag('help') || flag('h')) {
+  console.log(`Parley benchmark (see bench/README.md)
+
+  node bench/run.mjs [--quick] [options]
+
+  --quick                 1 run, fewer steps, smaller counts (under 2 minutes)
+  --runs N                runs per comparison (default 3, quick 1)
+  --servers LIST          parley,parley-nohist,bare,raw (default all; parley-nohist is Parley
+                          with HISTORY_SIZE=0 and runs the fan-out scenario only)
+  --scenarios LIST        fanout,calls,conns (default all)
+  --client lite|sio       Socket.IO client of the load generator (default lite)
+  --loaders N             load-generator processes (default 2)
+  --rooms N --members N   fan-out shape (default 20 x 25)
+  --start-rate N          first fan-out step, roomMessage/s offered (default 1000)
+  --pairs N               call-relay pairs
+  --conns N --room-size N connection scenario
+  --no-build              use the existing dist/
+  --profile KEYS          run those servers under node --cpu-prof
+  --out NAME              bench/results/NAME.{md,json}
+  --report FILE.json      re-render the tables from a results JSON, no measuring
+  --help                  this text`);
+  process.exit(0);
+}
 const REPORT = opt('report', null); // re-render the tables of a results JSON, no measuring
 const QUICK = flag('quick');
 const cfg = {
   mode: QUICK ? 'quick' : 'full',
   runs: num('runs', QUICK ? 1 : 3),
-  servers: String(opt('servers', 'parley,bare,raw')).split(','),
+  servers: String(opt('servers', 'parley,parley-nohist,bare,raw')).split(','),
   scenarios: String(opt('scenarios', 'fanout,calls,conns')).split(','),
   client: opt('client', 'lite'),
   loaders: num('loaders', 2),
@@ -106,6 +131,8 @@ const COMMON_ENV = {
 };
 const SERVERS = {
   parley: { label: 'Parley', script: 'dist/main.js', client: cfg.client },
+  // The same server with room history off: the difference is what retaining messages costs.
+  'parley-nohist': { label: 'Parley, history off', script: 'dist/main.js', client: cfg.client, env: { HISTORY_SIZE: '0' }, only: ['fanout'] },
   bare: { label: 'bare Socket.IO', script: 'bench/baselines/bare-socketio.mjs', client: cfg.client },
   raw: { label: 'raw ws', script: 'bench/baselines/raw-ws.mjs', client: 'ws' },
 };
@@ -249,7 +276,7 @@ const memFile = (key) => join(os.tmpdir(), `parley-bench-mem-${process.pid}-${ke
 async function startServer(key) {
   const def = SERVERS[key];
   const port = await freePort();
-  const env = { ...process.env, ...COMMON_ENV, PORT: String(port) };
+  const env = { ...process.env, ...COMMON_ENV, ...def.env, PORT: String(port) };
   delete env.NODE_OPTIONS;
   env.BENCH_PARENT_PID = String(process.pid);
   env.BENCH_MEM_FILE = memFile(key);
@@ -960,6 +987,12 @@ function writeOutputs(partial = false) {
   if (noisy) {
     md += `\n> **Noisy run:** other processes on this machine used more than a quarter of a core during some measurements (last row). Throughput and latency figures are then unreliable; CPU µs per message and memory are less affected.\n`;
   }
+  if (has(P) && has('parley-nohist')) {
+    const on = med[P].refTotal;
+    const off = med['parley-nohist'].refTotal;
+    const r = ratio(on, off);
+    md += `\nRoom history's cost: Parley with history on (HISTORY_SIZE default, in memory) ${fmt(on, 2)} µs vs off (HISTORY_SIZE=0) ${fmt(off, 2)} µs of server CPU per delivered message at ${ref} msg/s offered${r === null ? '' : ` (${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%)`}.\n`;
+  }
   md += `\nFan-out CPU per message is measured at the same offered load for all servers (${ref} msg/s offered = ${ref * cfg.fanout.members} deliveries/s, the highest step every server sustained in every run), from \`/proc/<pid>/stat\` utime/stime deltas (CLK_TCK ${CLK_TCK}) over the step and its drain. Latency is measured from send to receipt by every member, the sender included.\n`;
   md += `\n## Fan-out steps (medians over runs)\n`;
   for (const key of cfg.servers) {
@@ -1004,7 +1037,8 @@ function updateReadmes(md) {
 async function main() {
   log(`Parley benchmark, ${cfg.mode} mode: ${cfg.runs} run(s) × [${cfg.servers.join(', ')}] × [${cfg.scenarios.join(', ')}]; ${machine.pinning}`);
   rmSync(logsDir, { recursive: true, force: true });
-  if (cfg.servers.includes('parley')) {
+  const builtServers = cfg.servers.filter((s) => SERVERS[s].script === SERVERS.parley.script);
+  if (builtServers.length) {
     if (cfg.build) {
       log('building Parley (npm run build)…');
       const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], timeout: 300000 });
@@ -1020,10 +1054,10 @@ async function main() {
         log(`build failed: ${emitted ? `measuring the emitted ${SERVERS.parley.script} anyway` : 'Parley is skipped'}`);
       }
     }
-    if (cfg.servers.includes('parley') && !existsSync(join(ROOT, SERVERS.parley.script))) {
+    if (!existsSync(join(ROOT, SERVERS.parley.script))) {
       results.errors.push({ run: 0, server: 'parley', scenario: 'build', error: `${SERVERS.parley.script} not found` });
       log(`${SERVERS.parley.script} not found: Parley is skipped`);
-      cfg.servers = cfg.servers.filter((s) => s !== 'parley');
+      cfg.servers = cfg.servers.filter((s) => !builtServers.includes(s));
     }
   }
   const scenarios = { fanout: scenarioFanout, calls: scenarioCalls, conns: scenarioConns };
@@ -1035,6 +1069,7 @@ async function main() {
     for (const key of order) {
       row[key] = {};
       for (const sc of cfg.scenarios) {
+        if (SERVERS[key].only && !SERVERS[key].only.includes(sc)) continue;
         log(`run ${run}/${cfg.runs} · ${SERVERS[key].label} · ${sc}`);
         let srv;
         try {

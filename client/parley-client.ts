@@ -7,7 +7,11 @@ import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket
 import type {
   ClientToServerEvents,
   ErrorReply,
+  HistoryPayload,
+  HistoryReply,
   LoginPayload,
+  MessageAck,
+  RoomMessage,
   RTCIceServerLike,
   ServerToClientEvents,
   User,
@@ -59,7 +63,42 @@ export interface ParleyClientOptions {
   autoConnect?: boolean;
   /** Anything else to hand to socket.io-client's `io()`. */
   socketOptions?: Partial<ManagerOptions & SocketOptions>;
+  /**
+   * After a reconnect that Socket.IO did not recover (a new socket), log in again and
+   * fetch what was missed with `history` (default true). See {@link ResumeEvent}.
+   */
+  resume?: boolean;
 }
+
+/**
+ * What a resume after a reconnect found. `complete: true` means nothing was missed: every
+ * message sent meanwhile has been delivered through `onMessage`. `complete: false` means
+ * some messages may be missing (expired, cut, or the room's epoch changed), a gap the
+ * application should show.
+ */
+export interface ResumeEvent {
+  room: string;
+  complete: boolean;
+  /** Messages sent while away and delivered by this resume (through `onMessage`). */
+  missed: number;
+  /** The room's epoch changed: the server lost track of its offsets (a restart, a Redis loss). */
+  epochChanged: boolean;
+  /** The new login, when it succeeded. */
+  user?: User;
+  /** Why the resume failed (the client is then not logged in). */
+  error?: ParleyError;
+}
+
+/** Where the client stands in a room: every offset up to `confirmed` seen, and some above. */
+interface RoomPosition {
+  room: string;
+  epoch: string;
+  confirmed: number;
+  above: Set<number>;
+}
+
+/** How many recent message ids are kept to drop a message delivered twice. */
+const DELIVERED_IDS = 4096;
 
 /** Everything the server may emit, with the payload each listener receives. */
 export type ServerEvent = keyof ServerToClientEvents;
@@ -71,15 +110,29 @@ export interface SdpLike {
   sdp?: string;
 }
 
+/** The ack callback an event takes (its optional last argument). */
+type AckOf<E extends keyof ClientToServerEvents> = Extract<
+  Parameters<ClientToServerEvents[E]>[number],
+  (reply: never) => void
+>;
+/** What that ack receives on success. */
 type AckValue<E extends keyof ClientToServerEvents> =
-  Parameters<ClientToServerEvents[E]> extends [...unknown[], ((reply: infer R) => void) | undefined]
-    ? Exclude<R, ErrorReply>
-    : never;
+  AckOf<E> extends (reply: infer R) => void ? Exclude<R, ErrorReply> : never;
 
 export class ParleyClient {
   readonly socket: ParleySocket;
   private readonly ackTimeoutMs: number;
   private currentUser: User | undefined;
+  private readonly resumeEnabled: boolean;
+  private lastLogin?: LoginPayload;
+  private position?: RoomPosition;
+  private readonly delivered = new Set<string>();
+  private readonly deliveredOrder: string[] = [];
+  private readonly messageListeners = new Set<(message: RoomMessage) => void>();
+  private readonly resumeListeners = new Set<(event: ResumeEvent) => void>();
+  private readonly rejoinListeners = new Set<(user: User) => void | Promise<void>>();
+  /** Live messages held back while a resume fetches what came before them. */
+  private held?: RoomMessage[];
 
   constructor(options: ParleyClientOptions = {}) {
     const opts: Partial<ManagerOptions & SocketOptions> = {
@@ -89,11 +142,47 @@ export class ParleyClient {
     if (options.token !== undefined) opts.auth = { ...(opts.auth as object), token: options.token };
     this.socket = (options.url === undefined ? io(opts) : io(options.url, opts)) as ParleySocket;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+    this.resumeEnabled = options.resume ?? true;
     // Keep `user` in step with the server: a reconnect that is not a recovered session
     // (docs/PROTOCOL.md, "Reconnection") is a new socket, logged out.
     this.socket.on('connect', () => {
-      if (!this.socket.recovered) this.currentUser = undefined;
+      if (this.socket.recovered) return;
+      const previous = this.currentUser;
+      this.currentUser = undefined;
+      if (previous && this.resumeEnabled && this.lastLogin) void this.resume(this.lastLogin);
     });
+    this.socket.on('roomMessage', (m) => this.receive(m));
+  }
+
+  /**
+   * Every room message once: live ones as they arrive, and after a resume the ones missed
+   * while away, in offset order. Messages `history()` returned are not delivered again.
+   */
+  onMessage(listener: (message: RoomMessage) => void): Unsubscribe {
+    this.messageListeners.add(listener);
+    return () => this.messageListeners.delete(listener);
+  }
+
+  /** After each reconnect that was not recovered: the resume's outcome (see {@link ResumeEvent}). */
+  onResume(listener: (event: ResumeEvent) => void): Unsubscribe {
+    this.resumeListeners.add(listener);
+    return () => this.resumeListeners.delete(listener);
+  }
+
+  /**
+   * During a resume, right after the new login succeeded and before the missed messages
+   * are fetched and delivered: the place to set up per-socket state (e.g. encryption keys
+   * for the new socket id). The resume waits for the returned promise.
+   */
+  onRejoin(listener: (user: User) => void | Promise<void>): Unsubscribe {
+    this.rejoinListeners.add(listener);
+    return () => this.rejoinListeners.delete(listener);
+  }
+
+  /** The last offset (every one up to it seen) and epoch in the current room. */
+  get lastSeen(): { room: string; offset: number; epoch: string } | undefined {
+    const p = this.position;
+    return p && { room: p.room, offset: p.confirmed, epoch: p.epoch };
   }
 
   /** The socket id (also the user id once logged in), when connected. */
@@ -193,7 +282,25 @@ export class ParleyClient {
   async login(payload: LoginPayload): Promise<User> {
     const { user } = await this.request('login', payload);
     this.currentUser = user;
+    this.lastLogin = payload;
+    // Where the room stands now, so a later resume asks for exactly what comes after.
+    if (this.resumeEnabled && this.position?.room !== user.room)
+      await this.history({ limit: 1 }).catch(() => undefined);
     return user;
+  }
+
+  /**
+   * The room's retained messages (`history`, docs/PROTOCOL.md): all of them, or with
+   * `since` and `epoch` those after it. Also moves the client's position forward, and the
+   * returned messages are not delivered again through `onMessage`.
+   */
+  async history(query: HistoryPayload = {}): Promise<HistoryReply> {
+    const reply = await this.request('history', query);
+    if (!isHistoryReply(reply)) throw new ParleyError('INTERNAL', 'history: the server sent no history', 'history');
+    const room = this.currentUser?.room;
+    for (const m of reply.messages) this.markDelivered(m.id);
+    if (room) this.advance(room, reply);
+    return reply;
   }
 
   async logout(): Promise<void> {
@@ -201,8 +308,8 @@ export class ParleyClient {
     this.currentUser = undefined;
   }
 
-  /** Send a (client-encrypted) message to the room; resolves with the server's id and time. */
-  sendMessage(message: string): Promise<{ id: string; at: number }> {
+  /** Send a (client-encrypted) message to the room; resolves with its id, time, offset and epoch. */
+  sendMessage(message: string): Promise<MessageAck> {
     return this.request('roomMessage', { message });
   }
 
@@ -260,9 +367,123 @@ export class ParleyClient {
     this.socket.disconnect();
   }
 
+  // ---- resume ----
+
+  /** A new socket after a drop: log in again, then deliver what was missed, in offset order. */
+  private async resume(login: LoginPayload): Promise<void> {
+    this.held = [];
+    const before = this.position?.room === login.room ? { ...this.position } : undefined;
+    try {
+      const user = await this.loginAgain(login);
+      for (const l of [...this.rejoinListeners]) await Promise.resolve(l(user)).catch(() => undefined);
+      const query: HistoryPayload = before ? { since: before.confirmed, epoch: before.epoch } : {};
+      const reply = await this.request('history', query);
+      if (!isHistoryReply(reply)) throw new ParleyError('INTERNAL', 'history: the server sent no history', 'history');
+      const missed = reply.messages.filter((m) => !this.delivered.has(m.id));
+      const live = this.held;
+      this.held = undefined;
+      // The missed ones first, then what arrived meanwhile, each once, by offset within the reply's epoch.
+      const queue = [...missed, ...live.filter((m) => !missed.some((x) => x.id === m.id))];
+      queue.sort((x, y) => (x.epoch === y.epoch ? x.offset - y.offset : x.epoch === reply.epoch ? 1 : -1));
+      for (const m of queue) this.receive(m);
+      this.advance(login.room, reply);
+      this.emitResume({
+        room: login.room,
+        complete: reply.complete,
+        missed: missed.length,
+        epochChanged: before !== undefined && before.epoch !== reply.epoch,
+        user,
+      });
+    } catch (err) {
+      const live = this.held ?? [];
+      this.held = undefined;
+      for (const m of live) this.receive(m);
+      const error = err instanceof ParleyError ? err : new ParleyError('DISCONNECTED', String(err), 'login');
+      this.emitResume({ room: login.room, complete: false, missed: 0, epochChanged: false, error });
+    }
+  }
+
+  /**
+   * `login` for a resume. The old socket may still hold the name for the server's recovery
+   * window (NAME_TAKEN): try again each second for a while.
+   */
+  private async loginAgain(login: LoginPayload): Promise<User> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { user } = await this.request('login', login);
+        this.currentUser = user;
+        return user;
+      } catch (err) {
+        if (!ParleyError.is(err, 'NAME_TAKEN') || attempt >= 60 || !this.socket.connected) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  }
+
+  private emitResume(event: ResumeEvent): void {
+    for (const l of [...this.resumeListeners]) l(event);
+  }
+
+  private receive(m: RoomMessage): void {
+    if (this.held) {
+      this.held.push(m);
+      return;
+    }
+    if (this.delivered.has(m.id)) return;
+    this.markDelivered(m.id);
+    this.track(m);
+    for (const l of [...this.messageListeners]) l(m);
+  }
+
+  private markDelivered(id: string): void {
+    if (this.delivered.has(id)) return;
+    this.delivered.add(id);
+    this.deliveredOrder.push(id);
+    if (this.deliveredOrder.length > DELIVERED_IDS) this.delivered.delete(this.deliveredOrder.shift()!);
+  }
+
+  /** Moves the position over one message (offsets may arrive out of order across senders). */
+  private track(m: RoomMessage): void {
+    if (typeof m.offset !== 'number' || typeof m.epoch !== 'string') return;
+    let p = this.position;
+    if (!p || p.room !== m.room || p.epoch !== m.epoch) {
+      p = this.position = { room: m.room, epoch: m.epoch, confirmed: m.offset - 1, above: new Set() };
+    }
+    if (m.offset === p.confirmed + 1) {
+      p.confirmed += 1;
+      while (p.above.delete(p.confirmed + 1)) p.confirmed += 1;
+    } else if (m.offset > p.confirmed + 1) {
+      p.above.add(m.offset);
+    }
+  }
+
+  /** After a `history` answer the room is known up to its latest offset. */
+  private advance(room: string, reply: HistoryReply): void {
+    const p = this.position;
+    if (!p || p.room !== room || p.epoch !== reply.epoch) {
+      this.position = { room, epoch: reply.epoch, confirmed: reply.offset, above: new Set() };
+      return;
+    }
+    if (reply.offset <= p.confirmed) return;
+    p.confirmed = reply.offset;
+    for (const o of p.above) if (o <= p.confirmed) p.above.delete(o);
+    while (p.above.delete(p.confirmed + 1)) p.confirmed += 1;
+  }
+
   connect(): void {
     this.socket.connect();
   }
+}
+
+function isHistoryReply(value: unknown): value is HistoryReply {
+  const r = value as HistoryReply | undefined;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    Array.isArray(r.messages) &&
+    typeof r.offset === 'number' &&
+    typeof r.epoch === 'string'
+  );
 }
 
 /** Shorthand for `new ParleyClient({ url, ...options })`. */

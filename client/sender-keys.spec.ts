@@ -255,6 +255,8 @@ describe('KeysRoom', () => {
       message: await from.kr.encrypt(text),
       from: from.user.name,
       fromId: from.user.id,
+      offset: clock,
+      epoch: 'e',
       at: clock++,
     });
     return { add, sync, leave, message, sent };

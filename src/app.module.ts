@@ -8,6 +8,7 @@ import { COMPAT_STORES } from './compat/compat.stores.js';
 import { StoreModule, type StoreBackend } from './common/stores/store.module.js';
 import { configFactories } from './config/configuration.js';
 import type { Env } from './config/env.schema.js';
+import { HISTORY_STORES } from './history/history.stores.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { SecurityModule } from './security/security.module.js';
@@ -37,7 +38,7 @@ export class AppModule {
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: configFactories(env) }),
         CommonModule,
         SessionsModule,
-        StoreModule.register(storeBackend(env), [...USER_STORES, ...SIGNALING_STORES, ...SESSION_STORES, ...COMPAT_STORES]),
+        StoreModule.register(storeBackend(env), [...USER_STORES, ...SIGNALING_STORES, ...SESSION_STORES, ...COMPAT_STORES, ...HISTORY_STORES]),
         HealthModule,
         MetricsModule,
         AdminModule,

@@ -434,20 +434,20 @@ describe('logout', () => {
 });
 
 describe('roomMessage', () => {
-  it('acks { id, at } and delivers { id, room, message, from, fromId, at } to every member, sender included', async () => {
+  it('acks { id, at, offset, epoch } and delivers { id, room, message, from, fromId, at, offset, epoch } to every member, sender included', async () => {
     const [a, b, c, outsider] = await connectMany(server, 4);
     const room = uniqueRoom();
     await joinRoom([a, b, c], room, ['alice', 'bob', 'carol']);
     await login(outsider, 'olga', uniqueRoom());
     const since = mark();
     const before = Date.now();
-    const ack = await b.request<{ id: string; at: number }>('roomMessage', { message: 'ciphertext-1' });
+    const ack = await b.request<{ id: string; at: number; offset: number; epoch: string }>('roomMessage', { message: 'ciphertext-1' });
     const after = Date.now();
-    expect(ack).toEqual({ id: expect.any(String), at: expect.any(Number) });
+    expect(ack).toEqual({ id: expect.any(String), at: expect.any(Number), offset: 1, epoch: expect.any(String) });
     expect(ack.id.length).toBeGreaterThan(0);
     expect(ack.at).toBeGreaterThanOrEqual(before);
     expect(ack.at).toBeLessThanOrEqual(after);
-    const expected: RoomMessage = { id: ack.id, room, message: 'ciphertext-1', from: 'bob', fromId: b.id, at: ack.at };
+    const expected: RoomMessage = { id: ack.id, room, message: 'ciphertext-1', from: 'bob', fromId: b.id, at: ack.at, offset: 1, epoch: ack.epoch };
     for (const m of [a, b, c]) expect(await m.waitFor('roomMessage')).toEqual(expected);
     await expectNothing([outsider], ['roomMessage'], since);
     for (const m of [a, b, c]) expect(m.received('roomMessage', since)).toHaveLength(1);
@@ -476,6 +476,8 @@ describe('roomMessage', () => {
         from: 'alice',
         fromId: a.id,
         at: expect.any(Number),
+        offset: 1,
+        epoch: expect.any(String),
       });
     }
     await expectNothing([a], ['exception'], since);
@@ -498,7 +500,7 @@ describe('roomMessage', () => {
     expect(ack.id).not.toBe('fake-id');
     expect(ack.at).not.toBe(1);
     const got = await b.waitFor('roomMessage');
-    expect(got).toEqual({ id: ack.id, room, message: 'hello', from: 'alice', fromId: a.id, at: ack.at });
+    expect(got).toEqual({ id: ack.id, room, message: 'hello', from: 'alice', fromId: a.id, at: ack.at, offset: 1, epoch: expect.any(String) });
   });
 
   it('relays the message verbatim (opaque: whitespace, control characters, any Unicode)', async () => {

@@ -101,15 +101,15 @@ describe('login at connect', () => {
 });
 
 describe('send-message', () => {
-  it('reaches every member of the room, the sender included, as new-message; acks { id, at }', async () => {
+  it('reaches every member of the room, the sender included, as new-message; acks { id, at, offset, epoch }', async () => {
     const room = unique('room');
     const a = await joinAtConnect({ auth: { name: 'ann', room } });
     const b = await joinAtConnect({ auth: { name: 'ben', room } });
     const outsider = await joinAtConnect({ auth: { name: 'out', room: unique('room') } });
     const m = marks([outsider]);
     const ack = await a.request<{ id: string; at: number }>('send-message', { message: 'ciphertext==', from: 'forged', id: 'x' });
-    expect(ack).toEqual({ id: expect.any(String), at: expect.any(Number) });
-    const expected: NewMessage = { msg: 'ciphertext==', from: 'ann', fromId: a.id, id: ack.id, at: ack.at };
+    expect(ack).toEqual({ id: expect.any(String), at: expect.any(Number), offset: 1, epoch: expect.any(String) });
+    const expected: NewMessage = { msg: 'ciphertext==', from: 'ann', fromId: a.id, ...ack };
     expect(await a.waitFor('new-message')).toEqual(expected);
     expect(await b.waitFor('new-message')).toEqual(expected);
     expect(b.received('roomMessage')).toEqual([]);
@@ -138,14 +138,14 @@ describe('send-message', () => {
     c.send('send-message', { message: 'x' });
     expect(await c.waitFor('exception')).toEqual({ event: 'send-message', error: expect.any(String), code: 'NOT_LOGGED_IN' });
     await c.request('login', { name: 'evt', room: unique('room') });
-    expect(await c.request('send-message', { message: 'x' })).toEqual({ id: expect.any(String), at: expect.any(Number) });
+    expect(await c.request('send-message', { message: 'x' })).toEqual({ id: expect.any(String), at: expect.any(Number), offset: expect.any(Number), epoch: expect.any(String) });
   });
 
   it('holds the MAX_MESSAGE_BYTES limit', async () => {
     const small = await startApp({ MAX_MESSAGE_BYTES: '8' });
     const c = await connect(small, { auth: { name: 'big', room: 'r' } });
     await c.waitFor('users');
-    expect(await c.request('send-message', { message: '12345678' })).toEqual({ id: expect.any(String), at: expect.any(Number) });
+    expect(await c.request('send-message', { message: '12345678' })).toEqual({ id: expect.any(String), at: expect.any(Number), offset: 1, epoch: expect.any(String) });
     expect(await c.request('send-message', { message: '123456789' })).toEqual({ error: expect.any(String), code: 'PAYLOAD_TOO_LARGE' });
     expect(await c.request('send-message', { message: '' })).toMatchObject({ code: 'VALIDATION' });
     c.close();

@@ -53,7 +53,7 @@ describe('a socket.io-client 4.0 chat client', () => {
     await legacyLogin(b, 'ben', room);
     const ciphertext = 'U2FsdGVkX1+abc/def==';
     a.send('roomMessage', ciphertext);
-    const expected = { id: expect.any(String), room, message: ciphertext, from: 'ann', fromId: a.id, at: expect.any(Number) };
+    const expected = { id: expect.any(String), room, message: ciphertext, from: 'ann', fromId: a.id, at: expect.any(Number), offset: 1, epoch: expect.any(String) };
     const toB = await b.waitFor<RoomMessage>('roomMessage');
     expect(toB).toEqual(expected);
     expect(await a.waitFor<RoomMessage>('roomMessage')).toEqual(toB);

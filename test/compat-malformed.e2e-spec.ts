@@ -217,7 +217,7 @@ describe('after the sweep', () => {
   it('the server still serves everyone', async () => {
     const a = await connect(server, { auth: { name: 'after', room } });
     await a.waitFor('users');
-    expect(await a.request('send-message', { message: 'ok' })).toEqual({ id: expect.any(String), at: expect.any(Number) });
+    expect(await a.request('send-message', { message: 'ok' })).toEqual({ id: expect.any(String), at: expect.any(Number), offset: 1, epoch: expect.any(String) });
     expect(await watcher.waitFor('new-message', (m: { msg: string }) => m.msg === 'ok')).toMatchObject({ from: 'after' });
     expect(watcher.connected).toBe(true);
   });

@@ -78,7 +78,12 @@ describe('env overrides', () => {
     await joinRoom([b1, b2], uniqueRoom());
     const message = 'x'.repeat(200);
     expectError(await s1.request('roomMessage', { message }), 'PAYLOAD_TOO_LARGE');
-    expect(await b1.request('roomMessage', { message })).toEqual({ id: expect.any(String), at: expect.any(Number) });
+    expect(await b1.request('roomMessage', { message })).toEqual({
+      id: expect.any(String),
+      at: expect.any(Number),
+      offset: expect.any(Number),
+      epoch: expect.any(String),
+    });
     expect((await b2.waitFor('roomMessage')).message).toBe(message);
   });
 
@@ -97,7 +102,12 @@ describe('env overrides', () => {
     await joinRoom([b1, b2], uniqueRoom());
     const message = 'x'.repeat(200);
     expectError(await s1.request('roomMessage', { message }), 'PAYLOAD_TOO_LARGE');
-    expect(await b1.request('roomMessage', { message })).toEqual({ id: expect.any(String), at: expect.any(Number) });
+    expect(await b1.request('roomMessage', { message })).toEqual({
+      id: expect.any(String),
+      at: expect.any(Number),
+      offset: expect.any(Number),
+      epoch: expect.any(String),
+    });
     expect((await b2.waitFor('roomMessage')).message).toBe(message);
   });
 

@@ -58,7 +58,7 @@ describe('MAX_MESSAGE_BYTES (UTF-8 bytes of roomMessage)', () => {
       const [a, b] = await connectMany(server, 2);
       await joinRoom([a, b], uniqueRoom());
       const ack = await a.request<{ id: string }>('roomMessage', { message });
-      expect(ack).toEqual({ id: expect.any(String), at: expect.any(Number) });
+      expect(ack).toEqual({ id: expect.any(String), at: expect.any(Number), offset: 1, epoch: expect.any(String) });
       expect((await b.waitFor('roomMessage')).message).toBe(message);
       a.send('roomMessage', message);
       expect((await b.waitFor('roomMessage')).message).toBe(message);

@@ -100,9 +100,9 @@ describeRedis('several nodes over Redis', () => {
       const room = uniqueRoom();
       const [ca, cb, cc] = await spread([a, b, c]);
       await joinAll([ca, cb, cc], room, ['ann', 'ben', 'cid']);
-      const ack = await cb.request<{ id: string; at: number }>('roomMessage', { message: 'ciphertext-1' });
+      const ack = await cb.request<{ id: string; at: number; offset: number; epoch: string }>('roomMessage', { message: 'ciphertext-1' });
       expectOk(ack);
-      const expected: RoomMessage = { id: ack.id, room, message: 'ciphertext-1', from: 'ben', fromId: cb.id, at: ack.at };
+      const expected: RoomMessage = { id: ack.id, room, message: 'ciphertext-1', from: 'ben', fromId: cb.id, at: ack.at, offset: 1, epoch: ack.epoch };
       for (const client of [ca, cb, cc]) expect(await client.waitFor('roomMessage')).toEqual(expected);
     });
 

@@ -14,6 +14,8 @@ import { DirectService } from './direct.service.js';
 import { DirectDto } from './dto/direct.dto.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RoomMessageDto } from './dto/room-message.dto.js';
+import { HistoryDto } from './dto/history.dto.js';
+import { HistoryService } from '../history/history.service.js';
 
 @WebSocketGateway()
 @UseFilters(WsExceptionsFilter)
@@ -24,6 +26,7 @@ export class ChatGateway implements OnGatewayInit {
   constructor(
     private readonly chat: ChatService,
     private readonly realtime: RealtimeService,
+    private readonly history: HistoryService,
     private readonly direct: DirectService,
   ) {}
 
@@ -45,6 +48,11 @@ export class ChatGateway implements OnGatewayInit {
   @SubscribeMessage('roomMessage')
   roomMessage(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: RoomMessageDto) {
     return this.chat.relay(loggedIn(client), dto.message);
+  }
+
+  @SubscribeMessage('history')
+  roomHistory(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: HistoryDto) {
+    return this.history.read(loggedIn(client).room, dto);
   }
 
   @SubscribeMessage('direct')

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
-import type { Notification, SocketData, User } from '../common/events.js';
+import type { MessageAck, Notification, SocketData, User } from '../common/events.js';
+import { HistoryService } from '../history/history.service.js';
 import { AlreadyLoggedInError } from '../common/errors/parley.error.js';
 import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { DEPARTURE_ORDER, type LeaveReason } from '../common/domain-events/domain-events.js';
@@ -23,6 +23,7 @@ export class ChatService implements OnModuleInit {
     private readonly realtime: RealtimeService,
     private readonly metrics: MetricsService,
     private readonly bus: DomainEventBus,
+    private readonly history: HistoryService,
     @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
   ) {}
 
@@ -67,6 +68,7 @@ export class ChatService implements OnModuleInit {
     const user: User = { id, name: dto.name, room: dto.room, joinedAt: Date.now() };
     if (typeof dto.publicKey === 'string') user.publicKey = dto.publicKey;
     await this.users.add(user, this.limits.maxRoomUsers);
+    await this.history.occupied(user.room);
     this.metrics.users.inc();
     this.logger.log({ event: 'login', socketId: id, room: user.room });
     return user;
@@ -99,6 +101,7 @@ export class ChatService implements OnModuleInit {
     const io = this.realtime.server;
     io.to(roomChannel(user.room)).except(user.id).emit('notification', notice('leave', user));
     io.to(roomChannel(user.room)).except(user.id).emit('users', members);
+    if (members.length === 0) await this.history.vacated(user.room);
     await this.bus.emit('user.left', { user, reason });
   }
 
@@ -121,13 +124,20 @@ export class ChatService implements OnModuleInit {
     if (rooms.size > 0) this.logger.log({ event: 'users-restored', rooms: rooms.size });
   }
 
-  /** Relays ciphertext to the sender's room, the sender included. Never looks inside it. */
-  relay(user: User, message: string): { id: string; at: number } {
-    const id = randomUUID();
-    const at = Date.now();
-    this.realtime.server.to(roomChannel(user.room)).emit('roomMessage', { id, room: user.room, message, from: user.name, fromId: user.id, at });
-    this.metrics.messages.inc();
-    return { id, at };
+  /**
+   * Relays ciphertext to the sender's room, the sender included, once it has its offset
+   * (and is retained). Never looks inside it.
+   */
+  relay(user: User, message: string): MessageAck | Promise<MessageAck> {
+    return this.history.record(user, message, (placed) => {
+      this.realtime.server.to(roomChannel(user.room)).emit('roomMessage', placed);
+      this.metrics.messages.inc();
+    });
+  }
+
+  /** The same for the compatibility `send-message`: retained alike, delivered by `deliver`. */
+  record(user: User, message: string, deliver: Parameters<HistoryService['record']>[2]): MessageAck | Promise<MessageAck> {
+    return this.history.record(user, message, deliver);
   }
 
   listUsers(room: string): Promise<User[]> {

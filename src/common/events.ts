@@ -37,6 +37,28 @@ export interface LoginPayload {
 export interface RoomMessagePayload {
   message: string;
 }
+export interface HistoryPayload {
+  /** The offset of the last message the client has; needs `epoch`. */
+  since?: number;
+  epoch?: string;
+  /** 1–1000; default HISTORY_SIZE (at least 1). */
+  limit?: number;
+}
+/** What a room message's ack carries: its id, time and place in the room. */
+export interface MessageAck {
+  id: string;
+  at: number;
+  offset: number;
+  epoch: string;
+}
+export interface HistoryReply {
+  messages: RoomMessage[];
+  /** The room's latest offset (0 when it has had no message in this epoch). */
+  offset: number;
+  epoch: string;
+  /** True exactly when `messages` holds every message of the epoch above `since`. */
+  complete: boolean;
+}
 export interface DirectItemPayload {
   /** The recipient's socket id: another member of the sender's room. */
   to: string;
@@ -92,7 +114,8 @@ export interface PeerConnectionInfo {
 export interface ClientToServerEvents {
   login: (payload: LoginPayload, ack?: Ack<{ user: User }>) => void;
   logout: (ack?: Ack<Empty>) => void;
-  roomMessage: (payload: RoomMessagePayload | string, ack?: Ack<{ id: string; at: number }>) => void;
+  roomMessage: (payload: RoomMessagePayload | string, ack?: Ack<MessageAck>) => void;
+  history: (payload: HistoryPayload, ack?: Ack<HistoryReply>) => void;
   listUsers: (ack?: Ack<{ users: User[] }>) => void;
   direct: (payload: DirectPayload, ack?: Ack<{ at: number }>) => void;
   ping: (ack?: (reply: string | ErrorReply) => void) => void;
@@ -104,7 +127,7 @@ export interface ClientToServerEvents {
   hangup: (payload: HangupPayload, ack?: Ack<Empty>) => void;
   iceServers: (ack?: Ack<{ iceServers: RTCIceServerLike[] }>) => void;
   // Compatibility events (docs/PROTOCOL.md, "Compatibility events").
-  'send-message': (payload: RoomMessagePayload, ack?: Ack<{ id: string; at: number }>) => void;
+  'send-message': (payload: RoomMessagePayload, ack?: Ack<MessageAck>) => void;
   register: (name: string, ack?: Ack<Empty>) => void;
   getOnlineUsers: (ack?: Ack<Empty>) => void;
   ready: (peerId: string, peerType?: string) => void;
@@ -129,6 +152,10 @@ export interface RoomMessage {
   from: string;
   fromId: string;
   at: number;
+  /** The message's place in its room within `epoch`: 1, 2, 3, … */
+  offset: number;
+  /** The room's epoch; offsets compare only within one epoch. */
+  epoch: string;
 }
 
 export type EndReason = 'hangup' | 'disconnected' | 'timeout';
@@ -150,7 +177,15 @@ export interface ServerToClientEvents {
   // Compatibility events.
   'user-connected': (event: { message: string; user: User }) => void;
   'user-disconnected': (event: { message: string; user: User }) => void;
-  'new-message': (message: { msg: string; from: string; fromId: string; id: string; at: number }) => void;
+  'new-message': (message: {
+    msg: string;
+    from: string;
+    fromId: string;
+    id: string;
+    at: number;
+    offset: number;
+    epoch: string;
+  }) => void;
   userConnected: (user: { id: string; name: string }) => void;
   userDisconnected: (id: string) => void;
   onlineUsers: (users: Record<string, string>) => void;

@@ -1,8 +1,8 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { NotLoggedInError } from '../common/errors/parley.error.js';
-import type { User } from '../common/events.js';
+import type { MessageAck, User } from '../common/events.js';
+import { ChatService } from '../chat/chat.service.js';
 import { roomChannel } from '../common/realtime/channels.js';
 import type { ParleySocket } from '../common/realtime/parley-socket.js';
 import { RealtimeService } from '../common/realtime/realtime.service.js';
@@ -21,6 +21,7 @@ export class LegacyChatService implements OnModuleInit {
     private readonly realtime: RealtimeService,
     private readonly metrics: MetricsService,
     private readonly bus: DomainEventBus,
+    private readonly chat: ChatService,
   ) {}
 
   onModuleInit(): void {
@@ -29,15 +30,17 @@ export class LegacyChatService implements OnModuleInit {
   }
 
   /** To every member of the sender's room, the sender included, as `new-message`. */
-  async sendMessage(client: ParleySocket, message: string): Promise<{ id: string; at: number }> {
+  async sendMessage(client: ParleySocket, message: string): Promise<MessageAck> {
     await this.handshake.settled(client);
     const user = client.data.user;
     if (!user) throw new NotLoggedInError();
-    const id = randomUUID();
-    const at = Date.now();
-    this.realtime.server.to(roomChannel(user.room)).emit('new-message', { msg: message, from: user.name, fromId: user.id, id, at });
-    this.metrics.messages.inc();
-    return { id, at };
+    // Retained (and offset) as a RoomMessage, delivered in the older servers' shape.
+    return this.chat.record(user, message, (m) => {
+      this.realtime.server.to(roomChannel(user.room)).emit('new-message', {
+        msg: m.message, from: m.from, fromId: m.fromId, id: m.id, at: m.at, offset: m.offset, epoch: m.epoch,
+      });
+      this.metrics.messages.inc();
+    });
   }
 
   private toOthersInRoom(user: User, event: 'user-connected' | 'user-disconnected', message: string): void {

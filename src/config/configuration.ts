@@ -60,7 +60,23 @@ export const iceConfig = namespace('ice', (e) => ({
 
 export const authConfig = namespace('auth', (e) => ({ jwtSecret: e.AUTH_JWT_SECRET }));
 
-const NAMESPACES: Array<Namespace<unknown>> = [appConfig, limitsConfig, redisConfig, iceConfig, authConfig];
+export const historyConfig = namespace('history', (e) => ({
+  /** Messages retained per room; 0 retains none (offsets and epochs are still assigned). */
+  size: e.HISTORY_SIZE,
+  ttlMs: e.HISTORY_TTL_S * 1000,
+  roomBytes: e.HISTORY_ROOM_BYTES,
+  /** The whole node's retained bytes (in-memory mode only). */
+  maxBytes: e.HISTORY_MAX_BYTES,
+}));
+
+const NAMESPACES: Array<Namespace<unknown>> = [
+  appConfig,
+  limitsConfig,
+  redisConfig,
+  iceConfig,
+  authConfig,
+  historyConfig,
+];
 
 /** The namespaces as @nestjs/config factories over one validated environment. */
 export function configFactories(env: Env): ConfigFactory[] {
@@ -73,3 +89,4 @@ export type LimitsConfig = Of<typeof limitsConfig>;
 export type RedisConfig = Of<typeof redisConfig>;
 export type IceConfig = Of<typeof iceConfig>;
 export type AuthConfig = Of<typeof authConfig>;
+export type HistoryConfig = Of<typeof historyConfig>;

@@ -68,6 +68,10 @@ const spec = {
   TLS_KEY_FILE: opt(Joi.string().min(1)),
   WEB_CLIENT: bool.when('NODE_ENV', { is: 'production', then: Joi.optional().default(false), otherwise: Joi.optional().default(true) }),
   WEB_CLIENT_DIR: opt(Joi.string().min(1)),
+  HISTORY_SIZE: Joi.number().integer().min(0).max(100_000).default(50),
+  HISTORY_TTL_S: Joi.number().integer().min(1).default(3600),
+  HISTORY_ROOM_BYTES: Joi.number().integer().min(0).default(1048576),
+  HISTORY_MAX_BYTES: Joi.number().integer().min(0).default(268435456),
 };
 
 type ValueOf<S> = S extends Joi.Schema<infer T> ? (S extends { readonly [OPTIONAL]: true } ? T | undefined : T) : never;

@@ -29,10 +29,44 @@ export class MetricsService {
   readonly callsEnded = new Counter({ name: 'parley_calls_ended_total', help: 'Calls ended, by reason', labelNames: ['reason'], registers: [this.registry] });
   readonly rejected = new Counter({ name: 'parley_rejected_requests_total', help: 'Refused requests by error code', labelNames: ['code'], registers: [this.registry] });
   readonly recovered = new Counter({ name: 'parley_reconnections_recovered_total', help: 'Dropped connections recovered within the window', registers: [this.registry] });
+  private historyTotals?: () => { messages: number; bytes: number };
+  readonly historyMessages = new Gauge({
+    name: 'parley_history_retained_messages',
+    help: 'Room messages retained for history on this node (in-memory mode)',
+    registers: [this.registry],
+    collect: () => {
+      if (this.historyTotals) this.historyMessages.set(this.historyTotals().messages);
+    },
+  });
+  readonly historyBytes = new Gauge({
+    name: 'parley_history_retained_bytes',
+    help: 'Ciphertext bytes retained for history on this node (in-memory mode)',
+    registers: [this.registry],
+    collect: () => {
+      if (this.historyTotals) this.historyBytes.set(this.historyTotals().bytes);
+    },
+  });
+  readonly historyEvictions = new Counter({
+    name: 'parley_history_evictions_total',
+    help: 'Retained messages dropped, by reason (count, bytes, age, node-bytes)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly historyRequests = new Counter({
+    name: 'parley_history_requests_total',
+    help: 'history requests answered, by whether the answer was complete',
+    labelNames: ['complete'],
+    registers: [this.registry],
+  });
   readonly expired = new Counter({ name: 'parley_reconnections_expired_total', help: 'Dropped connections logged out when the window ended', registers: [this.registry] });
 
   constructor(private readonly bus: DomainEventBus) {
     collectDefaultMetrics({ register: this.registry, prefix: 'parley_' });
+  }
+
+  /** The history store's node-wide totals, read at scrape time. */
+  setHistoryCollector(totals: () => { messages: number; bytes: number }): void {
+    this.historyTotals = totals;
   }
 
   reject(code: ErrorCode): void {

@@ -13,7 +13,134 @@ export interface ScriptDef {
   lua: string;
 }
 
+/**
+ * Room history (see RedisHistoryStoreService): a hash `hmeta` (epoch, offset, bytes) and a
+ * list of entries `<offset>|<bytes>|<at>|<json>` in offset order, both keys of a room under
+ * its hash tag. Shared prologue: the room's epoch (a new one, and an empty list, when the
+ * meta hash is gone: Redis lost the room or forgot it), then the age trim from the head.
+ * Sets: epoch, latest, len, total, aged. Needs ARGV[2] newEpoch, ARGV[3] now, ARGV[4] ttlMs.
+ */
+const HISTORY_PROLOGUE = `
+local meta, hist = KEYS[1], KEYS[2]
+local now, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
+local epoch = redis.call('HGET', meta, 'epoch')
+if not epoch then
+  epoch = ARGV[2]
+  redis.call('DEL', hist)
+  redis.call('HSET', meta, 'epoch', epoch, 'offset', 0, 'bytes', 0)
+end
+local latest = tonumber(redis.call('HGET', meta, 'offset')) or 0
+local len = redis.call('LLEN', hist)
+local total = 0
+if len > 0 then total = tonumber(redis.call('HGET', meta, 'bytes')) or 0 end
+local aged = 0
+local cutoff = now - ttl
+while len > 0 do
+  local b, t = string.match(redis.call('LINDEX', hist, 0), '^%d+|(%d+)|(%d+)|')
+  if tonumber(t) > cutoff then break end
+  redis.call('LPOP', hist)
+  total = total - tonumber(b)
+  len = len - 1
+  aged = aged + 1
+end
+`;
+
 export const SCRIPTS = {
+  /**
+   * KEYS: roomHistoryMeta, roomHistory
+   * ARGV: prefix, newEpoch, now (the message's at), ttlMs, bytes, draftJson, size, roomBytes
+   * The one place a room's offsets are assigned: the next offset, then the message
+   * appended and the list trimmed by count and bytes (oldest first). A meta hash without
+   * a TTL belongs to an occupied room and keeps none (see parleyHistoryVacate).
+   * → {epoch, offset, evictedByCount, evictedByBytes, evictedByAge}
+   */
+  parleyHistoryAppend: {
+    numberOfKeys: 2,
+    lua:
+      HISTORY_PROLOGUE +
+      `
+local offset = redis.call('HINCRBY', meta, 'offset', 1)
+local size, cap, bytes = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[5])
+local byCount, byBytes = 0, 0
+if size > 0 then
+  redis.call('RPUSH', hist, offset .. '|' .. ARGV[5] .. '|' .. ARGV[3] .. '|' .. ARGV[6])
+  len = len + 1
+  total = total + bytes
+  while len > 0 and (len > size or total > cap) do
+    if len > size then byCount = byCount + 1 else byBytes = byBytes + 1 end
+    local b = string.match(redis.call('LPOP', hist), '^%d+|(%d+)|')
+    total = total - tonumber(b)
+    len = len - 1
+  end
+end
+redis.call('HSET', meta, 'bytes', total)
+if len > 0 then redis.call('PEXPIRE', hist, ttl) else redis.call('DEL', hist) end
+if redis.call('PTTL', meta) ~= -1 then redis.call('PEXPIRE', meta, ttl) end
+return {epoch, offset, byCount, byBytes, aged}
+`,
+  },
+
+  /**
+   * KEYS: roomHistoryMeta, roomHistory
+   * ARGV: prefix, newEpoch, now, ttlMs, since ('' for none), epoch ('' for none), limit
+   * The `history` answer, chosen as selectHistory (history-store.service.ts) does.
+   * → {epoch, latest, complete (0/1), evictedByAge, {entries…}}
+   */
+  parleyHistoryRead: {
+    numberOfKeys: 2,
+    lua:
+      HISTORY_PROLOGUE +
+      `
+redis.call('HSET', meta, 'bytes', total)
+local limit, since, asked = tonumber(ARGV[7]), ARGV[5], ARGV[6]
+local from, complete
+if (asked ~= '' and asked ~= epoch) or (since ~= '' and tonumber(since) > latest) then
+  from = math.max(0, len - limit)
+  complete = 0
+else
+  local after = 0
+  if since ~= '' then after = tonumber(since) end
+  local first = latest - len + 1
+  local skipped = math.min(len, math.max(0, after - first + 1))
+  local needed = latest - after
+  from = math.max(skipped, len - limit)
+  complete = 0
+  if len - skipped >= needed and needed <= limit then complete = 1 end
+end
+local entries = {}
+if from < len then entries = redis.call('LRANGE', hist, from, -1) end
+return {epoch, latest, complete, aged, entries}
+`,
+  },
+
+  /**
+   * KEYS: roomHistoryMeta, roomHistory
+   * ARGV: prefix, newEpoch (unused), now, ttlMs
+   * The room's last member left: with nothing retained the room is forgotten at once (its
+   * next message starts a new epoch); otherwise both keys expire with its newest message.
+   * → evictedByAge
+   */
+  parleyHistoryVacate: {
+    numberOfKeys: 2,
+    lua:
+      `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+` +
+      HISTORY_PROLOGUE +
+      `
+if len == 0 then
+  redis.call('DEL', meta, hist)
+  return aged
+end
+redis.call('HSET', meta, 'bytes', total)
+local t = tonumber(string.match(redis.call('LINDEX', hist, -1), '^%d+|%d+|(%d+)|'))
+local left = math.max(1, t + ttl - now)
+redis.call('PEXPIRE', meta, left)
+redis.call('PEXPIRE', hist, left)
+return aged
+`,
+  },
+
   /**
    * KEYS: user, roomUsers, roomNames, rooms, owners, seq
    * ARGV: prefix, id, room, nameKey, userJson, joinedAt, maxRoomUsers, node

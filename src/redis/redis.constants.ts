@@ -54,6 +54,8 @@ export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
  * | `calls:<id>` | set | the pair keys of a socket's calls |
  * | `lobby`, `lobby:owner` | hash | socket id → lobby name, → node |
  * | `peers`, `peers:sock`, `peers:owner`, `peers:order` | hash, hash, hash, zset | the peer channel |
+ * | `room:{<room>}:hmeta` | hash, TTL while the room is empty | the room's history epoch, latest offset, retained bytes |
+ * | `room:{<room>}:history` | list, TTL | the room's retained messages, `<offset>|<bytes>|<at>|<json>` |
  * | `socket.io*`, `sio:session:*` | stream, channels, strings | the Socket.IO adapter |
  */
 export class RedisKeys {
@@ -82,6 +84,13 @@ export class RedisKeys {
   }
   roomNames(room: string): string {
     return `${this.prefix}room:${room}:names`;
+  }
+  /** A room's history keys share the hash tag `{<room>}`, so a cluster keeps them in one slot. */
+  roomHistoryMeta(room: string): string {
+    return `${this.prefix}room:{${room}}:hmeta`;
+  }
+  roomHistory(room: string): string {
+    return `${this.prefix}room:{${room}}:history`;
   }
   get rooms(): string {
     return `${this.prefix}rooms`;

@@ -22,5 +22,6 @@ export default {
     '<rootDir>/test/compat-peer-channel.e2e-spec.ts',
     '<rootDir>/test/compat-call-clients.e2e-spec.ts',
     '<rootDir>/test/compat-malformed.e2e-spec.ts',
+    '<rootDir>/test/history.e2e-spec.ts',
   ],
 };

@@ -12,10 +12,12 @@ import {
   fingerprint,
   type DeviceIdentity,
   type RoomKey,
+  type ResumeEvent,
   type RoomMessage,
   type User,
 } from '../../client/index.js';
 import { CallController, type CallView } from './call.js';
+import { loadHistory, MessageTimeline, watchResumes } from './history.js';
 import { hydrateIcons, icon } from './icons.js';
 import { loadIdentity } from './identity.js';
 import * as clientLib from '../../client/index.js';
@@ -154,6 +156,7 @@ let session: Session | null = null;
 let users: User[] = [];
 const fingerprints = new Map<string, string>();
 let callCloseTimer: ReturnType<typeof setTimeout> | undefined;
+const timeline = new MessageTimeline(ui.messages);
 
 const calls = new CallController(client, () => session?.user.name ?? 'Someone', {
   change: renderCall,
@@ -198,34 +201,41 @@ function setConnection(state: 'connecting' | 'connected' | 'disconnected', text:
   ui.connection.textContent = text;
 }
 
-client.socket.on('connect', () => {
-  setConnection('connected', 'Online');
-  // A reconnect that did not recover the old session is a new socket: log in again.
-  if (session && !client.socket.recovered) void rejoin(session);
-});
+client.socket.on('connect', () => setConnection('connected', 'Online'));
 client.socket.on('disconnect', () => setConnection('disconnected', 'Reconnecting…'));
 client.socket.on('connect_error', (err) =>
   setConnection('disconnected', err.message === 'UNAUTHORIZED' ? 'Not authorized' : 'Offline, retrying…'),
 );
 
-async function rejoin(s: Session): Promise<void> {
-  try {
-    const user = await client.login({ name: s.user.name, room: s.user.room, publicKey: identity?.bundle });
-    if (session !== s) return;
-    // A new socket, so a new id; in keys mode a new sender key for the room as it is now,
-    // keeping the keys the old socket held for what it could already read.
-    const keys = s.mode === 'keys' && identity ? startKeys(identity, user) : undefined;
-    if (keys && s.keys) keys.room.adopt(s.keys.room);
-    s.keys?.close();
-    session = { ...s, user, keys };
-    const list = await client.listUsers();
-    void session.keys?.updateMembers(list);
-    renderUsers(list);
-    toast('info', 'Reconnected', `Back in ${s.user.room}`);
-  } catch (err) {
-    toast('error', 'Could not rejoin the room', errorText(err));
+// A reconnect that did not recover the old session is a new socket: the client library
+// logs in again (onRejoin: the new socket's keys first), delivers what was missed
+// (history), then reports (onResume); the timeline marks any gap.
+client.onRejoin((user) => rejoin(user));
+client.onResume((e) => void resumed(e));
+
+async function rejoin(user: User): Promise<void> {
+  const s = session;
+  if (!s || user.room !== s.user.room) return;
+  // A new socket, so a new id; in keys mode a new sender key for the room as it is now,
+  // keeping the keys the old socket held for what it could already read.
+  const keys = s.mode === 'keys' && identity ? startKeys(identity, user) : undefined;
+  if (keys && s.keys) keys.room.adopt(s.keys.room);
+  s.keys?.close();
+  session = { ...s, user, keys };
+  const list = await client.listUsers();
+  void session.keys?.updateMembers(list);
+  renderUsers(list);
+}
+
+function resumed(e: ResumeEvent): void {
+  const s = session;
+  if (!s || e.room !== s.user.room) return;
+  if (e.error || !e.user) {
+    toast('error', 'Could not rejoin the room', errorText(e.error));
     showLogin();
+    return;
   }
+  toast('info', 'Reconnected', e.complete ? `Back in ${s.user.room}` : `Back in ${s.user.room}; some messages may be missing`);
 }
 
 // ---------- login / logout ----------
@@ -300,6 +310,7 @@ async function login(): Promise<void> {
     const list = await client.listUsers();
     void session?.keys?.updateMembers(list);
     renderUsers(list);
+    await loadHistory(client, timeline, (m) => void showMessage(m));
   } catch (err) {
     const code = err instanceof ParleyError ? err.code : undefined;
     showLoginError(
@@ -329,7 +340,7 @@ function showRoom(): void {
   ui.session.hidden = false;
   ui.roomName.textContent = session.user.room;
   ui.myName.textContent = session.user.name;
-  ui.messages.replaceChildren();
+  timeline.reset();
   ui.messagesEmpty.hidden = false;
   document.title = `${session.user.room} · Parley`;
   ui.input.focus();
@@ -345,7 +356,7 @@ function showLogin(): void {
   ui.session.hidden = true;
   ui.incoming.hidden = true;
   ui.users.replaceChildren();
-  ui.messages.replaceChildren();
+  timeline.reset();
   document.title = 'Parley — encrypted rooms and calls';
   (ui.passphraseField.hidden ? ui.loginSubmit : ui.loginPassphrase).focus();
 }
@@ -419,7 +430,9 @@ function refreshCallButtons(): void {
 
 // ---------- messages ----------
 
-client.on('roomMessage', (m) => void showMessage(m));
+watchResumes(client, timeline);
+// Live messages, and after a reconnect the missed ones, each once (the client library dedupes).
+client.onMessage((m) => void showMessage(m));
 
 async function showMessage(m: RoomMessage): Promise<void> {
   const s = session;
@@ -442,7 +455,7 @@ async function showMessage(m: RoomMessage): Promise<void> {
   li.dataset.state = 'pending';
   li.dataset.id = m.id;
   const atBottom = ui.messages.scrollHeight - ui.messages.scrollTop - ui.messages.clientHeight < 40;
-  ui.messages.append(li);
+  if (!timeline.place(m, li)) return; // in offset order, once
   ui.messagesEmpty.hidden = true;
   if (atBottom || mine) li.scrollIntoView({ block: 'end' });
 
