@@ -3,6 +3,7 @@ import { ConsoleLogger, type LoggerService, type LogLevel } from '@nestjs/common
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
+import { jsonBodyErrors } from './common/filters/http-body.filter.js';
 import { frameLimit, ParleyIoAdapter } from './common/adapters/parley-io.adapter.js';
 import { validateEnv, type Env } from './config/env.schema.js';
 import { RedisIoAdapter } from './redis/redis-io.adapter.js';
@@ -45,9 +46,13 @@ async function build(options: CreateAppOptions): Promise<NestExpressApplication>
     const app = await NestFactory.create<NestExpressApplication>(AppModule.register(env), {
       logger: options.logger ?? jsonLogger(env),
       abortOnError: false,
+      // Registered below, so its parse errors get the protocol's 400 body.
+      bodyParser: false,
       ...(httpsOptions && { httpsOptions }),
     });
     app.use(securityHeaders({ tls: httpsOptions !== undefined }));
+    app.useBodyParser('json');
+    app.use(jsonBodyErrors);
     app.enableCors({ origin: corsOrigins(env), credentials: true });
     const ioOptions = {
       corsOrigins: corsOrigins(env),

@@ -46,8 +46,7 @@ export class ChatGateway implements OnGatewayInit {
   @SubscribeMessage('logout')
   async logout(@ConnectedSocket() client: ParleySocket) {
     const user = loggedIn(client);
-    client.data.user = undefined;
-    client.leave(roomChannel(user.room));
+    this.chat.detach(client);
     await this.chat.logout(user, 'logout');
     return {};
   }

@@ -1,12 +1,13 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { Notification, SocketData, User } from '../common/events.js';
+import type { Notification, ServerNotification, SocketData, User } from '../common/events.js';
+import type { ParleySocket } from '../common/realtime/parley-socket.js';
 import { AlreadyLoggedInError } from '../common/errors/parley.error.js';
 import { RealtimeService } from '../common/realtime/realtime.service.js';
 import { limitsConfig, type LimitsConfig } from '../config/configuration.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { UserStoreService } from '../users/user-store.service.js';
-import { PresenceEvents } from '../users/presence-events.service.js';
+import { PresenceEvents, type LeaveReason } from '../users/presence-events.service.js';
 import type { LoginDto } from './dto/login.dto.js';
 import { SessionService } from '../sessions/session.service.js';
 import { assertLoginAllowed } from '../security/login-claims.js';
@@ -34,6 +35,46 @@ export class ChatService implements OnModuleInit {
       const user = await this.users.get(id);
       if (user) await this.logout(user, 'disconnect');
     });
+    // A kick decided on another node: this node holds the socket and drops its login.
+    this.realtime.onForget((socket, room) => {
+      if (socket.data.user?.room === room) this.detach(socket);
+    });
+  }
+
+  /**
+   * The socket's side of a logout: it is no longer logged in and no longer receives the
+   * room's broadcasts. Resolves to the user it was, if any.
+   */
+  detach(socket: ParleySocket): User | undefined {
+    const user = socket.data.user;
+    if (!user) return undefined;
+    socket.data.user = undefined;
+    socket.leave(roomChannel(user.room));
+    return user;
+  }
+
+  /**
+   * Removes a member from its room on behalf of the application's backend: `kicked` to
+   * that socket, then the same logout as its own. False when it is not a member of `room`.
+   */
+  async kick(room: string, id: string, reason: string): Promise<boolean> {
+    const user = await this.users.get(id);
+    if (!user || user.room !== room) return false;
+    // Dropped first, so a socket reacting to `kicked` can log in again at once.
+    this.realtime.forget(id, room);
+    this.realtime.emitTo(id, 'kicked', { room, reason });
+    await this.logout(user, 'kicked');
+    return true;
+  }
+
+  /** Sends a server notification to every member of the room, on every node; resolves to the member count. */
+  async announce(room: string, title: string, description: string): Promise<number> {
+    const members = await this.users.listRoom(room);
+    if (members.length === 0) return 0;
+    const notice: ServerNotification = { type: 'server', title, description, at: Date.now() };
+    this.realtime.server.to(roomChannel(room)).emit('notification', notice);
+    this.logger.log({ event: 'announce', room, members: members.length });
+    return members.length;
   }
 
   /** Registers the user in the store; throws ALREADY_LOGGED_IN, NAME_TAKEN or ROOM_FULL. */
@@ -58,21 +99,21 @@ export class ChatService implements OnModuleInit {
     this.presence.joined(user);
   }
 
-  async logout(user: User, reason: 'logout' | 'disconnect'): Promise<void> {
+  async logout(user: User, reason: LeaveReason): Promise<void> {
     const removed = await this.users.remove(user.id);
     if (!removed) return;
     this.metrics.users.dec();
     this.logger.log({ event: 'logout', socketId: user.id, room: user.room, reason });
-    await this.announceLeave(removed);
+    await this.announceLeave(removed, reason);
   }
 
   /** `leave` and the new `users` to the members that remain. */
-  async announceLeave(user: User): Promise<void> {
+  async announceLeave(user: User, reason: LeaveReason): Promise<void> {
     const members = await this.users.listRoom(user.room);
     const io = this.realtime.server;
     io.to(roomChannel(user.room)).except(user.id).emit('notification', notice('leave', user));
     io.to(roomChannel(user.room)).except(user.id).emit('users', members);
-    this.presence.left(user);
+    this.presence.left(user, reason);
   }
 
   /** Relays ciphertext to the sender's room, the sender included. Never looks inside it. */

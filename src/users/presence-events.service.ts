@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { User } from '../common/events.js';
 
+/** Why a user left its room: its own logout, its connection ending, or a kick over HTTP. */
+export type LeaveReason = 'logout' | 'disconnect' | 'kicked';
+
 export interface PresenceListener {
   joined?(user: User): void;
-  left?(user: User): void;
+  left?(user: User, reason: LeaveReason): void;
 }
 
 /**
@@ -22,7 +25,7 @@ export class PresenceEvents {
     for (const l of this.listeners) l.joined?.(user);
   }
 
-  left(user: User): void {
-    for (const l of this.listeners) l.left?.(user);
+  left(user: User, reason: LeaveReason): void {
+    for (const l of this.listeners) l.left?.(user, reason);
   }
 }
