@@ -4,7 +4,7 @@ import { AdminModule } from './admin/admin.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { CommonModule } from './common/common.module.js';
 import { CompatModule } from './compat/compat.module.js';
-import { appConfig, authConfig, iceConfig, limitsConfig, redisConfig } from './config/configuration.js';
+import { appConfig, authConfig, iceConfig, limitsConfig, redisConfig, webhookConfig } from './config/configuration.js';
 import { validateEnv, type Env } from './config/env.schema.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -13,6 +13,7 @@ import { SessionsModule } from './sessions/sessions.module.js';
 import { SignalingModule } from './signaling/signaling.module.js';
 import { StoreModule } from './users/store.module.js';
 import { WebClientModule } from './web/web-client.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 /**
  * The root module. Built per app instance from the validated environment, so optional
@@ -24,6 +25,7 @@ export class AppModule {
     const optional: Array<Type | DynamicModule> = [
       ...(env.COMPAT_EVENTS ? [CompatModule] : []),
       ...(env.WEB_CLIENT ? [WebClientModule] : []),
+      ...(env.WEBHOOK_URL ? [WebhooksModule] : []),
     ];
     return {
       module: AppModule,
@@ -31,7 +33,7 @@ export class AppModule {
         ConfigModule.forRoot({
           isGlobal: true,
           ignoreEnvFile: env.NODE_ENV === 'test',
-          load: [appConfig, limitsConfig, redisConfig, iceConfig, authConfig],
+          load: [appConfig, limitsConfig, redisConfig, iceConfig, authConfig, webhookConfig],
           validate: (raw) => {
             validateEnv(raw);
             return raw;

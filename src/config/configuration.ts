@@ -56,8 +56,22 @@ export const authConfig = registerAs('auth', () => {
   return { jwtSecret: e.AUTH_JWT_SECRET };
 });
 
+export const webhookConfig = registerAs('webhooks', () => {
+  const e = env();
+  return {
+    url: e.WEBHOOK_URL,
+    secret: e.WEBHOOK_SECRET,
+    queueSize: e.WEBHOOK_QUEUE_SIZE,
+    retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+    timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    // 1 + 2 + 4 + 8 + 16 + 32 s with the default base: six retries over a minute.
+    maxRetries: 6,
+  };
+});
+
 export type AppConfig = ReturnType<typeof appConfig>;
 export type LimitsConfig = ReturnType<typeof limitsConfig>;
 export type RedisConfig = ReturnType<typeof redisConfig>;
 export type IceConfig = ReturnType<typeof iceConfig>;
 export type AuthConfig = ReturnType<typeof authConfig>;
+export type WebhookConfig = ReturnType<typeof webhookConfig>;

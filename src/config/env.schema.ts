@@ -54,6 +54,12 @@ export const envSchema = Joi.object({
   COMPAT_EVENTS: bool.default(true),
   TLS_CERT_FILE: Joi.string().min(1).optional(),
   TLS_KEY_FILE: Joi.string().min(1).optional(),
+  WEBHOOK_URL: Joi.string().uri({ scheme: ['http', 'https'] }).optional(),
+  WEBHOOK_SECRET: Joi.string().min(1).when('WEBHOOK_URL', { is: Joi.exist(), then: Joi.required(), otherwise: Joi.optional() }),
+  WEBHOOK_QUEUE_SIZE: Joi.number().integer().min(1).default(10000),
+  // For tests: the first retry pause and the per-attempt deadline (the protocol's 1 s and 5 s).
+  WEBHOOK_RETRY_BASE_MS: Joi.number().integer().min(1).max(1000).default(1000),
+  WEBHOOK_TIMEOUT_MS: Joi.number().integer().min(1).max(5000).default(5000),
   WEB_CLIENT: bool.when('NODE_ENV', { is: 'production', then: Joi.optional().default(false), otherwise: Joi.optional().default(true) }),
 })
   .and('TLS_CERT_FILE', 'TLS_KEY_FILE')
@@ -85,6 +91,11 @@ export interface Env {
   TLS_CERT_FILE?: string;
   TLS_KEY_FILE?: string;
   WEB_CLIENT: boolean;
+  WEBHOOK_URL?: string;
+  WEBHOOK_SECRET?: string;
+  WEBHOOK_QUEUE_SIZE: number;
+  WEBHOOK_RETRY_BASE_MS: number;
+  WEBHOOK_TIMEOUT_MS: number;
 }
 
 /** Validates an environment; throws an Error naming every bad variable. */

@@ -44,9 +44,12 @@ export class RedisCallStateService extends CallStateService implements OnApplica
 
   async accept(a: string, b: string): Promise<boolean> {
     const pair = pairKey(a, b);
-    const token = await this.redis.script<string | null>('parleyCallAccept', [this.redis.keys.call(pair)], []);
-    if (token === null) return false;
+    const accepted = await this.redis.script<[string, string, string, string] | null>('parleyCallAccept', [this.redis.keys.call(pair)], []);
+    if (!accepted) return false;
+    const [token, before, callerId, calleeId] = accepted;
     this.disarm(pair, token);
+    // Of two answers racing on two nodes, the script lets one see the pending call.
+    if (before === 'pending') this.callStarted(callerId, calleeId);
     return true;
   }
 
@@ -60,15 +63,18 @@ export class RedisCallStateService extends CallStateService implements OnApplica
     const ended = await this.redis.script<[string, string, string] | null>('parleyCallEnd', [this.redis.keys.call(pair)], [pair, '']);
     if (!ended) return false;
     this.disarm(pair, ended[2]);
+    this.callEnded(ended[0], ended[1], 'hangup');
     return true;
   }
 
   async endAll(id: string): Promise<string[]> {
     const flat = await this.redis.script<string[]>('parleyCallEndAll', [this.redis.keys.socketCalls(id)], [id]);
     const peers: string[] = [];
-    for (let i = 0; i < flat.length; i += 2) {
-      peers.push(flat[i]);
-      this.disarm(pairKey(id, flat[i]), flat[i + 1]);
+    for (let i = 0; i < flat.length; i += 3) {
+      const [peer, token, callerId] = flat.slice(i, i + 3);
+      peers.push(peer);
+      this.disarm(pairKey(id, peer), token);
+      this.callEnded(callerId, callerId === id ? peer : id, 'disconnected');
     }
     return peers;
   }
@@ -134,6 +140,7 @@ export class RedisCallStateService extends CallStateService implements OnApplica
     }
     if (!ended) return;
     const [callerId, calleeId] = ended;
+    this.callEnded(callerId, calleeId, 'timeout');
     for (const listener of this.listeners) {
       try {
         listener(callerId, calleeId);

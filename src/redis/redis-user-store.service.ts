@@ -18,15 +18,20 @@ export class RedisUserStoreService extends UserStoreService {
   }
 
   async add(user: User, maxRoomUsers: number): Promise<void> {
+    await this.insert(user, maxRoomUsers, true);
+  }
+
+  private async insert(user: User, maxRoomUsers: number, announce: boolean): Promise<void> {
     const k = this.redis.keys;
-    const [outcome, room] = await this.redis.script<[string, string?]>(
+    const [outcome, detail] = await this.redis.script<[string, string?]>(
       'parleyUserAdd',
       [k.user(user.id), k.roomUsers(user.room), k.roomNames(user.room), k.rooms, k.owners, k.seq],
       [user.id, user.room, nameKey(user.name), JSON.stringify(user), user.joinedAt, maxRoomUsers, this.redis.nodeId],
     );
-    if (outcome === 'ALREADY') throw new AlreadyLoggedInError(room ?? user.room);
+    if (outcome === 'ALREADY') throw new AlreadyLoggedInError(detail ?? user.room);
     if (outcome === 'TAKEN') throw new NameTakenError(user.name, user.room);
     if (outcome === 'FULL') throw new RoomFullError(user.room, maxRoomUsers);
+    if (announce && detail === '1') this.roomTransition(user.room, 'occupied');
   }
 
   /**
@@ -35,7 +40,8 @@ export class RedisUserStoreService extends UserStoreService {
    */
   async restore(user: User): Promise<'restored' | 'present' | 'name-taken'> {
     try {
-      await this.add(user, Number.MAX_SAFE_INTEGER);
+      // Not a new arrival: the room was occupied before Redis lost it.
+      await this.insert(user, Number.MAX_SAFE_INTEGER, false);
       return 'restored';
     } catch (err) {
       if (err instanceof AlreadyLoggedInError) return 'present';
@@ -50,8 +56,11 @@ export class RedisUserStoreService extends UserStoreService {
 
   /** Removes the user only when `node` owns it ('' for any owner). */
   async removeOwned(id: string, node: string): Promise<User | undefined> {
-    const json = await this.redis.script<string | null>('parleyUserRemove', [this.redis.keys.user(id)], [id, node]);
-    return json ? parseUser(json) : undefined;
+    const removed = await this.redis.script<[string, string] | null>('parleyUserRemove', [this.redis.keys.user(id)], [id, node]);
+    if (!removed) return undefined;
+    const user = parseUser(removed[0]);
+    if (removed[1] === '1') this.roomTransition(user.room, 'vacated');
+    return user;
   }
 
   async get(id: string): Promise<User | undefined> {

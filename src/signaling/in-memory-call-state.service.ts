@@ -31,7 +31,9 @@ export class InMemoryCallStateService extends CallStateService implements OnModu
     if (!call) return false;
     clearTimeout(call.timer);
     call.timer = undefined;
+    const answered = call.status === 'pending';
     call.status = 'active';
+    if (answered) this.callStarted(call.callerId, call.calleeId);
     return true;
   }
 
@@ -40,7 +42,9 @@ export class InMemoryCallStateService extends CallStateService implements OnModu
   }
 
   async end(a: string, b: string): Promise<boolean> {
-    return this.remove(pairKey(a, b)) !== undefined;
+    const call = this.remove(pairKey(a, b));
+    if (call) this.callEnded(call.callerId, call.calleeId, 'hangup');
+    return call !== undefined;
   }
 
   async endAll(id: string): Promise<string[]> {
@@ -48,7 +52,9 @@ export class InMemoryCallStateService extends CallStateService implements OnModu
     const peers: string[] = [];
     for (const key of keys) {
       const call = this.remove(key);
-      if (call) peers.push(call.callerId === id ? call.calleeId : call.callerId);
+      if (!call) continue;
+      peers.push(call.callerId === id ? call.calleeId : call.callerId);
+      this.callEnded(call.callerId, call.calleeId, 'disconnected');
     }
     return peers;
   }
@@ -67,6 +73,7 @@ export class InMemoryCallStateService extends CallStateService implements OnModu
     const call = this.calls.get(key);
     if (!call || call.status !== 'pending') return;
     this.remove(key);
+    this.callEnded(call.callerId, call.calleeId, 'timeout');
     for (const listener of this.listeners) listener(call.callerId, call.calleeId);
   }
 

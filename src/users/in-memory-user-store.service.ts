@@ -22,6 +22,7 @@ export class InMemoryUserStoreService extends UserStoreService {
     const key = nameKey(user.name);
     if (room?.names.has(key)) throw new NameTakenError(user.name, user.room);
     if (room && room.members.size >= maxRoomUsers) throw new RoomFullError(user.room, maxRoomUsers);
+    const occupied = !room;
     if (!room) {
       room = { members: new Map(), names: new Set() };
       this.rooms.set(user.room, room);
@@ -29,6 +30,7 @@ export class InMemoryUserStoreService extends UserStoreService {
     room.members.set(user.id, user);
     room.names.add(key);
     this.users.set(user.id, user);
+    if (occupied) this.roomTransition(user.room, 'occupied');
   }
 
   async remove(id: string): Promise<User | undefined> {
@@ -39,7 +41,10 @@ export class InMemoryUserStoreService extends UserStoreService {
     if (room) {
       room.members.delete(id);
       room.names.delete(nameKey(user.name));
-      if (room.members.size === 0) this.rooms.delete(user.room);
+      if (room.members.size === 0) {
+        this.rooms.delete(user.room);
+        this.roomTransition(user.room, 'vacated');
+      }
     }
     return user;
   }
