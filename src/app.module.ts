@@ -6,6 +6,7 @@ import { CommonModule } from './common/common.module.js';
 import { CompatModule } from './compat/compat.module.js';
 import { appConfig, authConfig, iceConfig, limitsConfig, redisConfig, webhookConfig } from './config/configuration.js';
 import { validateEnv, type Env } from './config/env.schema.js';
+import { DocsModule } from './docs/docs.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { SecurityModule } from './security/security.module.js';
@@ -45,6 +46,7 @@ export class AppModule {
         HealthModule,
         MetricsModule,
         AdminModule,
+        DocsModule,
         ChatModule,
         SignalingModule,
         SecurityModule,

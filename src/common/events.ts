@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'RATE_LIMITED'
   | 'UNAUTHORIZED'
+  | 'UNAVAILABLE'
   | 'INTERNAL';
 
 export interface ErrorReply {
@@ -72,6 +73,31 @@ export interface HangupPayload {
   to: string;
 }
 
+/** v1.1 `history`: the caller's room's retained messages after `since` (in `epoch`). */
+export interface HistoryPayload {
+  since?: number;
+  epoch?: string;
+  limit?: number;
+}
+export interface HistoryReply {
+  messages: RoomMessage[];
+  offset: number;
+  epoch: string;
+  complete: boolean;
+}
+
+/** v1.1 `direct`: one opaque payload per recipient, each a member of the sender's room. */
+export interface DirectPayload {
+  items: Array<{ to: string; payload: unknown }>;
+}
+export interface DirectMessage {
+  from: string;
+  fromId: string;
+  room: string;
+  payload: unknown;
+  at: number;
+}
+
 export interface RTCIceServerLike {
   urls: string | string[];
   username?: string;
@@ -89,6 +115,8 @@ export interface ClientToServerEvents {
   logout: (ack?: Ack<Empty>) => void;
   roomMessage: (payload: RoomMessagePayload | string, ack?: Ack<{ id: string; at: number }>) => void;
   listUsers: (ack?: Ack<{ users: User[] }>) => void;
+  history: (payload: HistoryPayload, ack?: Ack<HistoryReply>) => void;
+  direct: (payload: DirectPayload, ack?: Ack<{ at: number }>) => void;
   ping: (ack?: (reply: string | ErrorReply) => void) => void;
   call: (payload: CallPayload, ack?: Ack<Empty>) => void;
   answer: (payload: AnswerPayload, ack?: Ack<Empty>) => void;
@@ -147,6 +175,7 @@ export interface ServerToClientEvents {
   notification: (notice: Notification | ServerNotification) => void;
   users: (users: User[]) => void;
   roomMessage: (message: RoomMessage) => void;
+  direct: (message: DirectMessage) => void;
   call: (incoming: { from: string; name?: string; signal?: unknown }) => void;
   accepted: (signal: unknown) => void;
   answer: (answer: { sdp: unknown; socketId: string; from: string }) => void;
