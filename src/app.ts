@@ -6,6 +6,7 @@ import { AppModule } from './app.module.js';
 import { jsonBodyErrors } from './common/filters/http-body.filter.js';
 import { frameLimit, ParleyIoAdapter } from './common/adapters/parley-io.adapter.js';
 import { validateEnv, type Env } from './config/env.schema.js';
+import { serveOpenApi } from './docs/openapi.js';
 import { RedisIoAdapter } from './redis/redis-io.adapter.js';
 import { securityHeaders } from './security/http-headers.js';
 import { loadHttpsOptions } from './security/tls.js';
@@ -67,6 +68,7 @@ async function build(options: CreateAppOptions): Promise<NestExpressApplication>
     } else {
       app.useWebSocketAdapter(new ParleyIoAdapter(app, ioOptions));
     }
+    serveOpenApi(app, env.DOCS_UI);
     app.enableShutdownHooks();
     return app;
   } finally {

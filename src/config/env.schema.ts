@@ -54,6 +54,7 @@ export const envSchema = Joi.object({
   COMPAT_EVENTS: bool.default(true),
   TLS_CERT_FILE: Joi.string().min(1).optional(),
   TLS_KEY_FILE: Joi.string().min(1).optional(),
+  DOCS_UI: bool.when('NODE_ENV', { is: 'production', then: Joi.optional().default(false), otherwise: Joi.optional().default(true) }),
   WEBHOOK_URL: Joi.string().uri({ scheme: ['http', 'https'] }).optional(),
   WEBHOOK_SECRET: Joi.string().min(1).when('WEBHOOK_URL', { is: Joi.exist(), then: Joi.required(), otherwise: Joi.optional() }),
   WEBHOOK_QUEUE_SIZE: Joi.number().integer().min(1).default(10000),
@@ -91,6 +92,7 @@ export interface Env {
   TLS_CERT_FILE?: string;
   TLS_KEY_FILE?: string;
   WEB_CLIENT: boolean;
+  DOCS_UI: boolean;
   WEBHOOK_URL?: string;
   WEBHOOK_SECRET?: string;
   WEBHOOK_QUEUE_SIZE: number;

@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
 import { IsCleanText, Trim } from '../../common/validation/text.decorators.js';
 
@@ -5,6 +6,7 @@ export const DEFAULT_KICK_REASON = 'Removed from the room';
 
 /** Optional body of DELETE /rooms/:room/users/:id. */
 export class KickDto {
+  @ApiPropertyOptional({ description: 'Trimmed, 1–200 characters, no control characters.', minLength: 1, maxLength: 200, default: DEFAULT_KICK_REASON })
   @IsOptional()
   @Trim()
   @IsCleanText(1, 200)
