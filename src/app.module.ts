@@ -1,10 +1,11 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { AdminModule } from './admin/admin.module.js';
+import { AdminUiModule } from './admin-ui/admin-ui.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { CommonModule } from './common/common.module.js';
 import { CompatModule } from './compat/compat.module.js';
-import { appConfig, authConfig, iceConfig, limitsConfig, redisConfig, webhookConfig } from './config/configuration.js';
+import { appConfig, adminUiConfig, authConfig, iceConfig, limitsConfig, redisConfig, webhookConfig } from './config/configuration.js';
 import { validateEnv, type Env } from './config/env.schema.js';
 import { DocsModule } from './docs/docs.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -27,6 +28,7 @@ export class AppModule {
       ...(env.COMPAT_EVENTS ? [CompatModule] : []),
       ...(env.WEB_CLIENT ? [WebClientModule] : []),
       ...(env.WEBHOOK_URL ? [WebhooksModule] : []),
+      ...(env.ADMIN_UI ? [AdminUiModule] : []),
     ];
     return {
       module: AppModule,
@@ -34,7 +36,7 @@ export class AppModule {
         ConfigModule.forRoot({
           isGlobal: true,
           ignoreEnvFile: env.NODE_ENV === 'test',
-          load: [appConfig, limitsConfig, redisConfig, iceConfig, authConfig, webhookConfig],
+          load: [appConfig, limitsConfig, redisConfig, iceConfig, authConfig, webhookConfig, adminUiConfig],
           validate: (raw) => {
             validateEnv(raw);
             return raw;

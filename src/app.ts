@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ConsoleLogger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ADMIN_UI_ORIGIN } from './admin-ui/admin-ui.service.js';
 import { AppModule } from './app.module.js';
 import { jsonBodyErrors } from './common/filters/http-body.filter.js';
 import { frameLimit, ParleyIoAdapter } from './common/adapters/parley-io.adapter.js';
@@ -56,7 +57,8 @@ async function build(options: CreateAppOptions): Promise<NestExpressApplication>
     app.use(jsonBodyErrors);
     app.enableCors({ origin: corsOrigins(env), credentials: true });
     const ioOptions = {
-      corsOrigins: corsOrigins(env),
+      // The hosted admin UI connects from its own origin, allowed only while it is on.
+      corsOrigins: env.ADMIN_UI ? [...corsOrigins(env), ADMIN_UI_ORIGIN] : corsOrigins(env),
       maxHttpBufferSize: frameLimit(env.MAX_MESSAGE_BYTES, env.MAX_SIGNAL_BYTES),
       recoveryWindowMs: env.RECOVERY_WINDOW_MS,
     };

@@ -69,9 +69,20 @@ export const webhookConfig = registerAs('webhooks', () => {
   };
 });
 
+export const adminUiConfig = registerAs('adminUi', () => {
+  const e = env();
+  return {
+    enabled: e.ADMIN_UI,
+    username: e.ADMIN_UI_USERNAME,
+    passwordHash: e.ADMIN_UI_PASSWORD_HASH,
+    readonly: e.ADMIN_UI_READONLY,
+  };
+});
+
 export type AppConfig = ReturnType<typeof appConfig>;
 export type LimitsConfig = ReturnType<typeof limitsConfig>;
 export type RedisConfig = ReturnType<typeof redisConfig>;
 export type IceConfig = ReturnType<typeof iceConfig>;
 export type AuthConfig = ReturnType<typeof authConfig>;
 export type WebhookConfig = ReturnType<typeof webhookConfig>;
+export type AdminUiConfig = ReturnType<typeof adminUiConfig>;

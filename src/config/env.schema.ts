@@ -55,6 +55,14 @@ export const envSchema = Joi.object({
   TLS_CERT_FILE: Joi.string().min(1).optional(),
   TLS_KEY_FILE: Joi.string().min(1).optional(),
   DOCS_UI: bool.when('NODE_ENV', { is: 'production', then: Joi.optional().default(false), otherwise: Joi.optional().default(true) }),
+  ADMIN_UI: bool.default(false),
+  ADMIN_UI_USERNAME: Joi.string().min(1).when('ADMIN_UI', { is: true, then: Joi.required(), otherwise: Joi.optional() }),
+  // A bcrypt hash ($2a$, $2b$ or $2y$, cost, 53 characters of salt and hash), never a password.
+  ADMIN_UI_PASSWORD_HASH: Joi.string()
+    .pattern(/^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/)
+    .when('ADMIN_UI', { is: true, then: Joi.required(), otherwise: Joi.optional() })
+    .messages({ 'string.pattern.base': '"ADMIN_UI_PASSWORD_HASH" must be a bcrypt hash (e.g. from: npx bcryptjs-cli or node -e "console.log(require(\'bcryptjs\').hashSync(process.argv[1], 12))" <password>)' }),
+  ADMIN_UI_READONLY: bool.default(true),
   WEBHOOK_URL: Joi.string().uri({ scheme: ['http', 'https'] }).optional(),
   WEBHOOK_SECRET: Joi.string().min(1).when('WEBHOOK_URL', { is: Joi.exist(), then: Joi.required(), otherwise: Joi.optional() }),
   WEBHOOK_QUEUE_SIZE: Joi.number().integer().min(1).default(10000),
@@ -93,6 +101,10 @@ export interface Env {
   TLS_KEY_FILE?: string;
   WEB_CLIENT: boolean;
   DOCS_UI: boolean;
+  ADMIN_UI: boolean;
+  ADMIN_UI_USERNAME?: string;
+  ADMIN_UI_PASSWORD_HASH?: string;
+  ADMIN_UI_READONLY: boolean;
   WEBHOOK_URL?: string;
   WEBHOOK_SECRET?: string;
   WEBHOOK_QUEUE_SIZE: number;
