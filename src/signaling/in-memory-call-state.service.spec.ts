@@ -67,4 +67,26 @@ describe('InMemoryCallStateService', () => {
     expect(await calls.status('c', 'd')).toBe('pending');
     expect(await calls.endAll('a')).toEqual([]);
   });
+
+  it('reports a call started once when answered, and ended once with its reason', async () => {
+    const seen: string[] = [];
+    calls.onLifecycle({
+      started: (caller, callee) => seen.push(`started ${caller}->${callee}`),
+      ended: (caller, callee, reason) => seen.push(`ended ${caller}->${callee} ${reason}`),
+    });
+    await calls.start('a', 'b', 1000);
+    await calls.accept('b', 'a');
+    await calls.accept('a', 'b'); // already active: no second start
+    await calls.end('b', 'a');
+    await calls.end('b', 'a');
+    await calls.start('c', 'd', 1000);
+    jest.advanceTimersByTime(1000);
+    await calls.start('e', 'f', 1000);
+    await calls.start('g', 'e', 1000);
+    await calls.endAll('e');
+    expect(seen).toEqual([
+      'started a->b', 'ended a->b hangup', 'ended c->d timeout', 'ended e->f disconnected', 'ended g->e disconnected',
+    ]);
+  });
 });
+

@@ -52,4 +52,18 @@ describe('InMemoryUserStoreService', () => {
     expect(await store.remove('nobody')).toBeUndefined();
     expect(await store.get('nobody')).toBeUndefined();
   });
+
+  it('reports a room occupied on its first member and vacated on its last, once each', async () => {
+    const store = new InMemoryUserStoreService();
+    const seen: string[] = [];
+    store.onRoomTransition((room, t) => seen.push(`${room}:${t}`));
+    await store.add(user('a', 'a'), 10);
+    await store.add(user('b', 'b'), 10);
+    await expect(store.add(user('c', 'a'), 10)).rejects.toMatchObject({ code: 'NAME_TAKEN' });
+    await store.remove('a');
+    await store.remove('b');
+    await store.remove('b');
+    await store.add(user('c', 'c'), 10);
+    expect(seen).toEqual(['r:occupied', 'r:vacated', 'r:occupied']);
+  });
 });
