@@ -104,8 +104,8 @@ describeRedis('Redis faults', () => {
 
       // Exactly one leave per departed user, whichever node cleaned up.
       for (const survivor of [a1, b1]) {
-        const leaves = survivor.received('notification', since).filter((n) => n.type === 'leave');
-        expect(leaves.map((n) => n.type !== 'server' && n.user.id).sort()).toEqual([k1.id, k2.id].sort());
+        const leaves = survivor.received('notification', since).filter((n): n is Notification => n.type === 'leave');
+        expect(leaves.map((n) => n.user.id).sort()).toEqual([k1.id, k2.id].sort());
       }
       expect(ids((await a1.request<{ users: User[] }>('listUsers')).users)).toEqual([a1.id, b1.id]);
       // The dead sockets are on no node; their names and peer id are free again.

@@ -9,15 +9,11 @@ import { ChatService } from '../chat/chat.service.js';
 import { HttpBodyFilter } from '../common/filters/http-body.filter.js';
 import { AdminTokenGuard } from '../common/guards/admin-token.guard.js';
 import { HttpValidationPipe } from '../common/pipes/http-validation.pipe.js';
-import { PeerRegistryService } from '../users/peer-registry.service.js';
+import { PeerRegistryService } from '../compat/peers/peer-registry.service.js';
 import { UserStoreService } from '../users/user-store.service.js';
 import { AnnounceDto } from './dto/announce.dto.js';
 import { DEFAULT_KICK_REASON, KickDto } from './dto/kick.dto.js';
 
-/**
- * The admin and server API routes, for operators and the application's own backend. Thin:
- * the token guard, the body rules, then the chat service (which reaches every node).
- */
 const USER = {
   type: 'object',
   required: ['id', 'name', 'room', 'joinedAt'],
@@ -28,6 +24,10 @@ const VALIDATION = {
   schema: { type: 'object', required: ['error', 'code'], properties: { error: { type: 'string' }, code: { type: 'string', enum: ['VALIDATION'] } } },
 };
 
+/**
+ * The admin and server API routes, for operators and the application's own backend. Thin:
+ * the token guard, the body rules, then the chat service (which reaches every node).
+ */
 @ApiTags('admin')
 @ApiBearerAuth('admin')
 @ApiUnauthorizedResponse({ description: 'No token, or a wrong one' })

@@ -6,7 +6,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Observable } from 'rxjs';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import { ParleyIoAdapter, type ParleyIoOptions } from '../common/adapters/parley-io.adapter.js';
-import { HealthIndicators } from '../health/health-indicators.service.js';
+import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { redactUrl, RedisKeys } from './redis.constants.js';
 import { clientOptions, connectReady } from './redis.service.js';
 
@@ -164,13 +164,7 @@ export class RedisIoAdapter extends ParleyIoAdapter {
   }
 
   private registerHealth(): void {
-    let indicators: HealthIndicators;
-    try {
-      indicators = this.appContext.get(HealthIndicators, { strict: false });
-    } catch {
-      return;
-    }
-    indicators.register(async () => {
+    this.appContext.get(DomainEventBus).answer('health', async () => {
       const down = this.clients.find((c) => c.status !== 'ready');
       return down
         ? { 'redis-adapter': { status: 'down', message: `Socket.IO adapter connection is ${down.status}` } }

@@ -1,10 +1,8 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { limitsConfig, type LimitsConfig } from '../config/configuration.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { SessionStoreService } from './session-store.service.js';
-
-/** What a feature does when a socket is gone for good (logout, end calls, leave lobby). */
-export type DepartureHandler = (id: string) => Promise<void>;
 
 /**
  * Disconnect reasons after which Socket.IO keeps the session for recovery. The client's
@@ -16,25 +14,21 @@ const RECOVERABLE = new Set(['transport error', 'transport close', 'forced close
 /**
  * The end of a connection. Without a recovery window a disconnect is a departure; with one,
  * a dropped transport is held for the window, and the departure happens only if Socket.IO
- * does not recover the session in time. Features register their departure work here, so a
- * held socket keeps its room, name, calls, lobby entry and peer id until then.
+ * does not recover the session in time. A departure is the domain event `socket.departed`,
+ * which each feature handles for itself, so a held socket keeps its room, name, calls,
+ * lobby entry and peer id until then.
  */
 @Injectable()
 export class SessionService implements OnModuleDestroy {
   private readonly logger = new Logger(SessionService.name);
-  private readonly departures: DepartureHandler[] = [];
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly store: SessionStoreService,
     private readonly metrics: MetricsService,
+    private readonly bus: DomainEventBus,
     @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
   ) {}
-
-  /** Departure handlers run in registration order. */
-  onDeparture(handler: DepartureHandler): void {
-    this.departures.push(handler);
-  }
 
   async disconnected(id: string, reason: string): Promise<void> {
     const windowMs = this.limits.recoveryWindowMs;
@@ -59,15 +53,9 @@ export class SessionService implements OnModuleDestroy {
     }
   }
 
-  /** Runs every departure handler for a socket that is gone for good. */
+  /** The socket is gone for good: every feature forgets it (see DEPARTURE_ORDER). */
   async depart(id: string, reason: string): Promise<void> {
-    for (const handler of this.departures) {
-      try {
-        await handler(id);
-      } catch (err) {
-        this.logger.error({ event: 'departure-failed', socketId: id, reason, err: String(err) });
-      }
-    }
+    await this.bus.emit('socket.departed', { id, reason });
   }
 
   onModuleDestroy(): void {

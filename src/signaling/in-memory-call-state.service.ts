@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { AlreadyInCallError } from '../common/errors/parley.error.js';
-import { CallStateService, pairKey, type CallStatus, type RingTimeoutListener } from './call-state.service.js';
+import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
+import { CallStateService, pairKey, type CallStatus } from './call-state.service.js';
 
 interface Call {
   callerId: string;
@@ -13,7 +14,10 @@ interface Call {
 export class InMemoryCallStateService extends CallStateService implements OnModuleDestroy {
   private readonly calls = new Map<string, Call>();
   private readonly bySocket = new Map<string, Set<string>>();
-  private readonly listeners: RingTimeoutListener[] = [];
+
+  constructor(private readonly bus: DomainEventBus) {
+    super();
+  }
 
   async start(callerId: string, calleeId: string, ringTimeoutMs: number): Promise<void> {
     const key = pairKey(callerId, calleeId);
@@ -33,7 +37,7 @@ export class InMemoryCallStateService extends CallStateService implements OnModu
     call.timer = undefined;
     const answered = call.status === 'pending';
     call.status = 'active';
-    if (answered) this.callStarted(call.callerId, call.calleeId);
+    if (answered) this.bus.publish('call.started', { callerId: call.callerId, calleeId: call.calleeId });
     return true;
   }
 
@@ -43,7 +47,7 @@ export class InMemoryCallStateService extends CallStateService implements OnModu
 
   async end(a: string, b: string): Promise<boolean> {
     const call = this.remove(pairKey(a, b));
-    if (call) this.callEnded(call.callerId, call.calleeId, 'hangup');
+    if (call) this.bus.publish('call.ended', { callerId: call.callerId, calleeId: call.calleeId, reason: 'hangup' });
     return call !== undefined;
   }
 
@@ -54,13 +58,9 @@ export class InMemoryCallStateService extends CallStateService implements OnModu
       const call = this.remove(key);
       if (!call) continue;
       peers.push(call.callerId === id ? call.calleeId : call.callerId);
-      this.callEnded(call.callerId, call.calleeId, 'disconnected');
+      this.bus.publish('call.ended', { callerId: call.callerId, calleeId: call.calleeId, reason: 'disconnected' });
     }
     return peers;
-  }
-
-  onRingTimeout(listener: RingTimeoutListener): void {
-    this.listeners.push(listener);
   }
 
   onModuleDestroy(): void {
@@ -73,8 +73,8 @@ export class InMemoryCallStateService extends CallStateService implements OnModu
     const call = this.calls.get(key);
     if (!call || call.status !== 'pending') return;
     this.remove(key);
-    this.callEnded(call.callerId, call.calleeId, 'timeout');
-    for (const listener of this.listeners) listener(call.callerId, call.calleeId);
+    this.bus.publish('call.ended', { callerId: call.callerId, calleeId: call.calleeId, reason: 'timeout' });
+    this.bus.publish('call.ringTimeout', { callerId: call.callerId, calleeId: call.calleeId });
   }
 
   private remove(key: string): Call | undefined {

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { User } from '../common/events.js';
+import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { AlreadyLoggedInError, NameTakenError, RoomFullError } from '../common/errors/parley.error.js';
-import { UserStoreService, type RoomSummary } from './user-store.service.js';
+import { nameKey, UserStoreService, type RestoreOutcome, type RoomSummary } from './user-store.service.js';
 
 interface Room {
   // Insertion order is join order, so listing needs no sort.
@@ -14,6 +15,10 @@ interface Room {
 export class InMemoryUserStoreService extends UserStoreService {
   private readonly users = new Map<string, User>();
   private readonly rooms = new Map<string, Room>();
+
+  constructor(private readonly bus: DomainEventBus) {
+    super();
+  }
 
   async add(user: User, maxRoomUsers: number): Promise<void> {
     const existing = this.users.get(user.id);
@@ -30,10 +35,22 @@ export class InMemoryUserStoreService extends UserStoreService {
     room.members.set(user.id, user);
     room.names.add(key);
     this.users.set(user.id, user);
-    if (occupied) this.roomTransition(user.room, 'occupied');
+    if (occupied) this.bus.publish('room.occupied', { room: user.room });
   }
 
-  async remove(id: string): Promise<User | undefined> {
+  async restore(user: User): Promise<RestoreOutcome> {
+    try {
+      await this.add(user, Number.MAX_SAFE_INTEGER);
+      return 'restored';
+    } catch (err) {
+      if (err instanceof AlreadyLoggedInError) return 'present';
+      if (err instanceof NameTakenError) return 'name-taken';
+      throw err;
+    }
+  }
+
+  /** One node owns everything here, so `owner` needs no check. */
+  async remove(id: string, _owner?: string): Promise<User | undefined> {
     const user = this.users.get(id);
     if (!user) return undefined;
     this.users.delete(id);
@@ -43,7 +60,7 @@ export class InMemoryUserStoreService extends UserStoreService {
       room.names.delete(nameKey(user.name));
       if (room.members.size === 0) {
         this.rooms.delete(user.room);
-        this.roomTransition(user.room, 'vacated');
+        this.bus.publish('room.vacated', { room: user.room });
       }
     }
     return user;
@@ -60,9 +77,4 @@ export class InMemoryUserStoreService extends UserStoreService {
   async listRooms(): Promise<RoomSummary[]> {
     return [...this.rooms].map(([room, r]) => ({ room, users: r.members.size }));
   }
-}
-
-/** Names compare case-insensitively within a room. */
-export function nameKey(name: string): string {
-  return name.toLocaleLowerCase('en-US');
 }

@@ -5,39 +5,37 @@ export interface RoomSummary {
   users: number;
 }
 
-/** A room got its first member, or lost its last one. */
-export type RoomTransition = 'occupied' | 'vacated';
-export type RoomTransitionListener = (room: string, transition: RoomTransition) => void;
-
 /**
  * Who is logged in where. The DI token and contract for every backend (in-memory, Redis):
  * asynchronous, free of transport types, and the single authority on name uniqueness.
  */
+export type RestoreOutcome = 'restored' | 'present' | 'name-taken';
+
+/** Names compare case-insensitively within a room. */
+export function nameKey(name: string): string {
+  return name.toLocaleLowerCase('en-US');
+}
+
 export abstract class UserStoreService {
-  private readonly transitionListeners: RoomTransitionListener[] = [];
-
-  /**
-   * Called on the node whose add or remove made a room occupied (0 → 1 member) or vacated
-   * (1 → 0). The backend decides it in the same atomic step as the change, so across every
-   * node the two alternate for a room, each once per change.
-   */
-  onRoomTransition(listener: RoomTransitionListener): void {
-    this.transitionListeners.push(listener);
-  }
-
-  protected roomTransition(room: string, transition: RoomTransition): void {
-    for (const listener of this.transitionListeners) listener(room, transition);
-  }
-
   /**
    * Adds a user to its room. Throws NameTakenError when another user of the room has the
    * same name (case-insensitive) and RoomFullError when the room holds maxRoomUsers users.
    * Throws AlreadyLoggedInError when the socket id is already logged in anywhere.
-   * Atomic: of two concurrent adds with one name, exactly one succeeds.
+   * Atomic: of two concurrent adds with one name, exactly one succeeds. The first member of
+   * a room publishes `room.occupied`, and `remove` of the last one `room.vacated`, decided
+   * in the same atomic step as the change.
    */
   abstract add(user: User, maxRoomUsers: number): Promise<void>;
-  /** Removes the user with this socket id; resolves to it, or undefined when absent. */
-  abstract remove(id: string): Promise<User | undefined>;
+  /**
+   * Removes the user with this socket id; resolves to it, or undefined when absent. With
+   * `owner`, only when that node still owns the entry (cleaning up after a node).
+   */
+  abstract remove(id: string, owner?: string): Promise<User | undefined>;
+  /**
+   * Puts back a live socket's user after the store lost it (idempotent, no capacity check):
+   * `present` when it is still there, `name-taken` when someone else took the name since.
+   */
+  abstract restore(user: User): Promise<RestoreOutcome>;
   abstract get(id: string): Promise<User | undefined>;
   /** The room's users, oldest joinedAt first. */
   abstract listRoom(room: string): Promise<User[]>;

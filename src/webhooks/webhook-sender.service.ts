@@ -51,13 +51,13 @@ export class WebhookSenderService implements OnModuleDestroy {
     this.retried = new Counter({ name: 'parley_webhooks_retried_total', help: 'Webhook attempts scheduled again after a failure', registers });
     this.failed = new Counter({ name: 'parley_webhooks_failed_total', help: 'Webhook events given up after the last retry', registers });
     this.dropped = new Counter({ name: 'parley_webhooks_dropped_total', help: 'Webhook events dropped because the queue was full', registers });
-    const sender = this;
+    const queued = () => this.size;
     new Gauge({
       name: 'parley_webhooks_queued',
       help: 'Webhook events waiting, in flight or waiting for a retry',
       registers,
       collect() {
-        this.set(sender.size);
+        this.set(queued());
       },
     });
   }

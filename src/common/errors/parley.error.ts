@@ -1,8 +1,9 @@
 import { WsException } from '@nestjs/websockets';
-import type { ErrorCode, ErrorReply } from '../events.js';
+import type { ErrorReply } from '../events.js';
+import type { ErrorCode } from './error-codes.js';
 
 /**
- * A refused request. Carries the protocol's error code; the gateway exception filter turns
+ * A refused request, with one of the codes of error-codes.ts (the one table of them). Carries the protocol's error code; the gateway exception filter turns
  * it into the `{ error, code }` ack (or the `exception` event when there is no ack).
  */
 export class ParleyError extends WsException {
@@ -77,5 +78,10 @@ export class RateLimitedError extends ParleyError {
 export class UnauthorizedError extends ParleyError {
   constructor(message: string) {
     super('UNAUTHORIZED', message);
+  }
+}
+export class UnavailableError extends ParleyError {
+  constructor(message = 'A service this request needs is not answering; nothing changed, retry later') {
+    super('UNAVAILABLE', message);
   }
 }

@@ -1,8 +1,9 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { AlreadyInCallError } from '../common/errors/parley.error.js';
-import { CallStateService, pairKey, type CallStatus, type RingTimeoutListener } from '../signaling/call-state.service.js';
-import { RedisService } from './redis.service.js';
+import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
+import { CallStateService, pairKey, type CallStatus } from './call-state.service.js';
+import { RedisService } from '../redis/redis.service.js';
 
 interface RingTimer {
   token: string;
@@ -13,20 +14,31 @@ interface RingTimer {
  * Call state in Redis: `call:<a>|<b>` with caller, callee, status, owning node and a ring
  * token; start, accept and end are Lua scripts. The ring timer runs on the node that
  * started the call. When it fires, a script removes the call only if it is still the same
- * pending call (same token), so `onRingTimeout` listeners fire exactly once per call that
+ * pending call (same token), so `call.ringTimeout` is published exactly once per call that
  * rang out, and never for a call that was answered, hung up, or ended and started again.
- * A dead node's remaining calls are adopted by the node that cleans it up (`adopt`).
+ * A dead node's remaining calls are adopted by the node that cleans it up (`adopt`, on
+ * the domain event `node.gone`).
  */
 @Injectable()
-export class RedisCallStateService extends CallStateService implements OnApplicationShutdown {
+export class RedisCallStateService extends CallStateService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('RedisCallState');
-  private readonly listeners: RingTimeoutListener[] = [];
   /** Ring timers of the pending calls this node owns, by pair key. */
   private readonly timers = new Map<string, RingTimer>();
   private stopped = false;
 
-  constructor(private readonly redis: RedisService) {
+  constructor(
+    private readonly redis: RedisService,
+    private readonly bus: DomainEventBus,
+  ) {
     super();
+  }
+
+  onModuleInit(): void {
+    // After a dead node's sockets departed, its remaining calls ring out here.
+    this.bus.on('node.gone', async ({ node }) => {
+      const adopted = await this.adopt(node);
+      if (adopted > 0) this.logger.log({ event: 'calls-adopted', node, calls: adopted });
+    });
   }
 
   async start(callerId: string, calleeId: string, ringTimeoutMs: number): Promise<void> {
@@ -49,7 +61,7 @@ export class RedisCallStateService extends CallStateService implements OnApplica
     const [token, before, callerId, calleeId] = accepted;
     this.disarm(pair, token);
     // Of two answers racing on two nodes, the script lets one see the pending call.
-    if (before === 'pending') this.callStarted(callerId, calleeId);
+    if (before === 'pending') this.bus.publish('call.started', { callerId, calleeId });
     return true;
   }
 
@@ -63,7 +75,7 @@ export class RedisCallStateService extends CallStateService implements OnApplica
     const ended = await this.redis.script<[string, string, string] | null>('parleyCallEnd', [this.redis.keys.call(pair)], [pair, '']);
     if (!ended) return false;
     this.disarm(pair, ended[2]);
-    this.callEnded(ended[0], ended[1], 'hangup');
+    this.bus.publish('call.ended', { callerId: ended[0], calleeId: ended[1], reason: 'hangup' });
     return true;
   }
 
@@ -74,13 +86,9 @@ export class RedisCallStateService extends CallStateService implements OnApplica
       const [peer, token, callerId] = flat.slice(i, i + 3);
       peers.push(peer);
       this.disarm(pairKey(id, peer), token);
-      this.callEnded(callerId, callerId === id ? peer : id, 'disconnected');
+      this.bus.publish('call.ended', { callerId, calleeId: callerId === id ? peer : id, reason: 'disconnected' });
     }
     return peers;
-  }
-
-  onRingTimeout(listener: RingTimeoutListener): void {
-    this.listeners.push(listener);
   }
 
   /**
@@ -140,13 +148,7 @@ export class RedisCallStateService extends CallStateService implements OnApplica
     }
     if (!ended) return;
     const [callerId, calleeId] = ended;
-    this.callEnded(callerId, calleeId, 'timeout');
-    for (const listener of this.listeners) {
-      try {
-        listener(callerId, calleeId);
-      } catch (err) {
-        this.logger.error({ event: 'ring-timeout-listener-failed', err: String(err) });
-      }
-    }
+    this.bus.publish('call.ended', { callerId, calleeId, reason: 'timeout' });
+    this.bus.publish('call.ringTimeout', { callerId, calleeId });
   }
 }

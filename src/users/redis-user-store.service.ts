@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { User } from '../common/events.js';
 import { AlreadyLoggedInError, NameTakenError, RoomFullError } from '../common/errors/parley.error.js';
-import { nameKey } from '../users/in-memory-user-store.service.js';
-import { UserStoreService, type RoomSummary } from '../users/user-store.service.js';
-import { RedisService } from './redis.service.js';
+import { nameKey, UserStoreService, type RestoreOutcome, type RoomSummary } from './user-store.service.js';
+import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
+import { RedisService } from '../redis/redis.service.js';
 
 /**
  * The user store in Redis. `add` checks already-logged-in, the name (case-insensitive,
@@ -13,7 +13,10 @@ import { RedisService } from './redis.service.js';
  */
 @Injectable()
 export class RedisUserStoreService extends UserStoreService {
-  constructor(private readonly redis: RedisService) {
+  constructor(
+    private readonly redis: RedisService,
+    private readonly bus: DomainEventBus,
+  ) {
     super();
   }
 
@@ -31,14 +34,14 @@ export class RedisUserStoreService extends UserStoreService {
     if (outcome === 'ALREADY') throw new AlreadyLoggedInError(detail ?? user.room);
     if (outcome === 'TAKEN') throw new NameTakenError(user.name, user.room);
     if (outcome === 'FULL') throw new RoomFullError(user.room, maxRoomUsers);
-    if (announce && detail === '1') this.roomTransition(user.room, 'occupied');
+    if (announce && detail === '1') this.bus.publish('room.occupied', { room: user.room });
   }
 
   /**
    * Puts a user back after Redis lost it (a restart without persistence), ignoring the
    * room's capacity. Resolves to what happened.
    */
-  async restore(user: User): Promise<'restored' | 'present' | 'name-taken'> {
+  async restore(user: User): Promise<RestoreOutcome> {
     try {
       // Not a new arrival: the room was occupied before Redis lost it.
       await this.insert(user, Number.MAX_SAFE_INTEGER, false);
@@ -50,8 +53,8 @@ export class RedisUserStoreService extends UserStoreService {
     }
   }
 
-  async remove(id: string): Promise<User | undefined> {
-    return this.removeOwned(id, '');
+  async remove(id: string, owner?: string): Promise<User | undefined> {
+    return this.removeOwned(id, owner ?? '');
   }
 
   /** Removes the user only when `node` owns it ('' for any owner). */
@@ -59,7 +62,7 @@ export class RedisUserStoreService extends UserStoreService {
     const removed = await this.redis.script<[string, string] | null>('parleyUserRemove', [this.redis.keys.user(id)], [id, node]);
     if (!removed) return undefined;
     const user = parseUser(removed[0]);
-    if (removed[1] === '1') this.roomTransition(user.room, 'vacated');
+    if (removed[1] === '1') this.bus.publish('room.vacated', { room: user.room });
     return user;
   }
 
