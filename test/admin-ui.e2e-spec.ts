@@ -8,7 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { io, type Socket } from 'socket.io-client';
 import { createApp } from '../src/app.js';
 import { closeAllServers, startServer } from './helpers/server.js';
-import { deletePrefix, describeWithRedis, runPrefix, startNode, type RedisNode } from './helpers-redis/redis.js';
+import { deletePrefix, describeWithRedis, runPrefix, startNode, type RedisNode } from './helpers/redis.js';
 
 const USERNAME = 'ops';
 const PASSWORD = 'correct horse battery';

@@ -11,8 +11,8 @@ import { ConnectionCounter } from '../src/security/connection-counter.js';
 import { RealtimeService } from '../src/common/realtime/realtime.service.js';
 import type { User } from '../src/common/events.js';
 import { closeAllClients, connect, joinRoom, sleep, uniqueRoom, type TestClient } from './helpers/client.js';
-import { closeApps, startApp, type SecurityServer } from './helpers-security/app.js';
-import { CaptureLogger } from './helpers-security/capture-logger.js';
+import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
+import { CaptureLogger } from './helpers/capture-logger.js';
 
 const CORE = ['login', 'logout', 'roomMessage', 'listUsers', 'ping', 'call', 'answer', 'offer', 'candidate', 'signal', 'hangup', 'iceServers'];
 const COMPAT = ['send-message', 'register', 'getOnlineUsers', 'ready', 'message', 'messageOne'];
@@ -150,7 +150,7 @@ function resourceCounts(): Record<string, number> {
 }
 
 describe('fuzzing every inbound event', () => {
-  let server: SecurityServer;
+  let server: TestServer;
   let bystanders: TestClient[];
   let bystanderRoom: string;
   let bystanderUsers: User[];
@@ -162,7 +162,7 @@ describe('fuzzing every inbound event', () => {
   let sent = 0;
 
   beforeAll(async () => {
-    server = await startApp({ RATE_LIMIT_PER_SEC: '0', RING_TIMEOUT_MS: '600000', ADMIN_TOKEN: ADMIN }, { logger });
+    server = await startServer({ RATE_LIMIT_PER_SEC: '0', RING_TIMEOUT_MS: '600000', ADMIN_TOKEN: ADMIN }, { logger });
     bystanderRoom = uniqueRoom('bystanders');
     bystanders = [await connect(server.url), await connect(server.url)];
     bystanderUsers = await joinRoom(bystanders, bystanderRoom, ['carol', 'dave']);
@@ -171,7 +171,7 @@ describe('fuzzing every inbound event', () => {
   afterAll(async () => {
     closeAllClients();
     await sleep(100);
-    await closeApps();
+    await closeAllServers();
   });
 
   it('survives thousands of random payloads and leaks nothing', async () => {

@@ -10,7 +10,7 @@ import {
   closeAllClients, connect, expectNothing, login, mark, uniqueName, uniqueRoom, type TestClient,
 } from './helpers/client.js';
 import { closeAllServers, startServer } from './helpers/server.js';
-import { deletePrefix, describeWithRedis, runPrefix, startNode, type RedisNode } from './helpers-redis/redis.js';
+import { deletePrefix, describeWithRedis, runPrefix, startNode, type RedisNode } from './helpers/redis.js';
 
 const TOKEN = 'server-api-token';
 const AUTH = { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' };

@@ -11,7 +11,7 @@ import { expectOk } from './helpers/assert.js';
 import { closeAllClients, connect, login, sleep, uniqueRoom, type TestClient } from './helpers/client.js';
 import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
 import { verifySignature, WebhookReceiver } from './helpers/webhook-receiver.js';
-import { deletePrefix, describeWithRedis, runPrefix, startNode, type RedisNode } from './helpers-redis/redis.js';
+import { deletePrefix, describeWithRedis, runPrefix, startNode, type RedisNode } from './helpers/redis.js';
 
 const SECRET = 'whsec-test-0123456789';
 const ADMIN = 'hooks-admin';
