@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/glo
 import { createApp } from '../src/app.js';
 import type { WebhookEvent, WebhookType } from '../src/webhooks/webhook-event.js';
 import { expectOk } from './helpers/assert.js';
+import { CaptureLogger } from './helpers/capture-logger.js';
 import { closeAllClients, connect, login, sleep, uniqueRoom, type TestClient } from './helpers/client.js';
 import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
 import { verifySignature, WebhookReceiver } from './helpers/webhook-receiver.js';
@@ -212,7 +213,8 @@ describe('delivery', () => {
 
   it('keeps chat and signaling acks coming while the receiver is down, and drops what a full queue cannot hold', async () => {
     receiver.fallback = 'hang';
-    const server: TestServer = await startServer(hookEnv({ WEBHOOK_QUEUE_SIZE: '5', WEBHOOK_TIMEOUT_MS: '5000' }));
+    const logger = new CaptureLogger();
+    const server: TestServer = await startServer(hookEnv({ WEBHOOK_QUEUE_SIZE: '5', WEBHOOK_TIMEOUT_MS: '5000' }), { logger });
     const room = uniqueRoom('down');
     const [a, b] = [await connect(server), await connect(server)];
     await login(a, 'alice', room);
@@ -234,6 +236,11 @@ describe('delivery', () => {
     expect(await metric(server, 'parley_webhooks_queued')).toBe(5);
     // 3 presence events + 10 call events, 5 held: at least 8 dropped.
     expect(await metric(server, 'parley_webhooks_dropped_total')).toBeGreaterThanOrEqual(8);
+    // Logged, but once per interval, not once per drop.
+    const full = logger.lines.filter((l) => l.level === 'warn' && JSON.stringify(l.args).includes('webhook-queue-full'));
+    expect(full).toHaveLength(1);
+    // Never a secret or a body in the logs either.
+    expect(JSON.stringify(logger.lines)).not.toContain(SECRET);
   });
 });
 

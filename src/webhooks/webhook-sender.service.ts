@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import { randomUUID } from 'node:crypto';
 import { Counter, Gauge } from 'prom-client';
 import { webhookConfig, type WebhookConfig } from '../config/configuration.js';
+import { LogThrottle } from '../common/logging/log-throttle.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { WebhookData, WebhookEvent, WebhookType } from './webhook-event.js';
 import { signWebhook } from './webhook-signature.js';
@@ -17,8 +18,6 @@ interface Delivery {
 
 /** Requests in flight at once: enough for a slow receiver not to hold the rest back. */
 const CONCURRENCY = 4;
-/** At most one "queue full" warning per this many ms (the count is in the metrics). */
-const FULL_LOG_INTERVAL_MS = 10_000;
 
 /**
  * Delivers webhook events from a bounded in-process queue. `send` only serialises and
@@ -34,8 +33,8 @@ export class WebhookSenderService implements OnModuleDestroy {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly stop = new AbortController();
   private inFlight = 0;
-  private lastFullLog = 0;
-  private droppedSinceLog = 0;
+  /** At most one "queue full" warning per 10 s (every drop is counted in the metrics). */
+  private readonly fullLog = new LogThrottle(10_000);
 
   private readonly sent: Counter;
   private readonly retried: Counter;
@@ -145,11 +144,8 @@ export class WebhookSenderService implements OnModuleDestroy {
   }
 
   private logFull(type: WebhookType): void {
-    this.droppedSinceLog += 1;
-    const now = Date.now();
-    if (now - this.lastFullLog < FULL_LOG_INTERVAL_MS) return;
-    this.lastFullLog = now;
-    this.logger.warn({ event: 'webhook-queue-full', type, dropped: this.droppedSinceLog, queueSize: this.config.queueSize });
-    this.droppedSinceLog = 0;
+    this.fullLog.run('queue-full', (extra) =>
+      this.logger.warn({ event: 'webhook-queue-full', type, queueSize: this.config.queueSize, ...extra }),
+    );
   }
 }
