@@ -99,6 +99,11 @@ describe('no sensitive data in the logs', () => {
     expect(await a.request('send-message', { message: mark('COMPATBODY') })).toHaveProperty('id');
     await a.request('listUsers');
     await a.request('iceServers');
+    // direct: delivered, too large, a non-member, malformed.
+    expect(await a.request('direct', { items: [{ to: b.id, payload: { share: mark('DIRECTPAYLOAD') } }] })).toHaveProperty('at');
+    await a.request('direct', { items: [{ to: b.id, payload: mark('DIRECTHUGE').repeat(500) }] });
+    await a.request('direct', { items: [{ to: b.id, payload: 1 }, { to: 'nobody', payload: mark('DIRECTNOTFOUND') }] });
+    await a.request('direct', { items: [{ to: b.id }], extra: mark('DIRECTEXTRA') });
     // Failures that carry the sensitive field.
     await a.request('roomMessage', { message: mark('TOOLARGE').repeat(400) });
     await a.request('roomMessage', { message: { nested: mark('BADTYPEBODY') } });

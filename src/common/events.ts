@@ -37,6 +37,23 @@ export interface LoginPayload {
 export interface RoomMessagePayload {
   message: string;
 }
+export interface DirectItemPayload {
+  /** The recipient's socket id: another member of the sender's room. */
+  to: string;
+  /** Opaque to the server. */
+  payload: unknown;
+}
+export interface DirectPayload {
+  items: DirectItemPayload[];
+}
+/** What each recipient of a `direct` item receives. */
+export interface DirectMessage {
+  from: string;
+  fromId: string;
+  room: string;
+  payload: unknown;
+  at: number;
+}
 export interface CallPayload {
   userToCall?: string;
   to?: string;
@@ -71,18 +88,6 @@ export interface HistoryReply {
   offset: number;
   epoch: string;
   complete: boolean;
-}
-
-/** v1.1 `direct`: one opaque payload per recipient, each a member of the sender's room. */
-export interface DirectPayload {
-  items: Array<{ to: string; payload: unknown }>;
-}
-export interface DirectMessage {
-  from: string;
-  fromId: string;
-  room: string;
-  payload: unknown;
-  at: number;
 }
 
 export interface RTCIceServerLike {

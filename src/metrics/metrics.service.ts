@@ -22,6 +22,7 @@ export class MetricsService {
     },
   });
   readonly messages = new Counter({ name: 'parley_messages_relayed_total', help: 'Room messages relayed', registers: [this.registry] });
+  readonly directs = new Counter({ name: 'parley_direct_items_relayed_total', help: 'Per-recipient direct payloads relayed', registers: [this.registry] });
   readonly signals = new Counter({ name: 'parley_signals_relayed_total', help: 'Call signaling events relayed', registers: [this.registry] });
   readonly callsStarted = new Counter({ name: 'parley_calls_started_total', help: 'Calls started (ringing)', registers: [this.registry] });
   readonly callsAnswered = new Counter({ name: 'parley_calls_answered_total', help: 'Calls answered', registers: [this.registry] });
