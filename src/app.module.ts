@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { AdminModule } from './admin/admin.module.js';
+import { AdminUiModule } from './admin-ui/admin-ui.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { CommonModule } from './common/common.module.js';
 import { CompatModule } from './compat/compat.module.js';
@@ -9,6 +10,7 @@ import { StoreModule, type StoreBackend } from './common/stores/store.module.js'
 import { configFactories } from './config/configuration.js';
 import type { Env } from './config/env.schema.js';
 import { HISTORY_STORES } from './history/history.stores.js';
+import { DocsModule } from './docs/docs.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { SecurityModule } from './security/security.module.js';
@@ -18,6 +20,7 @@ import { SignalingModule } from './signaling/signaling.module.js';
 import { SIGNALING_STORES } from './signaling/signaling.stores.js';
 import { USER_STORES } from './users/users.stores.js';
 import { WebClientModule } from './web/web-client.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 /**
  * The root module and composition root: the one place that knows every feature. Built per
@@ -30,6 +33,8 @@ export class AppModule {
     const optional: Array<Type | DynamicModule> = [
       ...(env.COMPAT_EVENTS ? [CompatModule] : []),
       ...(env.WEB_CLIENT ? [WebClientModule.register(env.WEB_CLIENT_DIR)] : []),
+      ...(env.WEBHOOK_URL ? [WebhooksModule] : []),
+      ...(env.ADMIN_UI ? [AdminUiModule] : []),
     ];
     return {
       module: AppModule,
@@ -42,6 +47,7 @@ export class AppModule {
         HealthModule,
         MetricsModule,
         AdminModule,
+        DocsModule,
         ChatModule,
         SignalingModule,
         SecurityModule,

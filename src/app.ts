@@ -5,9 +5,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ADMIN_UI_ORIGIN } from './admin-ui/admin-ui.service.js';
 import { AppModule } from './app.module.js';
+import { jsonBodyErrors } from './common/filters/http-body.filter.js';
 import { frameLimit, ParleyIoAdapter } from './common/adapters/parley-io.adapter.js';
 import { validateEnv, type Env } from './config/env.schema.js';
+import { serveOpenApi } from './docs/openapi.js';
 import { RedisIoAdapter } from './redis/redis-io.adapter.js';
 import { securityHeaders } from './security/http-headers.js';
 import { loadHttpsOptions } from './security/tls.js';
@@ -57,12 +60,17 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(env), {
     logger: options.logger ?? defaultLogger(env),
     abortOnError: false,
+    // Registered below, so its parse errors get the protocol's 400 body.
+    bodyParser: false,
     ...(httpsOptions && { httpsOptions }),
   });
   app.use(securityHeaders({ tls: httpsOptions !== undefined }));
+  app.useBodyParser('json');
+  app.use(jsonBodyErrors);
   app.enableCors({ origin: corsOrigins(env), credentials: true });
   const ioOptions = {
-    corsOrigins: corsOrigins(env),
+    // The hosted admin UI connects from its own origin, allowed only while it is on.
+    corsOrigins: env.ADMIN_UI ? [...corsOrigins(env), ADMIN_UI_ORIGIN] : corsOrigins(env),
     maxHttpBufferSize: frameLimit(env.MAX_MESSAGE_BYTES, env.MAX_SIGNAL_BYTES),
     recoveryWindowMs: env.RECOVERY_WINDOW_MS,
   };
@@ -74,6 +82,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   } else {
     app.useWebSocketAdapter(new ParleyIoAdapter(app, ioOptions));
   }
+  serveOpenApi(app, env.DOCS_UI);
   app.enableShutdownHooks();
   return app;
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
  * feature, and a store backend imports nothing of another feature.
  */
 const SRC = dirname(fileURLToPath(import.meta.url));
-const FEATURES = ['admin', 'chat', 'compat', 'history', 'sessions', 'signaling', 'security', 'users', 'web'];
+const FEATURES = ['admin', 'admin-ui', 'chat', 'compat', 'docs', 'history', 'sessions', 'signaling', 'security', 'users', 'web', 'webhooks'];
 const INFRASTRUCTURE = ['common', 'config', 'health', 'metrics', 'redis'];
 
 function sources(dir: string): string[] {

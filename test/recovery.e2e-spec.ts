@@ -4,7 +4,7 @@
  * events it missed; otherwise it departs when the window ends.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import type { User } from '../src/common/events.js';
+import type { Notification, User } from '../src/common/events.js';
 import { expectOk } from './helpers/assert.js';
 import {
   closeAllClients, connect, joinRoom, mark, sleep, uniqueRoom, type TestClient,
@@ -111,7 +111,7 @@ describe('with RECOVERY_WINDOW_MS set', () => {
     const other = await connect(server);
     expect(await other.request('login', { name: 'ALICE', room: ua.room })).toMatchObject({ code: 'NAME_TAKEN' });
 
-    const leave = await b.waitFor('notification', (n) => n.type === 'leave', 3000);
+    const leave = (await b.waitFor('notification', (n) => n.type === 'leave', 3000)) as Notification;
     expect(leave.user.id).toBe(ua.id);
     expect((await b.waitFor('users')).map((u) => u.id)).toEqual([b.id]);
     expect(await b.waitFor('ended')).toEqual({ from: ua.id, reason: 'disconnected' });
@@ -122,7 +122,7 @@ describe('with RECOVERY_WINDOW_MS set', () => {
     const server = await startServer({ RECOVERY_WINDOW_MS: '10000' });
     const { a, b, ua } = await pairInRoom(server, recoverable);
     a.socket.disconnect();
-    const leave = await b.waitFor('notification', (n) => n.type === 'leave', 1500);
+    const leave = (await b.waitFor('notification', (n) => n.type === 'leave', 1500)) as Notification;
     expect(leave.user.id).toBe(ua.id);
   });
 
@@ -141,7 +141,7 @@ describe('with RECOVERY_WINDOW_MS=0 (the default)', () => {
     const server = await startServer();
     const { a, b, ua } = await pairInRoom(server, recoverable);
     dropTransport(a);
-    const leave = await b.waitFor('notification', (n) => n.type === 'leave', 1500);
+    const leave = (await b.waitFor('notification', (n) => n.type === 'leave', 1500)) as Notification;
     expect(leave.user.id).toBe(ua.id);
   });
 });

@@ -11,7 +11,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { rmSync } from 'node:fs';
-import type { User } from '../src/common/events.js';
+import type { Notification, User } from '../src/common/events.js';
 import { expectError, expectOk, ids } from './helpers/assert.js';
 import { closeAllClients, connect, login, mark, sleep, uniqueName, uniqueRoom } from './helpers/client.js';
 import { buildApp, freePort, hasRedisServer, redisServer, spawnNode, type ChildNode, type RedisServer } from './helpers/processes.js';
@@ -104,7 +104,7 @@ describeRedis('Redis faults', () => {
 
       // Exactly one leave per departed user, whichever node cleaned up.
       for (const survivor of [a1, b1]) {
-        const leaves = survivor.received('notification', since).filter((n) => n.type === 'leave');
+        const leaves = survivor.received('notification', since).filter((n): n is Notification => n.type === 'leave');
         expect(leaves.map((n) => n.user.id).sort()).toEqual([k1.id, k2.id].sort());
       }
       expect(ids((await a1.request<{ users: User[] }>('listUsers')).users)).toEqual([a1.id, b1.id]);

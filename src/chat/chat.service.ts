@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import type { MessageAck, Notification, SocketData, User } from '../common/events.js';
+import type { MessageAck, Notification, ServerNotification, SocketData, User } from '../common/events.js';
 import { HistoryService } from '../history/history.service.js';
 import { AlreadyLoggedInError } from '../common/errors/parley.error.js';
 import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
@@ -33,6 +33,10 @@ export class ChatService implements OnModuleInit {
     this.bus.on('socket.departed', ({ id, node }) => this.departed(id, node), { order: DEPARTURE_ORDER.chat });
     // Redis lost data: this node's logged-in sockets are put back, and their rooms told.
     this.bus.on('store.reconnected', () => this.restoreLocalUsers());
+    // A kick decided on another node: this node holds the socket and drops its login.
+    this.realtime.onForget((socket, room) => {
+      if (socket.data.user?.room === room) this.detach(socket);
+    });
   }
 
   /**
@@ -55,9 +59,41 @@ export class ChatService implements OnModuleInit {
 
   /** The socket leaves its room (logout, or a removal): `leave` and `users` to the others. */
   async leave(client: ParleySocket, user: User, reason: LeaveReason): Promise<void> {
-    client.data.user = undefined;
-    void client.leave(roomChannel(user.room));
+    this.detach(client);
     await this.logout(user, reason);
+  }
+
+  /** The socket's own side of leaving: no longer logged in, no longer in the room's channel. */
+  detach(socket: ParleySocket): void {
+    const user = socket.data.user;
+    if (!user) return;
+    socket.data.user = undefined;
+    void socket.leave(roomChannel(user.room));
+  }
+
+  /**
+   * Removes a member from its room on behalf of the application's backend, wherever its
+   * socket is: `kicked` to it, then the same logout as its own. False when it is not a
+   * member of `room`.
+   */
+  async kick(room: string, id: string, reason: string): Promise<boolean> {
+    const user = await this.users.get(id);
+    if (!user || user.room !== room) return false;
+    // Dropped first, so a socket reacting to `kicked` can log in again at once.
+    this.realtime.forget(id, room);
+    this.realtime.emitTo(id, 'kicked', { room, reason });
+    await this.logout(user, 'kicked');
+    return true;
+  }
+
+  /** A server notification to every member of the room, on every node; resolves to the member count. */
+  async announce(room: string, title: string, description: string): Promise<number> {
+    const members = await this.users.listRoom(room);
+    if (members.length === 0) return 0;
+    const notice: ServerNotification = { type: 'server', title, description, at: Date.now() };
+    this.realtime.server.to(roomChannel(room)).emit('notification', notice);
+    this.logger.log({ event: 'announce', room, members: members.length });
+    return members.length;
   }
 
   /** Registers the user in the store; throws ALREADY_LOGGED_IN, NAME_TAKEN or ROOM_FULL. */

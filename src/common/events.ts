@@ -135,14 +135,29 @@ export interface ClientToServerEvents {
   messageOne: (payload: { target: string } & Record<string, unknown>, ack?: Ack<Empty>) => void;
 }
 
-export type NotificationType = 'join' | 'leave';
+export type NotificationType = 'join' | 'leave' | 'server';
 
+/** Someone joined or left the room. */
 export interface Notification {
-  type: NotificationType;
+  type: 'join' | 'leave';
   title: string;
   description: string;
   user: User;
   at: number;
+}
+
+/** An announcement the application's backend sent through POST /rooms/:room/notifications. */
+export interface ServerNotification {
+  type: 'server';
+  title: string;
+  description: string;
+  at: number;
+}
+
+/** The socket was removed from its room through DELETE /rooms/:room/users/:id. */
+export interface KickedEvent {
+  room: string;
+  reason: string;
 }
 
 export interface RoomMessage {
@@ -162,7 +177,7 @@ export type EndReason = 'hangup' | 'disconnected' | 'timeout';
 
 export interface ServerToClientEvents {
   me: (id: string) => void;
-  notification: (notice: Notification) => void;
+  notification: (notice: Notification | ServerNotification) => void;
   users: (users: User[]) => void;
   roomMessage: (message: RoomMessage) => void;
   direct: (message: DirectMessage) => void;
@@ -174,6 +189,7 @@ export interface ServerToClientEvents {
   signal: (signal: { signal: unknown; from: string }) => void;
   ended: (end: { from: string; reason: EndReason }) => void;
   exception: (error: ExceptionEvent) => void;
+  kicked: (event: KickedEvent) => void;
   // Compatibility events.
   'user-connected': (event: { message: string; user: User }) => void;
   'user-disconnected': (event: { message: string; user: User }) => void;
@@ -193,8 +209,11 @@ export interface ServerToClientEvents {
   uniquenessError: (error: { message: string; error: string }) => void;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface InterServerEvents {}
+/** Messages between nodes (Socket.IO serverSideEmit); see RealtimeService.onNode. */
+export interface InterServerEvents {
+  /** The socket `id`, wherever it is connected, leaves `room` without being told (kick). */
+  'parley:forget': (id: string, room: string) => void;
+}
 
 /** Per-socket state Socket.IO keeps (and, with connection state recovery, restores). */
 export interface SocketData {

@@ -69,6 +69,23 @@ export const historyConfig = namespace('history', (e) => ({
   maxBytes: e.HISTORY_MAX_BYTES,
 }));
 
+export const webhookConfig = namespace('webhooks', (e) => ({
+  url: e.WEBHOOK_URL,
+  secret: e.WEBHOOK_SECRET,
+  queueSize: e.WEBHOOK_QUEUE_SIZE,
+  retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+  timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+  // 1 + 2 + 4 + 8 + 16 + 32 s with the default base: six retries over a minute.
+  maxRetries: 6,
+}));
+
+export const adminUiConfig = namespace('adminUi', (e) => ({
+  enabled: e.ADMIN_UI,
+  username: e.ADMIN_UI_USERNAME,
+  passwordHash: e.ADMIN_UI_PASSWORD_HASH,
+  readonly: e.ADMIN_UI_READONLY,
+}));
+
 const NAMESPACES: Array<Namespace<unknown>> = [
   appConfig,
   limitsConfig,
@@ -76,6 +93,8 @@ const NAMESPACES: Array<Namespace<unknown>> = [
   iceConfig,
   authConfig,
   historyConfig,
+  webhookConfig,
+  adminUiConfig,
 ];
 
 /** The namespaces as @nestjs/config factories over one validated environment. */
@@ -90,3 +109,5 @@ export type RedisConfig = Of<typeof redisConfig>;
 export type IceConfig = Of<typeof iceConfig>;
 export type AuthConfig = Of<typeof authConfig>;
 export type HistoryConfig = Of<typeof historyConfig>;
+export type WebhookConfig = Of<typeof webhookConfig>;
+export type AdminUiConfig = Of<typeof adminUiConfig>;

@@ -72,6 +72,22 @@ const spec = {
   HISTORY_TTL_S: Joi.number().integer().min(1).default(3600),
   HISTORY_ROOM_BYTES: Joi.number().integer().min(0).default(1048576),
   HISTORY_MAX_BYTES: Joi.number().integer().min(0).default(268435456),
+  DOCS_UI: bool.when('NODE_ENV', { is: 'production', then: Joi.optional().default(false), otherwise: Joi.optional().default(true) }),
+  ADMIN_UI: bool.default(false),
+  ADMIN_UI_USERNAME: opt(Joi.string().min(1)).when('ADMIN_UI', { is: true, then: Joi.required() }),
+  // A bcrypt hash ($2a$, $2b$ or $2y$, cost, 53 characters of salt and hash), never a password.
+  ADMIN_UI_PASSWORD_HASH: opt(
+    Joi.string()
+      .pattern(/^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/)
+      .messages({ 'string.pattern.base': '"ADMIN_UI_PASSWORD_HASH" must be a bcrypt hash, never the password itself (see README, "Admin UI")' }),
+  ).when('ADMIN_UI', { is: true, then: Joi.required() }),
+  ADMIN_UI_READONLY: bool.default(true),
+  WEBHOOK_URL: opt(Joi.string().uri({ scheme: ['http', 'https'] })),
+  WEBHOOK_SECRET: opt(Joi.string().min(1)).when('WEBHOOK_URL', { is: Joi.exist(), then: Joi.required() }),
+  WEBHOOK_QUEUE_SIZE: Joi.number().integer().min(1).default(10000),
+  // For tests: the first retry pause and the per-attempt deadline (the protocol's 1 s and 5 s).
+  WEBHOOK_RETRY_BASE_MS: Joi.number().integer().min(1).max(1000).default(1000),
+  WEBHOOK_TIMEOUT_MS: Joi.number().integer().min(1).max(5000).default(5000),
 };
 
 type ValueOf<S> = S extends Joi.Schema<infer T> ? (S extends { readonly [OPTIONAL]: true } ? T | undefined : T) : never;

@@ -144,7 +144,7 @@ return aged
   /**
    * KEYS: user, roomUsers, roomNames, rooms, owners, seq
    * ARGV: prefix, id, room, nameKey, userJson, joinedAt, maxRoomUsers, node
-   * → {'OK'} | {'ALREADY', room} | {'TAKEN'} | {'FULL'}
+   * → {'OK', occupied} (occupied: 1 when the room had no member before) | {'ALREADY', room} | {'TAKEN'} | {'FULL'}
    */
   parleyUserAdd: {
     numberOfKeys: 6,
@@ -152,7 +152,8 @@ return aged
 local existing = redis.call('HGET', KEYS[1], 'room')
 if existing then return {'ALREADY', existing} end
 if redis.call('HEXISTS', KEYS[3], ARGV[4]) == 1 then return {'TAKEN'} end
-if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[7]) then return {'FULL'} end
+local size = redis.call('ZCARD', KEYS[2])
+if size >= tonumber(ARGV[7]) then return {'FULL'} end
 local seq = redis.call('INCR', KEYS[6])
 redis.call('HSET', KEYS[1], 'json', ARGV[5], 'room', ARGV[3], 'nk', ARGV[4], 'node', ARGV[8], 'seq', seq)
 redis.call('ZADD', KEYS[2], ARGV[6], ARGV[2])
@@ -160,14 +161,16 @@ redis.call('HSET', KEYS[3], ARGV[4], ARGV[2])
 redis.call('ZADD', KEYS[4], 'NX', seq, ARGV[3])
 redis.call('SADD', ARGV[1] .. 'node:' .. ARGV[8] .. ':users', ARGV[2])
 redis.call('SADD', KEYS[5], ARGV[8])
-return {'OK'}
+if size == 0 then return {'OK', '1'} end
+return {'OK', '0'}
 `,
   },
 
   /**
    * KEYS: user
    * ARGV: prefix, id, expectedNode ('' for any)
-   * → the User json, or nil when absent (or owned by another node than expected)
+   * → {userJson, vacated} (vacated: 1 when it was the room's last member), or nil when
+   *   absent (or owned by another node than expected)
    */
   parleyUserRemove: {
     numberOfKeys: 1,
@@ -181,9 +184,13 @@ local ru = p .. 'room:' .. f[2] .. ':users'
 local rn = p .. 'room:' .. f[2] .. ':names'
 redis.call('ZREM', ru, ARGV[2])
 if redis.call('HGET', rn, f[3]) == ARGV[2] then redis.call('HDEL', rn, f[3]) end
-if redis.call('ZCARD', ru) == 0 then redis.call('ZREM', p .. 'rooms', f[2]) end
+local vacated = '0'
+if redis.call('ZCARD', ru) == 0 then
+  redis.call('ZREM', p .. 'rooms', f[2])
+  vacated = '1'
+end
 redis.call('SREM', p .. 'node:' .. f[4] .. ':users', ARGV[2])
-return f[1]
+return {f[1], vacated}
 `,
   },
 
@@ -306,15 +313,15 @@ return 1
 
   /**
    * KEYS: call
-   * → the call's ring token, or nil when there is no call
+   * → {token, statusBefore, caller, callee}, or nil when there is no call
    */
   parleyCallAccept: {
     numberOfKeys: 1,
     lua: `
-local token = redis.call('HGET', KEYS[1], 'token')
-if not token then return false end
+local f = redis.call('HMGET', KEYS[1], 'token', 'status', 'caller', 'callee')
+if not f[1] then return false end
 redis.call('HSET', KEYS[1], 'status', 'active')
-return token
+return {f[1], f[2], f[3], f[4]}
 `,
   },
 
@@ -343,7 +350,7 @@ return {f[1], f[2], f[5]}
    * Ends every call of a socket.
    * KEYS: socketCalls
    * ARGV: prefix, id
-   * → {peer1, token1, peer2, token2, …}
+   * → {peer1, token1, caller1, peer2, token2, caller2, …}
    */
   parleyCallEndAll: {
     numberOfKeys: 1,
@@ -360,6 +367,7 @@ for _, pk in ipairs(redis.call('SMEMBERS', KEYS[1])) do
     redis.call('SREM', p .. 'node:' .. f[3] .. ':calls', pk)
     if f[1] == id then out[#out + 1] = f[2] else out[#out + 1] = f[1] end
     out[#out + 1] = f[4]
+    out[#out + 1] = f[1]
   end
 end
 redis.call('DEL', KEYS[1])

@@ -70,4 +70,24 @@ describe('InMemoryCallStateService', () => {
     expect(await calls.status('c', 'd')).toBe('pending');
     expect(await calls.endAll('a')).toEqual([]);
   });
+
+  it('publishes call.started once when answered, and call.ended once with its reason', async () => {
+    const seen: string[] = [];
+    bus.on('call.started', ({ callerId, calleeId }) => void seen.push(`started ${callerId}->${calleeId}`));
+    bus.on('call.ended', ({ callerId, calleeId, reason }) => void seen.push(`ended ${callerId}->${calleeId} ${reason}`));
+    await calls.start('a', 'b', 1000);
+    await calls.accept('b', 'a');
+    await calls.accept('a', 'b'); // already active: no second start
+    await calls.end('b', 'a');
+    await calls.end('b', 'a');
+    await calls.start('c', 'd', 1000);
+    jest.advanceTimersByTime(1000);
+    await calls.start('e', 'f', 1000);
+    await calls.start('g', 'e', 1000);
+    await calls.endAll('e');
+    expect(seen).toEqual([
+      'started a->b', 'ended a->b hangup', 'ended c->d timeout', 'ended e->f disconnected', 'ended g->e disconnected',
+    ]);
+  });
 });
+

@@ -35,7 +35,9 @@ export class InMemoryCallStateService extends CallStateService implements OnModu
     if (!call) return false;
     clearTimeout(call.timer);
     call.timer = undefined;
+    const answered = call.status === 'pending';
     call.status = 'active';
+    if (answered) this.bus.publish('call.started', { callerId: call.callerId, calleeId: call.calleeId });
     return true;
   }
 
@@ -44,7 +46,9 @@ export class InMemoryCallStateService extends CallStateService implements OnModu
   }
 
   async end(a: string, b: string): Promise<boolean> {
-    return this.remove(pairKey(a, b)) !== undefined;
+    const call = this.remove(pairKey(a, b));
+    if (call) this.bus.publish('call.ended', { callerId: call.callerId, calleeId: call.calleeId, reason: 'hangup' });
+    return call !== undefined;
   }
 
   async endAll(id: string): Promise<string[]> {
@@ -52,7 +56,9 @@ export class InMemoryCallStateService extends CallStateService implements OnModu
     const peers: string[] = [];
     for (const key of keys) {
       const call = this.remove(key);
-      if (call) peers.push(call.callerId === id ? call.calleeId : call.callerId);
+      if (!call) continue;
+      peers.push(call.callerId === id ? call.calleeId : call.callerId);
+      this.bus.publish('call.ended', { callerId: call.callerId, calleeId: call.calleeId, reason: 'disconnected' });
     }
     return peers;
   }
@@ -67,6 +73,7 @@ export class InMemoryCallStateService extends CallStateService implements OnModu
     const call = this.calls.get(key);
     if (!call || call.status !== 'pending') return;
     this.remove(key);
+    this.bus.publish('call.ended', { callerId: call.callerId, calleeId: call.calleeId, reason: 'timeout' });
     this.bus.publish('call.ringTimeout', { callerId: call.callerId, calleeId: call.calleeId });
   }
 

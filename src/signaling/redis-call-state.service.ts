@@ -56,9 +56,12 @@ export class RedisCallStateService extends CallStateService implements OnModuleI
 
   async accept(a: string, b: string): Promise<boolean> {
     const pair = pairKey(a, b);
-    const token = await this.redis.script<string | null>('parleyCallAccept', [this.redis.keys.call(pair)], []);
-    if (token === null) return false;
+    const accepted = await this.redis.script<[string, string, string, string] | null>('parleyCallAccept', [this.redis.keys.call(pair)], []);
+    if (!accepted) return false;
+    const [token, before, callerId, calleeId] = accepted;
     this.disarm(pair, token);
+    // Of two answers racing on two nodes, the script lets one see the pending call.
+    if (before === 'pending') this.bus.publish('call.started', { callerId, calleeId });
     return true;
   }
 
@@ -72,15 +75,18 @@ export class RedisCallStateService extends CallStateService implements OnModuleI
     const ended = await this.redis.script<[string, string, string] | null>('parleyCallEnd', [this.redis.keys.call(pair)], [pair, '']);
     if (!ended) return false;
     this.disarm(pair, ended[2]);
+    this.bus.publish('call.ended', { callerId: ended[0], calleeId: ended[1], reason: 'hangup' });
     return true;
   }
 
   async endAll(id: string): Promise<string[]> {
     const flat = await this.redis.script<string[]>('parleyCallEndAll', [this.redis.keys.socketCalls(id)], [id]);
     const peers: string[] = [];
-    for (let i = 0; i < flat.length; i += 2) {
-      peers.push(flat[i]);
-      this.disarm(pairKey(id, flat[i]), flat[i + 1]);
+    for (let i = 0; i < flat.length; i += 3) {
+      const [peer, token, callerId] = flat.slice(i, i + 3);
+      peers.push(peer);
+      this.disarm(pairKey(id, peer), token);
+      this.bus.publish('call.ended', { callerId, calleeId: callerId === id ? peer : id, reason: 'disconnected' });
     }
     return peers;
   }
@@ -142,6 +148,7 @@ export class RedisCallStateService extends CallStateService implements OnModuleI
     }
     if (!ended) return;
     const [callerId, calleeId] = ended;
+    this.bus.publish('call.ended', { callerId, calleeId, reason: 'timeout' });
     this.bus.publish('call.ringTimeout', { callerId, calleeId });
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { User } from '../common/events.js';
+import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { AlreadyLoggedInError, NameTakenError, RoomFullError } from '../common/errors/parley.error.js';
 import { nameKey, UserStoreService, type RestoreOutcome, type RoomSummary } from './user-store.service.js';
 
@@ -15,6 +16,10 @@ export class InMemoryUserStoreService extends UserStoreService {
   private readonly users = new Map<string, User>();
   private readonly rooms = new Map<string, Room>();
 
+  constructor(private readonly bus: DomainEventBus) {
+    super();
+  }
+
   async add(user: User, maxRoomUsers: number): Promise<void> {
     const existing = this.users.get(user.id);
     if (existing) throw new AlreadyLoggedInError(existing.room);
@@ -22,6 +27,7 @@ export class InMemoryUserStoreService extends UserStoreService {
     const key = nameKey(user.name);
     if (room?.names.has(key)) throw new NameTakenError(user.name, user.room);
     if (room && room.members.size >= maxRoomUsers) throw new RoomFullError(user.room, maxRoomUsers);
+    const occupied = !room;
     if (!room) {
       room = { members: new Map(), names: new Set() };
       this.rooms.set(user.room, room);
@@ -29,6 +35,7 @@ export class InMemoryUserStoreService extends UserStoreService {
     room.members.set(user.id, user);
     room.names.add(key);
     this.users.set(user.id, user);
+    if (occupied) this.bus.publish('room.occupied', { room: user.room });
   }
 
   async restore(user: User): Promise<RestoreOutcome> {
@@ -51,7 +58,10 @@ export class InMemoryUserStoreService extends UserStoreService {
     if (room) {
       room.members.delete(id);
       room.names.delete(nameKey(user.name));
-      if (room.members.size === 0) this.rooms.delete(user.room);
+      if (room.members.size === 0) {
+        this.rooms.delete(user.room);
+        this.bus.publish('room.vacated', { room: user.room });
+      }
     }
     return user;
   }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { User } from '../common/events.js';
 import { AlreadyLoggedInError, NameTakenError, RoomFullError } from '../common/errors/parley.error.js';
 import { nameKey, UserStoreService, type RestoreOutcome, type RoomSummary } from './user-store.service.js';
+import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { RedisService } from '../redis/redis.service.js';
 
 /**
@@ -12,20 +13,28 @@ import { RedisService } from '../redis/redis.service.js';
  */
 @Injectable()
 export class RedisUserStoreService extends UserStoreService {
-  constructor(private readonly redis: RedisService) {
+  constructor(
+    private readonly redis: RedisService,
+    private readonly bus: DomainEventBus,
+  ) {
     super();
   }
 
   async add(user: User, maxRoomUsers: number): Promise<void> {
+    await this.insert(user, maxRoomUsers, true);
+  }
+
+  private async insert(user: User, maxRoomUsers: number, announce: boolean): Promise<void> {
     const k = this.redis.keys;
-    const [outcome, room] = await this.redis.script<[string, string?]>(
+    const [outcome, detail] = await this.redis.script<[string, string?]>(
       'parleyUserAdd',
       [k.user(user.id), k.roomUsers(user.room), k.roomNames(user.room), k.rooms, k.owners, k.seq],
       [user.id, user.room, nameKey(user.name), JSON.stringify(user), user.joinedAt, maxRoomUsers, this.redis.nodeId],
     );
-    if (outcome === 'ALREADY') throw new AlreadyLoggedInError(room ?? user.room);
+    if (outcome === 'ALREADY') throw new AlreadyLoggedInError(detail ?? user.room);
     if (outcome === 'TAKEN') throw new NameTakenError(user.name, user.room);
     if (outcome === 'FULL') throw new RoomFullError(user.room, maxRoomUsers);
+    if (announce && detail === '1') this.bus.publish('room.occupied', { room: user.room });
   }
 
   /**
@@ -34,7 +43,8 @@ export class RedisUserStoreService extends UserStoreService {
    */
   async restore(user: User): Promise<RestoreOutcome> {
     try {
-      await this.add(user, Number.MAX_SAFE_INTEGER);
+      // Not a new arrival: the room was occupied before Redis lost it.
+      await this.insert(user, Number.MAX_SAFE_INTEGER, false);
       return 'restored';
     } catch (err) {
       if (err instanceof AlreadyLoggedInError) return 'present';
@@ -49,8 +59,11 @@ export class RedisUserStoreService extends UserStoreService {
 
   /** Removes the user only when `node` owns it ('' for any owner). */
   async removeOwned(id: string, node: string): Promise<User | undefined> {
-    const json = await this.redis.script<string | null>('parleyUserRemove', [this.redis.keys.user(id)], [id, node]);
-    return json ? parseUser(json) : undefined;
+    const removed = await this.redis.script<[string, string] | null>('parleyUserRemove', [this.redis.keys.user(id)], [id, node]);
+    if (!removed) return undefined;
+    const user = parseUser(removed[0]);
+    if (removed[1] === '1') this.bus.publish('room.vacated', { room: user.room });
+    return user;
   }
 
   async get(id: string): Promise<User | undefined> {

@@ -21,7 +21,9 @@ export abstract class UserStoreService {
    * Adds a user to its room. Throws NameTakenError when another user of the room has the
    * same name (case-insensitive) and RoomFullError when the room holds maxRoomUsers users.
    * Throws AlreadyLoggedInError when the socket id is already logged in anywhere.
-   * Atomic: of two concurrent adds with one name, exactly one succeeds.
+   * Atomic: of two concurrent adds with one name, exactly one succeeds. The first member of
+   * a room publishes `room.occupied`, and `remove` of the last one `room.vacated`, decided
+   * in the same atomic step as the change.
    */
   abstract add(user: User, maxRoomUsers: number): Promise<void>;
   /**

@@ -368,8 +368,17 @@ client.on('users', (list) => {
 });
 
 client.on('notification', (n) => {
-  if (!session || n.user.room !== session.user.room) return;
+  if (!session) return;
+  if (n.type === 'server') return toast('info', n.title, n.description);
+  if (n.user.room !== session.user.room) return;
   toast(n.type, n.title, n.description);
+});
+
+// The application's backend removed us from the room: back to the login form.
+client.on('kicked', (k) => {
+  if (!session || k.room !== session.user.room) return;
+  showLogin();
+  toast('info', 'Removed from the room', k.reason);
 });
 
 async function fingerprintOf(user: User): Promise<string | null> {

@@ -1,4 +1,4 @@
-import type { User } from '../events.js';
+import type { EndReason, User } from '../events.js';
 
 /** Why a user left its room, as features and webhooks report it. */
 export type LeaveReason = 'logout' | 'disconnect' | 'kicked';
@@ -22,6 +22,17 @@ export interface DomainEvents {
   'user.joined': { user: User };
   /** A user left its room (after `leave` and `users` went out). */
   'user.left': { user: User; reason: LeaveReason };
+  /**
+   * A room got its first member / lost its last one. The user store decides it in the same
+   * atomic step as the change and publishes it on that node, so across every node the two
+   * alternate for a room, once per change.
+   */
+  'room.occupied': { room: string };
+  'room.vacated': { room: string };
+  /** A pending call was answered (once per call, on the node that saw it pending). */
+  'call.started': { callerId: string; calleeId: string };
+  /** A call ended, answered or not: a hangup, a peer's departure, or a ring-out. Once per call. */
+  'call.ended': { callerId: string; calleeId: string; reason: EndReason };
   /** A pending call rang out; its state is already gone. Fired once per call, cluster-wide. */
   'call.ringTimeout': { callerId: string; calleeId: string };
   /**

@@ -1,7 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Server } from 'socket.io';
-import { limitsConfig, type LimitsConfig } from '../../config/configuration.js';
+import { limitsConfig, redisConfig, type LimitsConfig, type RedisConfig } from '../../config/configuration.js';
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from '../events.js';
+import type { ParleySocket } from './parley-socket.js';
+
+/** Runs on the node that holds the socket, for a socket that must leave its room. */
+export type ForgetHandler = (socket: ParleySocket, room: string) => void;
 
 export type ParleyServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
@@ -13,11 +17,41 @@ export type ParleyServer = Server<ClientToServerEvents, ServerToClientEvents, In
 @Injectable()
 export class RealtimeService {
   private io?: ParleyServer;
+  private readonly forgetHandlers: ForgetHandler[] = [];
 
-  constructor(@Inject(limitsConfig.KEY) private readonly limits: LimitsConfig) {}
+  constructor(
+    @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
+    @Inject(redisConfig.KEY) private readonly redis: RedisConfig,
+  ) {}
 
   attach(server: ParleyServer): void {
+    if (this.io === server) return;
     this.io = server;
+    // Another node asks the node holding a socket to drop its local login state.
+    server.on('parley:forget', (id, room) => this.forgetLocal(id, room));
+  }
+
+  /** Registers what "leaving a room without being told" means for a socket on this node. */
+  onForget(handler: ForgetHandler): void {
+    this.forgetHandlers.push(handler);
+  }
+
+  /**
+   * The socket `id` leaves `room` on whichever node holds it: here directly, elsewhere
+   * through the adapter (serverSideEmit). With the Redis adapter the request goes through
+   * the same stream as the broadcasts published after it, so the node holding the socket
+   * drops the socket's state before it delivers any later event to it.
+   */
+  forget(id: string, room: string): void {
+    if (this.forgetLocal(id, room)) return;
+    if (this.redis.url) this.server.serverSideEmit('parley:forget', id, room);
+  }
+
+  private forgetLocal(id: string, room: string): boolean {
+    const socket = this.io?.sockets.sockets.get(id);
+    if (!socket) return false;
+    for (const handler of this.forgetHandlers) handler(socket, room);
+    return true;
   }
 
   get server(): ParleyServer {

@@ -1,0 +1,151 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Counter, Gauge } from 'prom-client';
+import { webhookConfig, type WebhookConfig } from '../config/configuration.js';
+import { LogThrottle } from '../common/logging/log-throttle.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import type { WebhookData, WebhookEvent, WebhookType } from './webhook-event.js';
+import { signWebhook } from './webhook-signature.js';
+
+interface Delivery {
+  id: string;
+  type: WebhookType;
+  timestamp: string;
+  body: string;
+  /** Retries made so far. */
+  retries: number;
+}
+
+/** Requests in flight at once: enough for a slow receiver not to hold the rest back. */
+const CONCURRENCY = 4;
+
+/**
+ * Delivers webhook events from a bounded in-process queue. `send` only serialises and
+ * enqueues: no I/O, no await, so chat and signaling never wait for a receiver. A failed
+ * attempt (not 2xx, an error, or no answer within the deadline) is retried with the same id
+ * and body after a pause that starts at `retryBaseMs` and doubles, `maxRetries` times.
+ * Events waiting for a retry count against the bound; a full queue drops the new event.
+ */
+@Injectable()
+export class WebhookSenderService implements OnModuleDestroy {
+  private readonly logger = new Logger(WebhookSenderService.name);
+  private readonly ready: Delivery[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly stop = new AbortController();
+  private inFlight = 0;
+  /** At most one "queue full" warning per 10 s (every drop is counted in the metrics). */
+  private readonly fullLog = new LogThrottle(10_000);
+
+  private readonly sent: Counter;
+  private readonly retried: Counter;
+  private readonly failed: Counter;
+  private readonly dropped: Counter;
+
+  constructor(
+    @Inject(webhookConfig.KEY) private readonly config: WebhookConfig,
+    metrics: MetricsService,
+  ) {
+    const registers = [metrics.registry];
+    this.sent = new Counter({ name: 'parley_webhooks_sent_total', help: 'Webhook events the receiver accepted (2xx)', registers });
+    this.retried = new Counter({ name: 'parley_webhooks_retried_total', help: 'Webhook attempts scheduled again after a failure', registers });
+    this.failed = new Counter({ name: 'parley_webhooks_failed_total', help: 'Webhook events given up after the last retry', registers });
+    this.dropped = new Counter({ name: 'parley_webhooks_dropped_total', help: 'Webhook events dropped because the queue was full', registers });
+    const queued = () => this.size;
+    new Gauge({
+      name: 'parley_webhooks_queued',
+      help: 'Webhook events waiting, in flight or waiting for a retry',
+      registers,
+      collect() {
+        this.set(queued());
+      },
+    });
+  }
+
+  get enabled(): boolean {
+    return this.config.url !== undefined && this.config.secret !== undefined;
+  }
+
+  /** Events held right now: ready, in flight, or waiting for a retry. */
+  get size(): number {
+    return this.ready.length + this.inFlight + this.timers.size;
+  }
+
+  send<T extends WebhookType>(type: T, data: WebhookData[T]): void {
+    if (!this.enabled || this.stop.signal.aborted) return;
+    if (this.size >= this.config.queueSize) {
+      this.dropped.inc();
+      this.logFull(type);
+      return;
+    }
+    const event: WebhookEvent<T> = { id: randomUUID(), type, at: Date.now(), data };
+    this.ready.push({ id: event.id, type, timestamp: String(event.at), body: JSON.stringify(event), retries: 0 });
+    this.pump();
+  }
+
+  onModuleDestroy(): void {
+    this.stop.abort();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.ready.length = 0;
+  }
+
+  private pump(): void {
+    while (this.inFlight < CONCURRENCY && this.ready.length > 0) {
+      const delivery = this.ready.shift()!;
+      this.inFlight += 1;
+      void this.attempt(delivery).finally(() => {
+        this.inFlight -= 1;
+        this.pump();
+      });
+    }
+  }
+
+  private async attempt(d: Delivery): Promise<void> {
+    let failure: string;
+    try {
+      const res = await fetch(this.config.url!, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          'User-Agent': 'Parley-Webhooks',
+          'X-Parley-Timestamp': d.timestamp,
+          'X-Parley-Signature': signWebhook(this.config.secret!, d.timestamp, d.body),
+        },
+        body: d.body,
+        signal: AbortSignal.any([AbortSignal.timeout(this.config.timeoutMs), this.stop.signal]),
+      });
+      // Only the status matters; the receiver's answer is not read.
+      await res.body?.cancel().catch(() => undefined);
+      if (res.status >= 200 && res.status < 300) {
+        this.sent.inc();
+        return;
+      }
+      failure = `status ${res.status}`;
+    } catch (err) {
+      failure = (err as Error).name === 'TimeoutError' ? `no answer within ${this.config.timeoutMs} ms` : String(err);
+    }
+    if (this.stop.signal.aborted) return;
+    if (d.retries >= this.config.maxRetries) {
+      this.failed.inc();
+      this.logger.warn({ event: 'webhook-failed', id: d.id, type: d.type, retries: d.retries, failure });
+      return;
+    }
+    const pause = this.config.retryBaseMs * 2 ** d.retries;
+    d.retries += 1;
+    this.retried.inc();
+    this.logger.debug({ event: 'webhook-retry', id: d.id, type: d.type, retry: d.retries, pauseMs: pause, failure });
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.ready.push(d);
+      this.pump();
+    }, pause);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  private logFull(type: WebhookType): void {
+    this.fullLog.run('queue-full', (extra) =>
+      this.logger.warn({ event: 'webhook-queue-full', type, queueSize: this.config.queueSize, ...extra }),
+    );
+  }
+}

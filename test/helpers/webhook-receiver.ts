@@ -1,0 +1,98 @@
+/**
+ * A real HTTP webhook receiver for the specs (node:http on port 0): records every request
+ * with its raw body, verifies signatures, and answers as the test scripts it (a status, or
+ * no answer at all, to make the sender time out).
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { WebhookEvent } from '../../src/webhooks/webhook-event.js';
+
+export interface ReceivedHook {
+  headers: IncomingMessage['headers'];
+  raw: string;
+  event: WebhookEvent;
+  at: number;
+}
+
+/** What to do with a request: answer with a status, or hold it without answering. */
+export type Behaviour = number | 'hang';
+
+export class WebhookReceiver {
+  readonly hooks: ReceivedHook[] = [];
+  /** Used in order, one per request; `fallback` once they run out. */
+  readonly script: Behaviour[] = [];
+  fallback: Behaviour = 200;
+  /** When set, decides instead of the script: `attempt` counts this event id's requests from 1. */
+  decide?: (event: WebhookEvent, attempt: number) => Behaviour;
+  private server?: Server;
+  private readonly held = new Set<ServerResponse>();
+  private waiters: Array<() => void> = [];
+  url = '';
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hooks`;
+    return this;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    let raw = '';
+    req.setEncoding('utf8');
+    req.on('data', (d: string) => (raw += d));
+    req.on('end', () => {
+      const event = JSON.parse(raw) as WebhookEvent;
+      this.hooks.push({ headers: req.headers, raw, event, at: Date.now() });
+      for (const w of this.waiters.splice(0)) w();
+      const attempt = this.hooks.filter((h) => h.event.id === event.id).length;
+      const behaviour = this.decide
+        ? this.decide(event, attempt)
+        : this.script.length > 0 ? this.script.shift()! : this.fallback;
+      if (behaviour === 'hang') {
+        this.held.add(res);
+        res.on('close', () => this.held.delete(res));
+        return;
+      }
+      res.statusCode = behaviour;
+      res.end('ok');
+    });
+  }
+
+  /** Every request's event (retries included), optionally for one room. */
+  events(room?: string): WebhookEvent[] {
+    return this.hooks.map((h) => h.event).filter((e) => room === undefined || (e.data as { room?: string }).room === room);
+  }
+
+  /** Resolves when `check` holds over the received hooks, or fails after `timeoutMs`. */
+  async until(check: (hooks: ReceivedHook[]) => boolean, timeoutMs = 5000, what = 'webhooks'): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!check(this.hooks)) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(`timed out waiting for ${what}; received: ${this.hooks.map((h) => h.event.type).join(', ') || 'nothing'}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 200));
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const res of this.held) res.destroy();
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+/** What a receiver does: recompute the HMAC over "<timestamp>.<raw body>" and compare in constant time. */
+export function verifySignature(secret: string, hook: ReceivedHook): boolean {
+  const timestamp = String(hook.headers['x-parley-timestamp'] ?? '');
+  const given = String(hook.headers['x-parley-signature'] ?? '');
+  const expected = `sha256=${createHmac('sha256', secret).update(`${timestamp}.${hook.raw}`).digest('hex')}`;
+  return given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
+}
