@@ -46,9 +46,10 @@ export class ChatGateway implements OnGatewayInit {
   @SubscribeMessage('logout')
   async logout(@ConnectedSocket() client: ParleySocket) {
     const user = loggedIn(client);
+    // The store first: when Redis cannot take the change, the socket stays logged in.
+    await this.chat.logout(user, 'logout');
     client.data.user = undefined;
     client.leave(roomChannel(user.room));
-    await this.chat.logout(user, 'logout');
     return {};
   }
 

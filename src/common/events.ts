@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'RATE_LIMITED'
   | 'UNAUTHORIZED'
+  | 'UNAVAILABLE'
   | 'INTERNAL';
 
 export interface ErrorReply {

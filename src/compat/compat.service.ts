@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ChatService } from '../chat/chat.service.js';
 import { LoginDto } from '../chat/dto/login.dto.js';
 import type { Empty, ErrorReply, PeerConnectionInfo, User } from '../common/events.js';
-import { NotLoggedInError, ParleyError, ValidationError } from '../common/errors/parley.error.js';
+import { NotLoggedInError, ParleyError, UnavailableError, ValidationError } from '../common/errors/parley.error.js';
 import { WsValidationPipe } from '../common/pipes/ws-validation.pipe.js';
 import type { ParleySocket } from '../common/realtime/parley-socket.js';
 import { RealtimeService } from '../common/realtime/realtime.service.js';
@@ -251,6 +251,10 @@ export class CompatService implements OnModuleInit {
 
   /** Logs an unexpected failure: ids and the error only, never a payload. */
   private fault(event: string, socketId: string | undefined, err: unknown): void {
+    if (err instanceof UnavailableError) {
+      this.logger.warn({ msg: 'Redis not answering in a compatibility event', event, socketId });
+      return;
+    }
     this.logger.error({ msg: 'unexpected error in a compatibility event', event, socketId, err: String(err) });
   }
 }

@@ -13,6 +13,34 @@ export interface ScriptDef {
   lua: string;
 }
 
+/**
+ * Prepends the fence every script runs first: the caller passes its deadline in Redis
+ * milliseconds as ARGV[1] (removed before the script proper sees ARGV, so the prefix stays
+ * ARGV[1]); past it the script refuses with an error and changes nothing. A command that a
+ * partition held back and delivered after its caller was told UNAVAILABLE must not take
+ * effect then.
+ */
+export function fenced(def: ScriptDef): ScriptDef {
+  return { numberOfKeys: def.numberOfKeys, lua: FENCE + def.lua };
+}
+
+const FENCE = `
+local fence_deadline = tonumber(table.remove(ARGV, 1))
+local fence_now = redis.call('TIME')
+if fence_deadline and tonumber(fence_now[1]) * 1000 + math.floor(tonumber(fence_now[2]) / 1000) > fence_deadline then
+  return redis.error_reply('PARLEY_FENCED the caller has given up on this script')
+end
+`;
+
+/**
+ * KEYS[1]: the adapter's stream; ARGV: the XADD arguments after the key. The fenced XADD
+ * of the Socket.IO adapter's broadcasts (see RedisIoAdapter).
+ */
+export const XADD_SCRIPT: ScriptDef = fenced({
+  numberOfKeys: 1,
+  lua: `return redis.call('XADD', KEYS[1], unpack(ARGV))`,
+});
+
 export const SCRIPTS = {
   /**
    * KEYS: user, roomUsers, roomNames, rooms, owners, seq

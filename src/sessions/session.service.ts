@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { UnavailableError } from '../common/errors/parley.error.js';
 import { limitsConfig, type LimitsConfig } from '../config/configuration.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { SessionStoreService } from './session-store.service.js';
@@ -65,7 +66,10 @@ export class SessionService implements OnModuleDestroy {
       try {
         await handler(id);
       } catch (err) {
-        this.logger.error({ event: 'departure-failed', socketId: id, reason, err: String(err) });
+        // Redis not answering is no fault of ours: the liveness reconcile cleans up after it.
+        const entry = { event: 'departure-failed', socketId: id, reason, err: String(err) };
+        if (err instanceof UnavailableError) this.logger.warn(entry);
+        else this.logger.error(entry);
       }
     }
   }

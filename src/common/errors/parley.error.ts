@@ -79,3 +79,13 @@ export class UnauthorizedError extends ParleyError {
     super('UNAUTHORIZED', message);
   }
 }
+
+/**
+ * A service the request needs (Redis) is down or did not answer in time. Nothing changed:
+ * the client may retry later.
+ */
+export class UnavailableError extends ParleyError {
+  constructor(message = 'A service this request needs is not available right now; nothing changed, retry later') {
+    super('UNAVAILABLE', message);
+  }
+}

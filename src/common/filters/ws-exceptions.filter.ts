@@ -2,10 +2,12 @@ import { Catch, Logger, type ArgumentsHost } from '@nestjs/common';
 import { BaseWsExceptionFilter, WsException } from '@nestjs/websockets';
 import type { ErrorCode, ErrorReply } from '../events.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
+import { handlerCalls } from '../realtime/handler-call.js';
 
 const CODES = new Set<ErrorCode>([
   'VALIDATION', 'NOT_LOGGED_IN', 'ALREADY_LOGGED_IN', 'NAME_TAKEN', 'ROOM_FULL', 'NOT_FOUND', 'NO_CALL',
   'ALREADY_IN_CALL', 'SELF_CALL', 'PAYLOAD_TOO_LARGE', 'RATE_LIMITED', 'UNAUTHORIZED',
+  'UNAVAILABLE',
 ]);
 
 /**
@@ -25,6 +27,8 @@ export class WsExceptionsFilter extends BaseWsExceptionFilter {
     const [client, , ack] = host.getArgs() as [{ emit: (e: string, p: unknown) => void }, unknown, unknown];
     const event = String(host.switchToWs().getPattern());
     const reply = this.toReply(exception, event);
+    const call = handlerCalls.getStore();
+    if (call) call.refused = true;
     this.metrics.reject(reply.code);
     if (typeof ack === 'function') ack(reply);
     else client.emit('exception', { event, ...reply });
