@@ -43,6 +43,22 @@ export const XADD_SCRIPT: ScriptDef = fenced({
 
 export const SCRIPTS = {
   /**
+   * KEYS: held
+   * ARGV: prefix, token ('' for any hold)
+   * → 1 when this call ended the hold, else 0 (no hold, or another drop's)
+   */
+  parleyHeldRelease: {
+    numberOfKeys: 1,
+    lua: `
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+if ARGV[2] ~= '' and current ~= ARGV[2] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+`,
+  },
+
+  /**
    * KEYS: user, roomUsers, roomNames, rooms, owners, seq
    * ARGV: prefix, id, room, nameKey, userJson, joinedAt, maxRoomUsers, node
    * → {'OK'} | {'ALREADY', room} | {'TAKEN'} | {'FULL'}
