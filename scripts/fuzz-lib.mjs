@@ -239,7 +239,7 @@ export async function runFuzz({ urls, events, seed = 1, sockets = 24, frameLimit
   const take = () => (remaining-- > 0);
 
   const lanes = Array.from({ length: sockets }, (_, i) => ({
-    i, url: urls[i % urls.length], role: role(i), socket: undefined, risky: false, peerId: undefined,
+    i, url: urls[i % urls.length], role: role(i), socket: undefined, risky: false, peerId: undefined, recent: [],
   }));
   const ctx = {
     ids: () => lanes.map((l) => l.socket?.id).filter(Boolean),
@@ -275,7 +275,7 @@ export async function runFuzz({ urls, events, seed = 1, sockets = 24, frameLimit
       if (lane.risky) report.drops.allowed += 1;
       else {
         report.drops.unexpected += 1;
-        problem(`socket ${lane.i} (${lane.role}) dropped unexpectedly: ${reason}`);
+        problem(`socket ${lane.i} (${lane.role}) dropped unexpectedly: ${reason}; its last actions: ${lane.recent.join(', ')}`);
       }
     });
     // Its standing state.
@@ -324,6 +324,8 @@ export async function runFuzz({ urls, events, seed = 1, sockets = 24, frameLimit
       }
       const socket = lane.socket;
       const t0 = Date.now();
+      lane.recent.push(describe(action));
+      if (lane.recent.length > 4) lane.recent.shift();
       if (action.risky || action.event === 'ready') lane.risky = true;
       const handled = HANDLED.has(action.event);
       if (action.kind === 'raw') {
@@ -442,6 +444,17 @@ export async function runFuzz({ urls, events, seed = 1, sockets = 24, frameLimit
   }
   report.durationMs = Date.now() - started;
   return report;
+}
+
+/** A short description of an action, for reports (sizes only, never the payload). */
+function describe(action) {
+  let size = 0;
+  try {
+    size = action.kind === 'raw' ? action.argsJson.length : Buffer.byteLength(JSON.stringify(action.args) ?? '');
+  } catch {
+    size = -1;
+  }
+  return `${action.kind}:${action.event}${action.ack ? '+ack' : ''}(${size} B${action.risky ? ', risky' : ''})`;
 }
 
 function role(i) {
