@@ -201,9 +201,28 @@ export function createGenerator(seed, frameLimit) {
         const count = r.chance(0.1) ? 0 : r.chance(0.85) ? 1 : r.range(2, 4);
         args = Array.from({ length: count }, (_, i) => (i === 0 && r.chance(0.6) ? validish(event, ctx) : value()));
       }
-      return { kind: 'emit', event, args, ack, risky };
+      // The Socket.IO client mangles a binary attachment under an own `__proto__` key into a
+      // packet the server's Socket.IO parser refuses: its decoder throws and Socket.IO closes
+      // the connection ("forced close"), as for any malformed frame.
+      return { kind: 'emit', event, args, ack, risky: risky || binaryUnderProto(args, 0) };
     },
   };
+}
+
+function binaryUnderProto(v, depth) {
+  if (v === null || typeof v !== 'object' || depth > 8) return false;
+  if (Buffer.isBuffer(v)) return false;
+  for (const key of Object.keys(v)) {
+    if (key === '__proto__' && hasBuffer(v[key], 0)) return true;
+    if (binaryUnderProto(v[key], depth + 1)) return true;
+  }
+  return false;
+}
+
+function hasBuffer(v, depth) {
+  if (Buffer.isBuffer(v)) return true;
+  if (v === null || typeof v !== 'object' || depth > 8) return false;
+  return Object.keys(v).some((k) => hasBuffer(v[k], depth + 1));
 }
 
 /** A frame no well-behaved Socket.IO client sends. */
@@ -265,16 +284,21 @@ export async function runFuzz({ urls, events, seed = 1, sockets = 24, frameLimit
     const socket = await open(lane);
     lane.socket = socket;
     lane.risky = false;
+    lane.readySent = false;
     lane.peerId = undefined;
     socket.on('exception', (e) => {
       report.exceptions += 1;
       if (!PROTOCOL_CODES.has(String(e?.code))) problem(`exception with code ${String(e?.code)} for ${String(e?.event)}`);
     });
-    socket.on('disconnect', (reason) => {
+    socket.on('disconnect', (reason, details) => {
       if (reason === 'io client disconnect') return;
-      if (lane.risky) report.drops.allowed += 1;
+      if (details) reason = `${reason} (${details.description?.message ?? details.description ?? ''} ${details.context?.code ?? ''})`;
+      // A `ready` whose id turns out taken disconnects the socket when its turn comes
+      // (registrations run one at a time), possibly after later events.
+      if (lane.risky || (lane.readySent && reason === 'io server disconnect')) report.drops.allowed += 1;
       else {
         report.drops.unexpected += 1;
+
         problem(`socket ${lane.i} (${lane.role}) dropped unexpectedly: ${reason}; its last actions: ${lane.recent.join(', ')}`);
       }
     });
@@ -325,8 +349,10 @@ export async function runFuzz({ urls, events, seed = 1, sockets = 24, frameLimit
       const socket = lane.socket;
       const t0 = Date.now();
       lane.recent.push(describe(action));
-      if (lane.recent.length > 4) lane.recent.shift();
-      if (action.risky || action.event === 'ready') lane.risky = true;
+
+      if (lane.recent.length > 12) lane.recent.shift();
+      if (action.event === 'ready') lane.readySent = true;
+      if (action.risky) lane.risky = true;
       const handled = HANDLED.has(action.event);
       if (action.kind === 'raw') {
         report.raw += 1;
@@ -356,7 +382,7 @@ export async function runFuzz({ urls, events, seed = 1, sockets = 24, frameLimit
       // After a risky action, wait for the server's verdict before going on.
       if (lane.risky && socket.connected) {
         const pong = await request(socket, 'ping');
-        if (pong !== undefined) lane.risky = action.event === 'ready' ? lane.risky : false;
+        if (pong !== undefined) lane.risky = false;
       }
       const key = `${action.kind}:${action.event}`;
       report.slowest[key] = (report.slowest[key] ?? 0) + (Date.now() - t0);
