@@ -930,7 +930,7 @@ function writeOutputs(partial = false) {
   md += `Load: fan-out ${cfg.fanout.rooms} rooms × ${cfg.fanout.members} members, ${cfg.fanout.messageBytes}-byte \`roomMessage\` with ack, after a warm-up step, offered rate stepped ×${cfg.fanout.factor} from ${cfg.fanout.startRate} msg/s (${cfg.fanout.stepMs} ms per step) until delivery < ${cfg.fanout.minDelivery * 100}% or p99 > ${cfg.fanout.maxP99Ms} ms; ` +
     `call relay ${cfg.calls.pairs} pairs, closed loop call→answer→accepted (then hangup) with ${cfg.calls.signalBytes}-byte signals for ${cfg.calls.durationMs} ms; ` +
     `connections ${cfg.conns.n} clients logged in to rooms of ${cfg.conns.roomSize}, RSS measured after 2 full GCs (\`--expose-gc\`, same preload for all servers). ` +
-    `Load generator: ${cfg.loaders} processes; Socket.IO servers driven by the ${cfg.client === 'lite' ? '"lite" Socket.IO v4 client (Engine.IO/Socket.IO wire protocol on a bare \`ws\` socket, so the client core is not the limit)' : 'socket.io-client 4.8'}, raw ws by JSON frames.\n\n`;
+    `Load generator: ${cfg.loaders} processes; Socket.IO servers driven by the ${cfg.client === 'lite' ? '"lite" Socket.IO v4 client (Engine.IO/Socket.IO wire protocol on a bare `ws` socket, so the client core is not the limit)' : 'socket.io-client 4.8'}, raw ws by JSON frames.\n\n`;
   md += `| Figure | ${names.join(' | ')} |${has(P) && has('bare') ? ' Parley/bare | target |' : ''}${has(P) && has('raw') ? ' Parley/raw |' : ''}\n`;
   md += `|---|${names.map(() => '---:').join('|')}|${has(P) && has('bare') ? '---:|---|' : ''}${has(P) && has('raw') ? '---:|' : ''}\n`;
   for (const [label, fig, , digits, target] of rows) {

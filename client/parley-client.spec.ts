@@ -57,7 +57,7 @@ describe('client/ParleyClient', () => {
   });
 
   afterAll(async () => {
-    io.close();
+    void io.close();
     await new Promise((resolve) => http.close(resolve));
   });
 
@@ -149,7 +149,7 @@ describe('client/ParleyClient', () => {
       await expect(client.ready()).rejects.toMatchObject({ code: 'UNAUTHORIZED', event: 'connect' });
       client.disconnect();
     } finally {
-      guarded.close();
+      void guarded.close();
     }
   });
 });

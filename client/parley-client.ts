@@ -6,7 +6,6 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import type {
   ClientToServerEvents,
-  ErrorCode,
   ErrorReply,
   LoginPayload,
   RTCIceServerLike,
@@ -16,11 +15,13 @@ import type {
 
 export type ParleySocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+import type { ClientErrorCode } from '../src/common/errors/error-codes.js';
+
 /**
- * Protocol codes; `TOO_MANY_CONNECTIONS` (a refused handshake); and the two the client
- * itself produces: `TIMEOUT` (no ack in time) and `DISCONNECTED` (could not connect).
+ * Protocol codes, the `connect_error` codes of a refused handshake, and the two the client
+ * itself produces (`TIMEOUT`, `DISCONNECTED`): all from the server's one error table.
  */
-export type ClientErrorCode = ErrorCode | 'TOO_MANY_CONNECTIONS' | 'TIMEOUT' | 'DISCONNECTED';
+export type { ClientErrorCode };
 
 export class ParleyError extends Error {
   override readonly name = 'ParleyError';

@@ -4,19 +4,24 @@ import { AdminModule } from './admin/admin.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { CommonModule } from './common/common.module.js';
 import { CompatModule } from './compat/compat.module.js';
-import { appConfig, authConfig, iceConfig, limitsConfig, redisConfig } from './config/configuration.js';
-import { validateEnv, type Env } from './config/env.schema.js';
+import { COMPAT_STORES } from './compat/compat.stores.js';
+import { StoreModule, type StoreBackend } from './common/stores/store.module.js';
+import { configFactories } from './config/configuration.js';
+import type { Env } from './config/env.schema.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { SecurityModule } from './security/security.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
+import { SESSION_STORES } from './sessions/sessions.stores.js';
 import { SignalingModule } from './signaling/signaling.module.js';
-import { StoreModule } from './users/store.module.js';
+import { SIGNALING_STORES } from './signaling/signaling.stores.js';
+import { USER_STORES } from './users/users.stores.js';
 import { WebClientModule } from './web/web-client.module.js';
 
 /**
- * The root module. Built per app instance from the validated environment, so optional
- * features (web client, compatibility events, Redis) are simply present or absent.
+ * The root module and composition root: the one place that knows every feature. Built per
+ * app instance from the validated environment, so optional features (web client,
+ * compatibility events, Redis) are simply present or absent.
  */
 @Module({})
 export class AppModule {
@@ -28,18 +33,11 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot({
-          isGlobal: true,
-          ignoreEnvFile: env.NODE_ENV === 'test',
-          load: [appConfig, limitsConfig, redisConfig, iceConfig, authConfig],
-          validate: (raw) => {
-            validateEnv(raw);
-            return raw;
-          },
-        }),
+        // The environment was validated once by createApp; the namespaces read that copy.
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: configFactories(env) }),
         CommonModule,
         SessionsModule,
-        StoreModule.register(env),
+        StoreModule.register(storeBackend(env), [...USER_STORES, ...SIGNALING_STORES, ...SESSION_STORES, ...COMPAT_STORES]),
         HealthModule,
         MetricsModule,
         AdminModule,
@@ -50,4 +48,8 @@ export class AppModule {
       ],
     };
   }
+}
+
+function storeBackend(env: Env): StoreBackend {
+  return env.REDIS_URL ? { kind: 'redis', redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX } } : { kind: 'memory' };
 }

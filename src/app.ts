@@ -1,6 +1,9 @@
 import 'reflect-metadata';
 import { ConsoleLogger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { frameLimit, ParleyIoAdapter } from './common/adapters/parley-io.adapter.js';
@@ -10,7 +13,10 @@ import { securityHeaders } from './security/http-headers.js';
 import { loadHttpsOptions } from './security/tls.js';
 
 export interface CreateAppOptions {
-  /** Environment overrides for this app only (tests start several apps in one process). */
+  /**
+   * Settings for this app, over the process environment (a value of undefined removes a
+   * variable). Tests start several apps in one process, each with its own.
+   */
   env?: Record<string, string | undefined>;
   /** A logger, a list of levels, or false for silence; default: JSON lines at LOG_LEVEL. */
   logger?: LoggerService | LogLevel[] | false;
@@ -19,56 +25,55 @@ export interface CreateAppOptions {
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
 /**
- * Builds the Parley app (HTTP + Socket.IO), ready for `listen()`. Throws, naming the
- * variable, when the configuration is invalid.
+ * The settings an app starts with: a `.env` file in the working directory (outside
+ * NODE_ENV=test), then the process environment, then the caller's overrides; validated
+ * once. Throws, naming the variable, when a value is invalid.
  */
-export function createApp(options: CreateAppOptions = {}): Promise<NestExpressApplication> {
-  // Configuration is read from process.env while the app is built, so builds take turns.
-  const next = building.then(() => build(options));
-  building = next.then(noop, noop);
-  return next;
+export function resolveEnv(overrides: Record<string, string | undefined> = {}): Env {
+  const merged: Record<string, string | undefined> = { ...process.env };
+  for (const [key, value] of Object.entries(overrides)) merged[key] = value;
+  if (merged.NODE_ENV !== 'test') {
+    for (const [key, value] of Object.entries(readDotEnv())) if (merged[key] === undefined && !(key in overrides)) merged[key] = value;
+  }
+  for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key];
+  return validateEnv(merged);
 }
 
-let building: Promise<unknown> = Promise.resolve();
-const noop = () => undefined;
+function readDotEnv(): Record<string, string> {
+  const file = resolve(process.cwd(), '.env');
+  return existsSync(file) ? (parseEnv(readFileSync(file, 'utf8')) as Record<string, string>) : {};
+}
 
-async function build(options: CreateAppOptions): Promise<NestExpressApplication> {
-  const saved = { ...process.env };
-  for (const [key, value] of Object.entries(options.env ?? {})) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
+/**
+ * Builds the Parley app (HTTP + Socket.IO), ready for `listen()`. Throws, naming the
+ * variable, when the configuration is invalid. Never writes to process.env.
+ */
+export async function createApp(options: CreateAppOptions = {}): Promise<NestExpressApplication> {
+  const env = resolveEnv(options.env);
+  // TLS_CERT_FILE + TLS_KEY_FILE: HTTPS and WSS; unreadable files stop the start, named.
+  const httpsOptions = loadHttpsOptions(env);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(env), {
+    logger: options.logger ?? jsonLogger(env),
+    abortOnError: false,
+    ...(httpsOptions && { httpsOptions }),
+  });
+  app.use(securityHeaders({ tls: httpsOptions !== undefined }));
+  app.enableCors({ origin: corsOrigins(env), credentials: true });
+  const ioOptions = {
+    corsOrigins: corsOrigins(env),
+    maxHttpBufferSize: frameLimit(env.MAX_MESSAGE_BYTES, env.MAX_SIGNAL_BYTES),
+    recoveryWindowMs: env.RECOVERY_WINDOW_MS,
+  };
+  if (env.REDIS_URL) {
+    // Several nodes: Socket.IO rooms span them through Redis Streams (connected first).
+    const ioAdapter = new RedisIoAdapter(app, ioOptions, { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX });
+    await ioAdapter.connectToRedis();
+    app.useWebSocketAdapter(ioAdapter);
+  } else {
+    app.useWebSocketAdapter(new ParleyIoAdapter(app, ioOptions));
   }
-  try {
-    const env = validateEnv(process.env);
-    // TLS_CERT_FILE + TLS_KEY_FILE: HTTPS and WSS; unreadable files stop the start, named.
-    const httpsOptions = loadHttpsOptions(env);
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.register(env), {
-      logger: options.logger ?? jsonLogger(env),
-      abortOnError: false,
-      ...(httpsOptions && { httpsOptions }),
-    });
-    app.use(securityHeaders({ tls: httpsOptions !== undefined }));
-    app.enableCors({ origin: corsOrigins(env), credentials: true });
-    const ioOptions = {
-      corsOrigins: corsOrigins(env),
-      maxHttpBufferSize: frameLimit(env.MAX_MESSAGE_BYTES, env.MAX_SIGNAL_BYTES),
-      recoveryWindowMs: env.RECOVERY_WINDOW_MS,
-    };
-    if (env.REDIS_URL) {
-      // Several nodes: Socket.IO rooms span them through Redis Streams (connected first).
-      const ioAdapter = new RedisIoAdapter(app, ioOptions, { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX });
-      await ioAdapter.connectToRedis();
-      app.useWebSocketAdapter(ioAdapter);
-    } else {
-      app.useWebSocketAdapter(new ParleyIoAdapter(app, ioOptions));
-    }
-    app.enableShutdownHooks();
-    return app;
-  } finally {
-    // Overrides and anything config loading assigned stay out of the next app's environment.
-    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-    Object.assign(process.env, saved);
-  }
+  app.enableShutdownHooks();
+  return app;
 }
 
 function corsOrigins(env: Env): string[] {

@@ -1,11 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.js';
-import { validateEnv } from './config/env.schema.js';
+import { appConfig, type AppConfig } from './config/configuration.js';
 
 async function bootstrap(): Promise<void> {
   const app = await createApp();
-  const { PORT, HOST } = validateEnv(process.env);
-  await app.listen(PORT, HOST);
+  const { port, host } = app.get<AppConfig>(appConfig.KEY);
+  await app.listen(port, host);
   Logger.log({ event: 'listening', url: await app.getUrl() }, 'Parley');
 }
 

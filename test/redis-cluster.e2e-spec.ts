@@ -12,9 +12,10 @@ import {
   closeAllClients, connect, expectNothing, login, mark, sleep, uniqueName, uniqueRoom, type TestClient,
 } from './helpers/client.js';
 import { NodeLivenessService } from '../src/redis/node-liveness.service.js';
-import { RedisSessionStoreService } from '../src/redis/redis-session-store.service.js';
+import { type RedisSessionStoreService } from '../src/sessions/redis-session-store.service.js';
+import { SessionStoreService } from '../src/sessions/session-store.service.js';
 import { RedisService } from '../src/redis/redis.service.js';
-import { ConnectionRegistryService } from '../src/users/connection-registry.service.js';
+import { ConnectionRegistryService } from '../src/signaling/connection-registry.service.js';
 import { deletePrefix, describeWithRedis, health, inspector, runPrefix, startNode, waitUntil, type RedisNode } from './helpers-redis/redis.js';
 
 const describeRedis = await describeWithRedis('redis-cluster.e2e-spec');
@@ -346,8 +347,8 @@ describeRedis('several nodes over Redis', () => {
     it('holds a dropped session cluster-wide: one release ends it, adopt moves the socket’s entries', async () => {
       const [held] = await spread([a]);
       await login(held, 'held', uniqueRoom());
-      const storeA = a.app.get(RedisSessionStoreService);
-      const storeB = b.app.get(RedisSessionStoreService);
+      const storeA = a.app.get(SessionStoreService) as RedisSessionStoreService;
+      const storeB = b.app.get(SessionStoreService) as RedisSessionStoreService;
       const nodeA = a.app.get(RedisService).nodeId;
       const nodeB = b.app.get(RedisService).nodeId;
       const redis = a.app.get(RedisService).client;

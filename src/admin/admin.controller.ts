@@ -1,6 +1,6 @@
 import { Controller, Get, NotFoundException, Param, UseGuards } from '@nestjs/common';
 import { AdminTokenGuard } from '../common/guards/admin-token.guard.js';
-import { PeerRegistryService } from '../users/peer-registry.service.js';
+import { PeerRegistryService } from '../compat/peers/peer-registry.service.js';
 import { UserStoreService } from '../users/user-store.service.js';
 
 @Controller()

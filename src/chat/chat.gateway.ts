@@ -12,7 +12,6 @@ import { RealtimeService, type ParleyServer } from '../common/realtime/realtime.
 import { ChatService } from './chat.service.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RoomMessageDto } from './dto/room-message.dto.js';
-import { roomChannel } from '../common/realtime/channels.js';
 
 @WebSocketGateway()
 @UseFilters(WsExceptionsFilter)
@@ -31,25 +30,12 @@ export class ChatGateway implements OnGatewayInit {
 
   @SubscribeMessage('login')
   async login(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: LoginDto) {
-    const user = await this.chat.login(client.id, dto, client.data.user, client.data.auth);
-    if (!client.connected) {
-      // Gone while logging in: the disconnect handler saw no user, so undo here (no ghost).
-      await this.chat.logout(user, 'disconnect');
-      return { user };
-    }
-    client.data.user = user;
-    client.join(roomChannel(user.room));
-    await this.chat.announceJoin(user);
-    return { user };
+    return { user: await this.chat.join(client, dto) };
   }
 
   @SubscribeMessage('logout')
   async logout(@ConnectedSocket() client: ParleySocket) {
-    const user = loggedIn(client);
-    // The store first: when Redis cannot take the change, the socket stays logged in.
-    await this.chat.logout(user, 'logout');
-    client.data.user = undefined;
-    client.leave(roomChannel(user.room));
+    await this.chat.leave(client, loggedIn(client), 'logout');
     return {};
   }
 

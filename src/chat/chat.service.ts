@@ -2,13 +2,14 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Notification, SocketData, User } from '../common/events.js';
 import { AlreadyLoggedInError } from '../common/errors/parley.error.js';
+import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
+import { DEPARTURE_ORDER, type LeaveReason } from '../common/domain-events/domain-events.js';
 import { RealtimeService } from '../common/realtime/realtime.service.js';
 import { limitsConfig, type LimitsConfig } from '../config/configuration.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { UserStoreService } from '../users/user-store.service.js';
-import { PresenceEvents } from '../users/presence-events.service.js';
+import type { ParleySocket } from '../common/realtime/parley-socket.js';
 import type { LoginDto } from './dto/login.dto.js';
-import { SessionService } from '../sessions/session.service.js';
 import { assertLoginAllowed } from '../security/login-claims.js';
 import { roomChannel } from '../common/realtime/channels.js';
 
@@ -21,19 +22,42 @@ export class ChatService implements OnModuleInit {
     private readonly users: UserStoreService,
     private readonly realtime: RealtimeService,
     private readonly metrics: MetricsService,
-    private readonly presence: PresenceEvents,
-    private readonly sessions: SessionService,
+    private readonly bus: DomainEventBus,
     @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
-  ) {
-    metrics.setRoomsCollector(async () => (await users.listRooms()).length);
-  }
+  ) {}
 
   onModuleInit(): void {
+    this.bus.answer('roomCount', async () => (await this.users.listRooms()).length);
     // A socket gone for good leaves its room as by logout.
-    this.sessions.onDeparture(async (id) => {
-      const user = await this.users.get(id);
-      if (user) await this.logout(user, 'disconnect');
-    });
+    this.bus.on('socket.departed', ({ id, node }) => this.departed(id, node), { order: DEPARTURE_ORDER.chat });
+    // Redis lost data: this node's logged-in sockets are put back, and their rooms told.
+    this.bus.on('store.reconnected', () => this.restoreLocalUsers());
+  }
+
+  /**
+   * The whole entry into a room, for `login` and the handshake login alike: the store, the
+   * socket's room channel, then `join` and `users`. Throws UNAUTHORIZED, ALREADY_LOGGED_IN,
+   * NAME_TAKEN or ROOM_FULL, changing nothing.
+   */
+  async join(client: ParleySocket, dto: LoginDto): Promise<User> {
+    const user = await this.login(client.id, dto, client.data.user, client.data.auth);
+    if (!client.connected) {
+      // Gone while logging in: the departure saw no user, so undo here (no ghost).
+      await this.logout(user, 'disconnect');
+      return user;
+    }
+    client.data.user = user;
+    void client.join(roomChannel(user.room));
+    await this.announceJoin(user);
+    return user;
+  }
+
+  /** The socket leaves its room (logout, or a removal): `leave` and `users` to the others. */
+  async leave(client: ParleySocket, user: User, reason: LeaveReason): Promise<void> {
+    // The store first: when Redis cannot take the change, the socket stays logged in.
+    await this.logout(user, reason);
+    client.data.user = undefined;
+    void client.leave(roomChannel(user.room));
   }
 
   /** Registers the user in the store; throws ALREADY_LOGGED_IN, NAME_TAKEN or ROOM_FULL. */
@@ -55,24 +79,47 @@ export class ChatService implements OnModuleInit {
     const io = this.realtime.server;
     io.to(roomChannel(user.room)).except(user.id).emit('notification', notice('join', user));
     io.to(roomChannel(user.room)).emit('users', members);
-    this.presence.joined(user);
+    await this.bus.emit('user.joined', { user });
   }
 
-  async logout(user: User, reason: 'logout' | 'disconnect'): Promise<void> {
-    const removed = await this.users.remove(user.id);
+  /**
+   * Takes the user out of its room and tells the others; nothing when it was not in (or,
+   * with `owner`, when that node no longer owns the entry).
+   */
+  async logout(user: User, reason: LeaveReason, owner?: string): Promise<void> {
+    const removed = await this.users.remove(user.id, owner);
     if (!removed) return;
     this.metrics.users.dec();
     this.logger.log({ event: 'logout', socketId: user.id, room: user.room, reason });
-    await this.announceLeave(removed);
+    await this.announceLeave(removed, reason);
   }
 
   /** `leave` and the new `users` to the members that remain. */
-  async announceLeave(user: User): Promise<void> {
+  async announceLeave(user: User, reason: LeaveReason): Promise<void> {
     const members = await this.users.listRoom(user.room);
     const io = this.realtime.server;
     io.to(roomChannel(user.room)).except(user.id).emit('notification', notice('leave', user));
     io.to(roomChannel(user.room)).except(user.id).emit('users', members);
-    this.presence.left(user);
+    await this.bus.emit('user.left', { user, reason });
+  }
+
+  private async departed(id: string, owner: string | undefined): Promise<void> {
+    const user = await this.users.get(id);
+    if (user) await this.logout(user, 'disconnect', owner);
+  }
+
+  private async restoreLocalUsers(): Promise<void> {
+    if (!this.realtime.attached) return;
+    const rooms = new Set<string>();
+    for (const socket of this.realtime.server.sockets.sockets.values()) {
+      const user = socket.data.user;
+      if (!user) continue;
+      const outcome = await this.users.restore(user);
+      if (outcome === 'restored') rooms.add(user.room);
+      else if (outcome === 'name-taken') this.logger.warn({ event: 'restore-name-taken', socketId: socket.id, room: user.room });
+    }
+    for (const room of rooms) this.realtime.server.to(roomChannel(room)).emit('users', await this.users.listRoom(room));
+    if (rooms.size > 0) this.logger.log({ event: 'users-restored', rooms: rooms.size });
   }
 
   /** Relays ciphertext to the sender's room, the sender included. Never looks inside it. */

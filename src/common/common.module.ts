@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { DomainEventBus } from './domain-events/domain-event-bus.service.js';
 import { RealtimeService } from './realtime/realtime.service.js';
 import { WsExceptionsFilter } from './filters/ws-exceptions.filter.js';
 import { WsValidationPipe } from './pipes/ws-validation.pipe.js';
@@ -7,7 +8,7 @@ import { WsValidationPipe } from './pipes/ws-validation.pipe.js';
 /** App-wide services every feature module uses. */
 @Global()
 @Module({
-  providers: [MetricsService, RealtimeService, WsExceptionsFilter, WsValidationPipe],
-  exports: [MetricsService, RealtimeService, WsExceptionsFilter, WsValidationPipe],
+  providers: [DomainEventBus, MetricsService, RealtimeService, WsExceptionsFilter, WsValidationPipe],
+  exports: [DomainEventBus, MetricsService, RealtimeService, WsExceptionsFilter, WsValidationPipe],
 })
 export class CommonModule {}

@@ -11,21 +11,8 @@ export interface User {
   joinedAt: number;
 }
 
-export type ErrorCode =
-  | 'VALIDATION'
-  | 'NOT_LOGGED_IN'
-  | 'ALREADY_LOGGED_IN'
-  | 'NAME_TAKEN'
-  | 'ROOM_FULL'
-  | 'NOT_FOUND'
-  | 'NO_CALL'
-  | 'ALREADY_IN_CALL'
-  | 'SELF_CALL'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'RATE_LIMITED'
-  | 'UNAUTHORIZED'
-  | 'UNAVAILABLE'
-  | 'INTERNAL';
+export type { ErrorCode } from './errors/error-codes.js';
+import type { ErrorCode } from './errors/error-codes.js';
 
 export interface ErrorReply {
   error: string;

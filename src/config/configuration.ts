@@ -1,63 +1,75 @@
-import { registerAs } from '@nestjs/config';
-import { validateEnv } from './env.schema.js';
+import { registerAs, type ConfigFactory } from '@nestjs/config';
+import type { Env } from './env.schema.js';
 
 /*
- * Typed configuration namespaces. Each factory reads the validated environment, so the
- * defaults live in one place (env.schema.ts) and feature code never touches process.env.
+ * Typed configuration namespaces, built from the one validated environment createApp holds
+ * (env.schema.ts), so the defaults live in one place, several apps in one process keep
+ * their own settings, and feature code never touches process.env. Inject one with
+ * `@Inject(limitsConfig.KEY) limits: LimitsConfig`.
  */
-const env = () => validateEnv(process.env);
 
-export const appConfig = registerAs('app', () => {
-  const e = env();
-  return {
-    port: e.PORT,
-    host: e.HOST,
-    nodeEnv: e.NODE_ENV,
-    corsOrigins: e.CORS_ORIGIN.split(',').map((o) => o.trim()).filter(Boolean),
-    logLevel: e.LOG_LEVEL,
-    webClient: e.WEB_CLIENT,
-    compatEvents: e.COMPAT_EVENTS,
-    adminToken: e.ADMIN_TOKEN,
-    tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : undefined,
-  };
-});
+interface Namespace<T> {
+  /** The injection token (the one @nestjs/config's registerAs gives the namespace). */
+  readonly KEY: string;
+  readonly token: string;
+  readonly build: (env: Env) => T;
+}
 
-export const limitsConfig = registerAs('limits', () => {
-  const e = env();
-  return {
-    maxMessageBytes: e.MAX_MESSAGE_BYTES,
-    maxSignalBytes: e.MAX_SIGNAL_BYTES,
-    maxRoomUsers: e.MAX_ROOM_USERS,
-    ringTimeoutMs: e.RING_TIMEOUT_MS,
-    recoveryWindowMs: e.RECOVERY_WINDOW_MS,
-    rateLimitPerSec: e.RATE_LIMIT_PER_SEC,
-    rateLimitBurst: e.RATE_LIMIT_BURST,
-    maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
-  };
-});
+function namespace<T>(token: string, build: (env: Env) => T): Namespace<T> {
+  return { KEY: `CONFIGURATION(${token})`, token, build };
+}
 
-export const redisConfig = registerAs('redis', () => {
-  const e = env();
-  return { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX };
-});
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
 
-export const iceConfig = registerAs('ice', () => {
-  const e = env();
-  return {
-    iceServers: JSON.parse(e.ICE_SERVERS) as Array<{ urls: string | string[]; username?: string; credential?: string }>,
-    turnSecret: e.TURN_SECRET,
-    turnUrls: e.TURN_URLS?.split(',').map((u) => u.trim()).filter(Boolean),
-    turnTtlS: e.TURN_TTL_S,
-  };
-});
+export const appConfig = namespace('app', (e) => ({
+  port: e.PORT,
+  host: e.HOST,
+  nodeEnv: e.NODE_ENV,
+  corsOrigins: list(e.CORS_ORIGIN),
+  logLevel: e.LOG_LEVEL,
+  webClient: e.WEB_CLIENT,
+  webClientDir: e.WEB_CLIENT_DIR,
+  compatEvents: e.COMPAT_EVENTS,
+  adminToken: e.ADMIN_TOKEN,
+  tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : undefined,
+}));
 
-export const authConfig = registerAs('auth', () => {
-  const e = env();
-  return { jwtSecret: e.AUTH_JWT_SECRET };
-});
+export const limitsConfig = namespace('limits', (e) => ({
+  maxMessageBytes: e.MAX_MESSAGE_BYTES,
+  maxSignalBytes: e.MAX_SIGNAL_BYTES,
+  maxRoomUsers: e.MAX_ROOM_USERS,
+  ringTimeoutMs: e.RING_TIMEOUT_MS,
+  recoveryWindowMs: e.RECOVERY_WINDOW_MS,
+  rateLimitPerSec: e.RATE_LIMIT_PER_SEC,
+  rateLimitBurst: e.RATE_LIMIT_BURST,
+  maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
+}));
 
-export type AppConfig = ReturnType<typeof appConfig>;
-export type LimitsConfig = ReturnType<typeof limitsConfig>;
-export type RedisConfig = ReturnType<typeof redisConfig>;
-export type IceConfig = ReturnType<typeof iceConfig>;
-export type AuthConfig = ReturnType<typeof authConfig>;
+export const redisConfig = namespace('redis', (e) => ({ url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX }));
+
+export const iceConfig = namespace('ice', (e) => ({
+  iceServers: JSON.parse(e.ICE_SERVERS) as Array<{ urls: string | string[]; username?: string; credential?: string }>,
+  turnSecret: e.TURN_SECRET,
+  turnUrls: e.TURN_URLS === undefined ? undefined : list(e.TURN_URLS),
+  turnTtlS: e.TURN_TTL_S,
+}));
+
+export const authConfig = namespace('auth', (e) => ({ jwtSecret: e.AUTH_JWT_SECRET }));
+
+const NAMESPACES: Array<Namespace<unknown>> = [appConfig, limitsConfig, redisConfig, iceConfig, authConfig];
+
+/** The namespaces as @nestjs/config factories over one validated environment. */
+export function configFactories(env: Env): ConfigFactory[] {
+  return NAMESPACES.map((ns) => registerAs(ns.token, () => ns.build(env) as Record<string, unknown>));
+}
+
+type Of<N> = N extends Namespace<infer T> ? T : never;
+export type AppConfig = Of<typeof appConfig>;
+export type LimitsConfig = Of<typeof limitsConfig>;
+export type RedisConfig = Of<typeof redisConfig>;
+export type IceConfig = Of<typeof iceConfig>;
+export type AuthConfig = Of<typeof authConfig>;

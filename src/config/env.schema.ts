@@ -3,27 +3,37 @@ import Joi from 'joi';
 const bool = Joi.boolean().truthy('1', 'yes', 'on').falsy('0', 'no', 'off');
 
 /**
- * Every variable of the protocol's configuration table, with its default. Validated once at
- * start; a bad value stops the start with a message that names the variable.
+ * Every variable of the protocol's configuration table, with its default: the one source
+ * of the configuration. `Env` is inferred from it, so a variable added here is typed
+ * everywhere. Validated once, in createApp; a bad value stops the start with a message that
+ * names the variable. Features read it through the typed namespaces of configuration.ts.
  */
-export const envSchema = Joi.object({
+declare const OPTIONAL: unique symbol;
+type Optional<S> = S & { readonly [OPTIONAL]: true };
+
+/** An optional variable: absent stays absent (typed `T | undefined`). */
+function opt<S extends Joi.Schema>(schema: S): Optional<S> {
+  return schema.optional() as Optional<S>;
+}
+
+const spec = {
   PORT: Joi.number().integer().min(0).max(65535).default(3001),
   HOST: Joi.string().default('0.0.0.0'),
-  NODE_ENV: Joi.string().valid('development', 'production', 'test').default('development'),
+  NODE_ENV: Joi.string<'development' | 'production' | 'test'>().valid('development', 'production', 'test').default('development'),
   CORS_ORIGIN: Joi.string().when('NODE_ENV', {
     is: 'production',
     then: Joi.required().invalid('*'),
     otherwise: Joi.optional().default('http://localhost:3000'),
   }),
-  LOG_LEVEL: Joi.string().valid('error', 'warn', 'log', 'debug', 'verbose').default('log'),
+  LOG_LEVEL: Joi.string<'error' | 'warn' | 'log' | 'debug' | 'verbose'>().valid('error', 'warn', 'log', 'debug', 'verbose').default('log'),
   MAX_MESSAGE_BYTES: Joi.number().integer().min(1).max(16 * 1024 * 1024).default(65536),
   MAX_SIGNAL_BYTES: Joi.number().integer().min(1).max(16 * 1024 * 1024).default(65536),
   MAX_ROOM_USERS: Joi.number().integer().min(1).default(500),
   RING_TIMEOUT_MS: Joi.number().integer().min(1).default(30000),
   RECOVERY_WINDOW_MS: Joi.number().integer().min(0).default(0),
-  REDIS_URL: Joi.string().uri({ scheme: ['redis', 'rediss'] }).optional(),
+  REDIS_URL: opt(Joi.string().uri({ scheme: ['redis', 'rediss'] })),
   REDIS_KEY_PREFIX: Joi.string().default('parley:'),
-  ADMIN_TOKEN: Joi.string().min(1).optional(),
+  ADMIN_TOKEN: opt(Joi.string().min(1)),
   ICE_SERVERS: Joi.string()
     .custom((value: string, helpers) => {
       let parsed: unknown;
@@ -44,48 +54,26 @@ export const envSchema = Joi.object({
     })
     .default('[]')
     .messages({ 'any.invalid': '"ICE_SERVERS" must be a JSON array of RTCIceServer objects' }),
-  TURN_SECRET: Joi.string().min(1).optional(),
-  TURN_URLS: Joi.string().min(1).optional(),
+  TURN_SECRET: opt(Joi.string().min(1)),
+  TURN_URLS: opt(Joi.string().min(1)),
   TURN_TTL_S: Joi.number().integer().min(1).default(3600),
-  AUTH_JWT_SECRET: Joi.string().min(1).optional(),
+  AUTH_JWT_SECRET: opt(Joi.string().min(1)),
   RATE_LIMIT_PER_SEC: Joi.number().min(0).default(50),
   RATE_LIMIT_BURST: Joi.number().integer().min(0).default(100),
   MAX_CONNECTIONS_PER_IP: Joi.number().integer().min(1).default(1000),
   COMPAT_EVENTS: bool.default(true),
-  TLS_CERT_FILE: Joi.string().min(1).optional(),
-  TLS_KEY_FILE: Joi.string().min(1).optional(),
+  TLS_CERT_FILE: opt(Joi.string().min(1)),
+  TLS_KEY_FILE: opt(Joi.string().min(1)),
   WEB_CLIENT: bool.when('NODE_ENV', { is: 'production', then: Joi.optional().default(false), otherwise: Joi.optional().default(true) }),
-})
-  .and('TLS_CERT_FILE', 'TLS_KEY_FILE')
-  .unknown(true);
+  WEB_CLIENT_DIR: opt(Joi.string().min(1)),
+};
 
-export interface Env {
-  PORT: number;
-  HOST: string;
-  NODE_ENV: 'development' | 'production' | 'test';
-  CORS_ORIGIN: string;
-  LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
-  MAX_MESSAGE_BYTES: number;
-  MAX_SIGNAL_BYTES: number;
-  MAX_ROOM_USERS: number;
-  RING_TIMEOUT_MS: number;
-  RECOVERY_WINDOW_MS: number;
-  REDIS_URL?: string;
-  REDIS_KEY_PREFIX: string;
-  ADMIN_TOKEN?: string;
-  ICE_SERVERS: string;
-  TURN_SECRET?: string;
-  TURN_URLS?: string;
-  TURN_TTL_S: number;
-  AUTH_JWT_SECRET?: string;
-  RATE_LIMIT_PER_SEC: number;
-  RATE_LIMIT_BURST: number;
-  MAX_CONNECTIONS_PER_IP: number;
-  COMPAT_EVENTS: boolean;
-  TLS_CERT_FILE?: string;
-  TLS_KEY_FILE?: string;
-  WEB_CLIENT: boolean;
-}
+type ValueOf<S> = S extends Joi.Schema<infer T> ? (S extends { readonly [OPTIONAL]: true } ? T | undefined : T) : never;
+
+/** The validated environment (defaults applied), as createApp hands it to the modules. */
+export type Env = { [K in keyof typeof spec]: ValueOf<(typeof spec)[K]> };
+
+export const envSchema = Joi.object(spec).and('TLS_CERT_FILE', 'TLS_KEY_FILE').unknown(true);
 
 /** Validates an environment; throws an Error naming every bad variable. */
 export function validateEnv(raw: Record<string, unknown>): Env {

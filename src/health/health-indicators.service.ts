@@ -1,28 +1,24 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { RealtimeService } from '../common/realtime/realtime.service.js';
 
 export type Indicator = () => Promise<HealthIndicatorResult>;
 
 /**
- * The checks behind /health. Backends that the node depends on (Redis) register theirs;
- * the Socket.IO server is always checked.
+ * The checks behind /health: the Socket.IO server, plus whatever the node depends on
+ * answering the bus query `health` (Redis, when configured).
  */
 @Injectable()
 export class HealthIndicators {
-  private readonly extra: Indicator[] = [];
-
   constructor(
     private readonly indicator: HealthIndicatorService,
     private readonly realtime: RealtimeService,
+    private readonly bus: DomainEventBus,
   ) {}
 
-  register(check: Indicator): void {
-    this.extra.push(check);
-  }
-
   all(): Indicator[] {
-    return [() => this.socketIo(), ...this.extra];
+    return [() => this.socketIo(), ...this.bus.answerersOf('health')];
   }
 
   private async socketIo(): Promise<HealthIndicatorResult> {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ErrorCode } from '../common/events.js';
+import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
+import type { ErrorCode } from '../common/errors/error-codes.js';
 
 /**
  * Prometheus metrics for this node. Each app instance has its own registry, so several
@@ -11,13 +12,13 @@ export class MetricsService {
   readonly registry = new Registry();
   readonly connections = new Gauge({ name: 'parley_open_connections', help: 'Open Socket.IO connections on this node', registers: [this.registry] });
   readonly users = new Gauge({ name: 'parley_logged_in_users', help: 'Logged-in users on this node', registers: [this.registry] });
-  private countRooms?: () => Promise<number>;
   readonly rooms = new Gauge({
     name: 'parley_rooms',
     help: 'Rooms with at least one user',
     registers: [this.registry],
     collect: async () => {
-      if (this.countRooms) this.rooms.set(await this.countRooms());
+      const [count] = this.bus.answerersOf('roomCount');
+      if (count) this.rooms.set(await count());
     },
   });
   readonly messages = new Counter({ name: 'parley_messages_relayed_total', help: 'Room messages relayed', registers: [this.registry] });
@@ -26,13 +27,8 @@ export class MetricsService {
   readonly recovered = new Counter({ name: 'parley_reconnections_recovered_total', help: 'Dropped connections recovered within the window', registers: [this.registry] });
   readonly expired = new Counter({ name: 'parley_reconnections_expired_total', help: 'Dropped connections logged out when the window ended', registers: [this.registry] });
 
-  constructor() {
+  constructor(private readonly bus: DomainEventBus) {
     collectDefaultMetrics({ register: this.registry, prefix: 'parley_' });
-  }
-
-  /** Lets another part of the app supply a gauge's value at scrape time. */
-  setRoomsCollector(count: () => Promise<number>): void {
-    this.countRooms = count;
   }
 
   reject(code: ErrorCode): void {

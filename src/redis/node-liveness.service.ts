@@ -1,30 +1,16 @@
 import {
   Inject, Injectable, Logger,
-  type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit, type Type,
+  type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit,
 } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
-import { ChatService } from '../chat/chat.service.js';
-import type { SocketData } from '../common/events.js';
+import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { RealtimeService } from '../common/realtime/realtime.service.js';
-import { CompatService } from '../compat/compat.service.js';
 import { limitsConfig, type LimitsConfig } from '../config/configuration.js';
-import { SessionService } from '../sessions/session.service.js';
-import { SignalingService } from '../signaling/signaling.service.js';
-import { RedisCallStateService } from './redis-call-state.service.js';
-import { RedisConnectionRegistryService } from './redis-connection-registry.service.js';
-import { RedisLobbyStoreService } from './redis-lobby-store.service.js';
-import { RedisPeerRegistryService } from './redis-peer-registry.service.js';
-import { RedisUserStoreService } from './redis-user-store.service.js';
 import { OWNED_KINDS } from './redis.constants.js';
 import { RedisService } from './redis.service.js';
-import { roomChannel } from '../common/realtime/channels.js';
 
 export interface CleanupReport {
   node: string;
   sockets: number;
-  users: number;
-  connections: number;
-  adoptedCalls: number;
   ms: number;
 }
 
@@ -35,13 +21,15 @@ export interface CleanupReport {
  * - a sweeper on every node: the owners recorded with the data (`owners`, written by the
  *   same scripts that write the entries, and rebuilt from the `node:<id>:*` index keys by a
  *   periodic scan) that have no heartbeat are dead; one node per dead node (lock
- *   `sweep:<node>`, SET NX) removes its sockets through the normal services, so the rooms
- *   get `leave` + `users`, call peers `ended`, lobby and peer-channel sockets their
- *   departure events; the dead node's other calls are adopted with their ring timers;
- * - after a reconnection, this node puts back what Redis lost of its live sockets
- *   (connection, user, lobby name, peer id) and drops its entries whose socket is gone;
+ *   `sweep:<node>`, SET NX) emits `socket.departed` (with `node`) for each of its sockets,
+ *   so every feature removes what that node still owns and tells whom it must (rooms get
+ *   `leave` + `users`, call peers `ended`, …); then `node.gone`, for what remains (calls
+ *   to adopt, per-node tallies);
+ * - after a reconnection, `store.reconnected` lets each feature put back what Redis lost of
+ *   this node's live sockets; afterwards this node's entries whose socket is gone depart;
  * - graceful shutdown: this node's sockets depart (with the events) before the server
  *   closes, and the heartbeat is deleted.
+ * It knows no feature and no socket data: only node ids, socket ids and the index keys.
  * A node only sweeps after it has been connected for one heartbeat TTL, so live nodes have
  * re-created their heartbeats after a Redis restart before anyone judges them.
  */
@@ -56,18 +44,11 @@ export class NodeLivenessService implements OnModuleInit, OnApplicationBootstrap
   private stopped = false;
   private lastWarn = 0;
   private readonly staleTimers = new Set<NodeJS.Timeout>();
-  private readonly resolved = new Map<Type, unknown>();
-  private readonly goneListeners: Array<(node: string) => Promise<void> | void> = [];
 
   constructor(
     private readonly redis: RedisService,
-    private readonly users: RedisUserStoreService,
-    private readonly connections: RedisConnectionRegistryService,
-    private readonly calls: RedisCallStateService,
-    private readonly lobby: RedisLobbyStoreService,
-    private readonly peers: RedisPeerRegistryService,
     private readonly realtime: RealtimeService,
-    private readonly moduleRef: ModuleRef,
+    private readonly bus: DomainEventBus,
     @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
   ) {}
 
@@ -80,7 +61,10 @@ export class NodeLivenessService implements OnModuleInit, OnApplicationBootstrap
     // Alive before this node writes anything.
     await this.heartbeat();
     this.sweepAllowedAt = Date.now() + this.redis.timings.heartbeatTtlMs + 1_000;
-    this.redis.onReconnect(() => void this.reconnected());
+    // First of the reconnection's handlers: be alive again before anyone judges this node;
+    // last: what is still owned here without a live socket departs.
+    this.bus.on('store.reconnected', () => this.reconnected(), { order: 0 });
+    this.bus.on('store.reconnected', () => this.dropStale(), { order: 1_000 });
   }
 
   onApplicationBootstrap(): void {
@@ -100,14 +84,6 @@ export class NodeLivenessService implements OnModuleInit, OnApplicationBootstrap
     this.sweepTimer.unref();
   }
 
-  /**
-   * Runs after a dead node's sockets departed (on the one node that cleaned it up), for
-   * features that keep per-node tallies in Redis (e.g. connection counts).
-   */
-  onNodeGone(listener: (node: string) => Promise<void> | void): void {
-    this.goneListeners.push(listener);
-  }
-
   /** Graceful shutdown: this node's sockets depart (events included) while the server still runs. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
@@ -117,7 +93,7 @@ export class NodeLivenessService implements OnModuleInit, OnApplicationBootstrap
     this.staleTimers.clear();
     if (!this.redis.connected) return;
     try {
-      const report = await this.cleanNode(this.nodeId, false);
+      const report = await this.cleanNode(this.nodeId);
       await this.redis.run((c) => c.del(this.redis.keys.heartbeat(this.nodeId)));
       await this.redis.script('parleyOwnerRelease', [this.redis.keys.owners], [this.nodeId]);
       this.logger.log({ event: 'node-shutdown-cleanup', ...report });
@@ -176,10 +152,8 @@ export class NodeLivenessService implements OnModuleInit, OnApplicationBootstrap
       // Re-check under the lock: the node may have come back meanwhile.
       if (!this.sweepAllowed()) return undefined;
       if ((await this.redis.run((c) => c.exists(this.redis.keys.heartbeat(node)))) === 1) return undefined;
-      const report = await this.cleanNode(node, true);
-      for (const listener of this.goneListeners) {
-        await Promise.resolve(listener(node)).catch((err: unknown) => this.warn('node-gone-listener-failed', err));
-      }
+      const report = await this.cleanNode(node);
+      await this.bus.emit('node.gone', { node });
       await this.redis.script('parleyOwnerRelease', [this.redis.keys.owners], [node]);
       this.logger.warn({ event: 'node-dead-cleaned', ...report });
       return report;
@@ -188,64 +162,28 @@ export class NodeLivenessService implements OnModuleInit, OnApplicationBootstrap
     }
   }
 
-  /** Every socket `node` owns departs; with `adoptCalls`, its remaining calls move here. */
-  private async cleanNode(node: string, adoptCalls: boolean): Promise<CleanupReport> {
+  /** Every socket `node` owns departs, through the features (`socket.departed` with `node`). */
+  private async cleanNode(node: string): Promise<CleanupReport> {
     const started = Date.now();
     const ids = await this.ownedSocketIds(node);
-    let users = 0;
-    let connections = 0;
-    await pool(ids, 64, async (id) => {
-      const r = await this.departSocket(id, node);
-      users += r.user ? 1 : 0;
-      connections += r.connection ? 1 : 0;
-    });
-    const adoptedCalls = adoptCalls ? await this.calls.adopt(node) : 0;
-    return { node, sockets: ids.length, users, connections, adoptedCalls, ms: Date.now() - started };
+    await pool(ids, 64, (id) => this.departSocket(id, node));
+    return { node, sockets: ids.length, ms: Date.now() - started };
   }
 
   /**
-   * A socket of `node` is gone: the same departures as a disconnect on its own node, through
-   * the same services (only when `node` still owns its entries: a session recovered on
-   * another node moved them there).
+   * A socket of `node` is gone: the same departure as a disconnect on its own node. Each
+   * feature removes only what `node` still owns (a session recovered on another node moved
+   * its entries there), so of two cleaners, one announces.
    */
-  private async departSocket(id: string, node: string): Promise<{ user: boolean; connection: boolean }> {
-    const k = this.redis.keys;
-    const entry = await this.users.getWithOwner(id);
-    const user = entry?.node === node;
-    // Claimed atomically: of two cleaners, one departs the socket.
-    const connection = await this.connections.removeOwned(id, node);
-    const [lobbyOwner, peerOwner] = await this.redis.run((c) =>
-      Promise.all([c.hget(k.lobbyOwner, id), c.hget(k.peersOwner, id)]),
-    );
-    if (user || connection) {
-      const sessions = this.service(SessionService);
-      if (sessions) {
-        // Every registered departure: leave + users (chat), ended (signaling), …
-        await sessions.depart(id, 'node gone');
-      } else {
-        const chat = this.service(ChatService);
-        if (user && entry) await (chat ? chat.logout(entry.user, 'disconnect') : this.users.removeOwned(id, node));
-        const signaling = this.service(SignalingService);
-        await (signaling ? signaling.disconnected(id) : this.calls.endAll(id));
-      }
-    }
-    if (lobbyOwner === node || peerOwner === node) {
-      const compat = this.service(CompatService);
-      if (compat) {
-        // Its explicit departure (no reason): lobby `userDisconnected`, peer `close`.
-        await compat.disconnected({ id });
-      } else {
-        if (lobbyOwner === node) await this.lobby.unregisterOwned(id, node);
-        if (peerOwner === node) await this.peers.unregisterOwned(id, node);
-      }
-    }
+  private async departSocket(id: string, node: string): Promise<void> {
+    await this.bus.emit('socket.departed', { id, reason: 'node gone', node });
     // Index entries left behind by an interrupted change.
+    const k = this.redis.keys;
     await this.redis.run((c) => {
       const p = c.pipeline();
       for (const kind of OWNED_KINDS) if (kind !== 'calls') p.srem(k.owned(node, kind), id);
       return p.exec();
     });
-    return { user, connection };
   }
 
   private async ownedSocketIds(node: string): Promise<string[]> {
@@ -295,45 +233,23 @@ export class NodeLivenessService implements OnModuleInit, OnApplicationBootstrap
     this.sweepAllowedAt = Date.now() + this.redis.timings.heartbeatTtlMs + 1_000;
     this.lastOwnerScan = 0;
     await this.heartbeat();
-    try {
-      await this.reconcile();
-    } catch (err) {
-      this.warn('reconcile-failed', err);
-    }
   }
 
   /**
-   * Puts back this node's live sockets into Redis (idempotent) and departs the entries this
-   * node owns whose socket is gone (after the recovery window, so held sessions keep theirs).
+   * After the features put back this node's live sockets: the entries this node owns whose
+   * socket is gone depart, once the recovery window is over (held sessions keep theirs).
    */
-  private async reconcile(): Promise<void> {
-    if (!this.realtime.attached) return;
+  private async dropStale(): Promise<void> {
+    if (this.stopped || !this.realtime.attached) return;
     const local = this.realtime.server.sockets.sockets;
-    const restoredRooms = new Set<string>();
-    let restored = 0;
-    for (const socket of [...local.values()]) {
-      const id = socket.id;
-      const data = socket.data as SocketData;
-      await this.connections.add(id);
-      if (data.user) {
-        const outcome = await this.users.restore(data.user);
-        if (outcome === 'restored') {
-          restored += 1;
-          restoredRooms.add(data.user.room);
-        } else if (outcome === 'name-taken') {
-          this.logger.warn({ event: 'restore-name-taken', socketId: id, room: data.user.room });
-        }
-      }
-      if (data.lobbyName !== undefined) await this.lobby.register(id, data.lobbyName);
-      if (data.peerId !== undefined) {
-        await this.peers.register({ socketId: id, peerId: data.peerId, ...(data.peerType !== undefined && { peerType: data.peerType }) });
-      }
+    let stale: string[];
+    try {
+      stale = (await this.ownedSocketIds(this.nodeId)).filter((id) => !local.has(id));
+    } catch (err) {
+      this.warn('reconcile-failed', err);
+      return;
     }
-    for (const room of restoredRooms) {
-      this.realtime.server.to(roomChannel(room)).emit('users', await this.users.listRoom(room));
-    }
-    const stale = (await this.ownedSocketIds(this.nodeId)).filter((id) => !local.has(id));
-    this.logger.log({ event: 'reconciled', sockets: local.size, restoredUsers: restored, stale: stale.length });
+    this.logger.log({ event: 'reconciled', sockets: local.size, stale: stale.length });
     if (stale.length === 0) return;
     const timer = setTimeout(() => {
       this.staleTimers.delete(timer);
@@ -343,20 +259,6 @@ export class NodeLivenessService implements OnModuleInit, OnApplicationBootstrap
     }, this.limits.recoveryWindowMs + 1_000);
     timer.unref();
     this.staleTimers.add(timer);
-  }
-
-  /** A provider of another module, when the app has it (resolved once). */
-  private service<T>(type: Type<T>): T | undefined {
-    if (!this.resolved.has(type)) {
-      let found: unknown;
-      try {
-        found = this.moduleRef.get(type, { strict: false });
-      } catch {
-        found = undefined;
-      }
-      this.resolved.set(type, found);
-    }
-    return this.resolved.get(type) as T | undefined;
   }
 
   private warn(event: string, err: unknown): void {

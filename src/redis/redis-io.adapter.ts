@@ -5,9 +5,9 @@ import { Redis } from 'ioredis';
 import type { Observable } from 'rxjs';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import { ParleyIoAdapter, type ParleyIoOptions } from '../common/adapters/parley-io.adapter.js';
+import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { UnavailableError } from '../common/errors/parley.error.js';
 import { handlerCalls, newHandlerCall, type HandlerCall } from '../common/realtime/handler-call.js';
-import { HealthIndicators } from '../health/health-indicators.service.js';
 import { redactUrl, RedisKeys } from './redis.constants.js';
 import { XADD_SCRIPT } from './lua.js';
 import { clientOptions, connectReady, RedisClock } from './redis.service.js';
@@ -243,13 +243,7 @@ export class RedisIoAdapter extends ParleyIoAdapter {
   }
 
   private registerHealth(): void {
-    let indicators: HealthIndicators;
-    try {
-      indicators = this.appContext.get(HealthIndicators, { strict: false });
-    } catch {
-      return;
-    }
-    indicators.register(async () => {
+    this.appContext.get(DomainEventBus).answer('health', async () => {
       const down = this.clients.find((c) => c.status !== 'ready');
       return down
         ? { 'redis-adapter': { status: 'down', message: `Socket.IO adapter connection is ${down.status}` } }

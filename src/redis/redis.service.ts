@@ -3,8 +3,8 @@ import type { HealthIndicatorResult } from '@nestjs/terminus';
 import { Redis, type RedisOptions } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { UnavailableError } from '../common/errors/parley.error.js';
-import { HealthIndicators } from '../health/health-indicators.service.js';
 import { fenced, SCRIPTS, type ScriptName } from './lua.js';
 import { DEFAULT_TIMINGS, redactUrl, RedisKeys, REDIS_OPTIONS, type LivenessTimings, type RedisModuleOptions } from './redis.constants.js';
 
@@ -110,7 +110,6 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   private inFlight = 0;
   private everReady = false;
   private downSince = 0;
-  private readonly reconnectListeners: Array<() => void> = [];
   private readyPromise?: Promise<void>;
   private closing = false;
   /** When a command last failed for want of Redis, while no command has succeeded since (0: healthy). */
@@ -119,7 +118,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @Inject(REDIS_OPTIONS) private readonly options: RedisModuleOptions,
-    private readonly health: HealthIndicators,
+    private readonly bus: DomainEventBus,
   ) {
     this.keys = new RedisKeys(options.keyPrefix);
     this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
@@ -141,7 +140,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    this.health.register(() => this.check());
+    this.bus.answer('health', () => this.check());
     await this.ready();
   }
 
@@ -149,11 +148,6 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   ready(): Promise<void> {
     this.readyPromise ??= connectReady(this.client, this.options.url, 10_000);
     return this.readyPromise;
-  }
-
-  /** Called on every `ready` after the first one: Redis came back (maybe empty). */
-  onReconnect(listener: () => void): void {
-    this.reconnectListeners.push(listener);
   }
 
   get connected(): boolean {
@@ -267,7 +261,8 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     this.failingSince = 0;
     if (this.closing) return;
     this.logger.log({ event: 'redis-answering-again', downMs });
-    for (const listener of this.reconnectListeners) listener();
+    // As after a reconnection: the features put back what they know, liveness waits again.
+    this.bus.publish('store.reconnected', {});
   }
 
   private onReady(): void {
@@ -280,7 +275,8 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     this.logger.log({ event: 'redis-reconnected', downMs: this.downSince ? Date.now() - this.downSince : 0 });
     this.downSince = 0;
     this.failingSince = 0;
-    for (const listener of this.reconnectListeners) listener();
+    // Redis came back, maybe empty: the features put back what they know (store.reconnected).
+    this.bus.publish('store.reconnected', {});
   }
 
   private lastErrorLog = 0;

@@ -129,24 +129,3 @@ export async function forgetNodeConnections(storeClient: unknown, keyPrefix: str
   }
   await client.del(tallyKey);
 }
-
-/** A counter made on first use (when its store is only reachable once the app is up). */
-export class LazyConnectionCounter extends ConnectionCounter {
-  private counter?: ConnectionCounter;
-
-  constructor(private readonly make: () => ConnectionCounter) {
-    super();
-  }
-
-  acquire(ip: string): Promise<ConnectionLease | undefined> {
-    return this.get().acquire(ip);
-  }
-
-  count(ip: string): Promise<number> {
-    return this.get().count(ip);
-  }
-
-  private get(): ConnectionCounter {
-    return (this.counter ??= this.make());
-  }
-}

@@ -1,13 +1,10 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { UnavailableError } from '../common/errors/parley.error.js';
+import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { limitsConfig, type LimitsConfig } from '../config/configuration.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { isHeld } from './recoverable.js';
 import { SessionStoreService } from './session-store.service.js';
-
-/** What a feature does when a socket is gone for good (logout, end calls, leave lobby). */
-export type DepartureHandler = (id: string) => Promise<void>;
 
 /** Told when this node starts holding a dropped socket and when that hold's window ends. */
 export interface HoldListener {
@@ -24,10 +21,10 @@ interface LocalHold {
 /**
  * The end of a connection. Without a recovery window a disconnect is a departure; with one,
  * a dropped transport is held for the window, and the departure happens only if Socket.IO
- * does not recover the session in time. Features register their departure work here, so a
- * held socket keeps its room, name, calls, lobby entry and peer id until then; what a
- * feature holds for a dropped socket on this node itself (a connection slot) follows the
- * holds through `onHold`.
+ * does not recover the session in time. A departure is the domain event `socket.departed`,
+ * which each feature handles for itself, so a held socket keeps its room, name, calls,
+ * lobby entry and peer id until then; what a feature holds for a dropped socket on this
+ * node itself (a connection slot) follows the holds through `onHold`.
  *
  * Every drop gets a token of its own, stored with the hold: a window ends only the hold it
  * started, so a socket recovered elsewhere and dropped again is not logged out by the
@@ -36,20 +33,15 @@ interface LocalHold {
 @Injectable()
 export class SessionService implements OnModuleDestroy {
   private readonly logger = new Logger(SessionService.name);
-  private readonly departures: DepartureHandler[] = [];
   private readonly holdListeners: HoldListener[] = [];
   private readonly holds = new Map<string, LocalHold>();
 
   constructor(
     private readonly store: SessionStoreService,
     private readonly metrics: MetricsService,
+    private readonly bus: DomainEventBus,
     @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
   ) {}
-
-  /** Departure handlers run in registration order. */
-  onDeparture(handler: DepartureHandler): void {
-    this.departures.push(handler);
-  }
 
   onHold(listener: HoldListener): void {
     this.holdListeners.push(listener);
@@ -86,18 +78,9 @@ export class SessionService implements OnModuleDestroy {
     }
   }
 
-  /** Runs every departure handler for a socket that is gone for good. */
+  /** The socket is gone for good: every feature forgets it (see DEPARTURE_ORDER). */
   async depart(id: string, reason: string): Promise<void> {
-    for (const handler of this.departures) {
-      try {
-        await handler(id);
-      } catch (err) {
-        // Redis not answering is no fault of ours: the liveness reconcile cleans up after it.
-        const entry = { event: 'departure-failed', socketId: id, reason, err: String(err) };
-        if (err instanceof UnavailableError) this.logger.warn(entry);
-        else this.logger.error(entry);
-      }
-    }
+    await this.bus.emit('socket.departed', { id, reason });
   }
 
   onModuleDestroy(): void {

@@ -1,11 +1,11 @@
 export type CallStatus = 'pending' | 'active';
 
-export type RingTimeoutListener = (callerId: string, calleeId: string) => void;
-
 /**
  * The state of 1:1 calls between socket pairs: pending from `call` until `answer`, active
  * after, gone after hangup, disconnect or ring timeout. Pairs are unordered: A→B and B→A
  * are the same call. Asynchronous and transport-free so a Redis backend can replace it.
+ * A pending call that rings out is removed and announced once, cluster-wide, as the domain
+ * event `call.ringTimeout`.
  */
 export abstract class CallStateService {
   /** Starts a pending call and its ring timer; throws AlreadyInCallError if the pair has one. */
@@ -17,8 +17,6 @@ export abstract class CallStateService {
   abstract end(a: string, b: string): Promise<boolean>;
   /** Ends every call of this socket; resolves to the peers it had. */
   abstract endAll(id: string): Promise<string[]>;
-  /** Called once per pending call that rang out (its state already removed). */
-  abstract onRingTimeout(listener: RingTimeoutListener): void;
 }
 
 export function pairKey(a: string, b: string): string {

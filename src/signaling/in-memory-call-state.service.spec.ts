@@ -1,11 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { InMemoryCallStateService } from './in-memory-call-state.service.js';
 
 describe('InMemoryCallStateService', () => {
   let calls: InMemoryCallStateService;
+  let bus: DomainEventBus;
   beforeEach(() => {
     jest.useFakeTimers();
-    calls = new InMemoryCallStateService();
+    bus = new DomainEventBus();
+    calls = new InMemoryCallStateService(bus);
   });
   afterEach(() => {
     calls.onModuleDestroy();
@@ -35,7 +38,7 @@ describe('InMemoryCallStateService', () => {
 
   it('rings out a pending call once, after the timeout and not before', async () => {
     const rung: Array<[string, string]> = [];
-    calls.onRingTimeout((caller, callee) => rung.push([caller, callee]));
+    bus.on('call.ringTimeout', ({ callerId, calleeId }) => void rung.push([callerId, calleeId]));
     await calls.start('a', 'b', 1000);
     jest.advanceTimersByTime(999);
     expect(rung).toEqual([]);
@@ -48,7 +51,7 @@ describe('InMemoryCallStateService', () => {
 
   it('does not ring out an answered or ended call', async () => {
     const rung: string[] = [];
-    calls.onRingTimeout((caller) => rung.push(caller));
+    bus.on('call.ringTimeout', ({ callerId }) => void rung.push(callerId));
     await calls.start('a', 'b', 1000);
     await calls.start('c', 'd', 1000);
     await calls.accept('a', 'b');

@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { AlreadyInCallError } from '../common/errors/parley.error.js';
-import { CallStateService, pairKey, type CallStatus, type RingTimeoutListener } from './call-state.service.js';
+import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
+import { CallStateService, pairKey, type CallStatus } from './call-state.service.js';
 
 interface Call {
   callerId: string;
@@ -13,7 +14,10 @@ interface Call {
 export class InMemoryCallStateService extends CallStateService implements OnModuleDestroy {
   private readonly calls = new Map<string, Call>();
   private readonly bySocket = new Map<string, Set<string>>();
-  private readonly listeners: RingTimeoutListener[] = [];
+
+  constructor(private readonly bus: DomainEventBus) {
+    super();
+  }
 
   async start(callerId: string, calleeId: string, ringTimeoutMs: number): Promise<void> {
     const key = pairKey(callerId, calleeId);
@@ -53,10 +57,6 @@ export class InMemoryCallStateService extends CallStateService implements OnModu
     return peers;
   }
 
-  onRingTimeout(listener: RingTimeoutListener): void {
-    this.listeners.push(listener);
-  }
-
   onModuleDestroy(): void {
     for (const call of this.calls.values()) clearTimeout(call.timer);
     this.calls.clear();
@@ -67,7 +67,7 @@ export class InMemoryCallStateService extends CallStateService implements OnModu
     const call = this.calls.get(key);
     if (!call || call.status !== 'pending') return;
     this.remove(key);
-    for (const listener of this.listeners) listener(call.callerId, call.calleeId);
+    this.bus.publish('call.ringTimeout', { callerId: call.callerId, calleeId: call.calleeId });
   }
 
   private remove(key: string): Call | undefined {

@@ -35,7 +35,7 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
     client.emit('me', client.id);
   }
 
-  async handleDisconnect(client: ParleySocket): Promise<void> {
+  async handleDisconnect(_client: ParleySocket): Promise<void> {
     this.metrics.connections.dec();
   }
 

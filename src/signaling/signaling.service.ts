@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { NoCallError, NotFoundError, SelfCallError } from '../common/errors/parley.error.js';
 import type { ServerToClientEvents } from '../common/events.js';
+import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
+import { DEPARTURE_ORDER } from '../common/domain-events/domain-events.js';
 import { RealtimeService } from '../common/realtime/realtime.service.js';
 import { limitsConfig, type LimitsConfig } from '../config/configuration.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { ConnectionRegistryService } from '../users/connection-registry.service.js';
-import { SessionService } from '../sessions/session.service.js';
+import { ConnectionRegistryService } from './connection-registry.service.js';
 import { CallStateService } from './call-state.service.js';
 import type { AnswerDto } from './dto/answer.dto.js';
 import type { CallDto } from './dto/call.dto.js';
@@ -28,13 +29,18 @@ export class SignalingService implements OnModuleInit {
     private readonly connections: ConnectionRegistryService,
     private readonly realtime: RealtimeService,
     private readonly metrics: MetricsService,
-    private readonly sessions: SessionService,
+    private readonly bus: DomainEventBus,
     @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
   ) {}
 
   onModuleInit(): void {
-    this.sessions.onDeparture((id) => this.disconnected(id));
-    this.calls.onRingTimeout((callerId, calleeId) => {
+    this.bus.on('socket.departed', ({ id, node }) => this.disconnected(id, node), { order: DEPARTURE_ORDER.signaling });
+    // Redis lost data: this node's sockets are connected again as far as call targets go.
+    this.bus.on('store.reconnected', async () => {
+      if (!this.realtime.attached) return;
+      for (const id of this.realtime.server.sockets.sockets.keys()) await this.connections.add(id);
+    });
+    this.bus.on('call.ringTimeout', ({ callerId, calleeId }) => {
       this.logger.log({ event: 'call-ended', reason: 'timeout', callerId, calleeId });
       this.realtime.emitTo(callerId, 'ended', { from: calleeId, reason: 'timeout' });
       this.realtime.emitTo(calleeId, 'ended', { from: callerId, reason: 'timeout' });
@@ -87,9 +93,13 @@ export class SignalingService implements OnModuleInit {
     this.logger.log({ event: 'call-ended', reason: 'hangup', from: fromId, to });
   }
 
-  /** The socket is gone: its call peers, and only they, hear `ended`. */
-  async disconnected(id: string): Promise<void> {
-    await this.connections.remove(id);
+  /**
+   * The socket is gone: its call peers, and only they, hear `ended`. With `owner` (cleaning
+   * up after a node), nothing when the socket's connection moved to another node meanwhile.
+   */
+  async disconnected(id: string, owner?: string): Promise<void> {
+    const held = await this.connections.remove(id, owner);
+    if (owner !== undefined && !held) return;
     const peers = await this.calls.endAll(id);
     for (const peer of peers) {
       this.realtime.emitTo(peer, 'ended', { from: id, reason: 'disconnected' });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { User } from '../common/events.js';
 import { AlreadyLoggedInError, NameTakenError, RoomFullError } from '../common/errors/parley.error.js';
-import { UserStoreService, type RoomSummary } from './user-store.service.js';
+import { nameKey, UserStoreService, type RestoreOutcome, type RoomSummary } from './user-store.service.js';
 
 interface Room {
   // Insertion order is join order, so listing needs no sort.
@@ -31,7 +31,19 @@ export class InMemoryUserStoreService extends UserStoreService {
     this.users.set(user.id, user);
   }
 
-  async remove(id: string): Promise<User | undefined> {
+  async restore(user: User): Promise<RestoreOutcome> {
+    try {
+      await this.add(user, Number.MAX_SAFE_INTEGER);
+      return 'restored';
+    } catch (err) {
+      if (err instanceof AlreadyLoggedInError) return 'present';
+      if (err instanceof NameTakenError) return 'name-taken';
+      throw err;
+    }
+  }
+
+  /** One node owns everything here, so `owner` needs no check. */
+  async remove(id: string, _owner?: string): Promise<User | undefined> {
     const user = this.users.get(id);
     if (!user) return undefined;
     this.users.delete(id);
@@ -55,9 +67,4 @@ export class InMemoryUserStoreService extends UserStoreService {
   async listRooms(): Promise<RoomSummary[]> {
     return [...this.rooms].map(([room, r]) => ({ room, users: r.members.size }));
   }
-}
-
-/** Names compare case-insensitively within a room. */
-export function nameKey(name: string): string {
-  return name.toLocaleLowerCase('en-US');
 }

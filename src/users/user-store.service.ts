@@ -9,6 +9,13 @@ export interface RoomSummary {
  * Who is logged in where. The DI token and contract for every backend (in-memory, Redis):
  * asynchronous, free of transport types, and the single authority on name uniqueness.
  */
+export type RestoreOutcome = 'restored' | 'present' | 'name-taken';
+
+/** Names compare case-insensitively within a room. */
+export function nameKey(name: string): string {
+  return name.toLocaleLowerCase('en-US');
+}
+
 export abstract class UserStoreService {
   /**
    * Adds a user to its room. Throws NameTakenError when another user of the room has the
@@ -17,8 +24,16 @@ export abstract class UserStoreService {
    * Atomic: of two concurrent adds with one name, exactly one succeeds.
    */
   abstract add(user: User, maxRoomUsers: number): Promise<void>;
-  /** Removes the user with this socket id; resolves to it, or undefined when absent. */
-  abstract remove(id: string): Promise<User | undefined>;
+  /**
+   * Removes the user with this socket id; resolves to it, or undefined when absent. With
+   * `owner`, only when that node still owns the entry (cleaning up after a node).
+   */
+  abstract remove(id: string, owner?: string): Promise<User | undefined>;
+  /**
+   * Puts back a live socket's user after the store lost it (idempotent, no capacity check):
+   * `present` when it is still there, `name-taken` when someone else took the name since.
+   */
+  abstract restore(user: User): Promise<RestoreOutcome>;
   abstract get(id: string): Promise<User | undefined>;
   /** The room's users, oldest joinedAt first. */
   abstract listRoom(room: string): Promise<User[]>;

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Logger, Module } from '@nestjs/common';
 import { ServeStaticModule } from '@nestjs/serve-static';
+import { appConfig, type AppConfig } from '../config/configuration.js';
 
 /** Routes the page must never shadow. */
 export const WEB_CLIENT_EXCLUDE = /^\/(?:socket\.io|health|metrics|rooms|connections)(?:\/|$)/;
@@ -18,10 +19,10 @@ export const WEB_CLIENT_EXCLUDE = /^\/(?:socket\.io|health|metrics|rooms|connect
  * Find web/dist: from the working directory (the usual `npm start` from the project root),
  * else relative to this file, whether it runs from src/web (ts) or dist/web (compiled tsc output).
  */
-export function resolveWebDist(): string {
+export function resolveWebDist(configured?: string): string {
   const here = fileURLToPath(new URL('.', import.meta.url));
   const candidates = [
-    process.env.WEB_CLIENT_DIR,
+    configured,
     resolve(process.cwd(), 'web/dist'),
     resolve(here, '../../web/dist'),
   ].filter((p): p is string => !!p);
@@ -33,8 +34,9 @@ export function resolveWebDist(): string {
     // Resolved when the app is created (not at import), so a build made after importing
     // this file is found, and the warning goes through the app's logger.
     ServeStaticModule.forRootAsync({
-      useFactory: () => {
-        const root = resolveWebDist();
+      inject: [appConfig.KEY],
+      useFactory: (app: AppConfig) => {
+        const root = resolveWebDist(app.webClientDir);
         if (!existsSync(resolve(root, 'index.html'))) {
           new Logger('WebClientModule').warn(
             `web client not built (${root}/index.html missing): run "npm run build:web"; / answers 404`,

@@ -1,8 +1,9 @@
 import { WsException } from '@nestjs/websockets';
-import type { ErrorCode, ErrorReply } from '../events.js';
+import type { ErrorReply } from '../events.js';
+import type { ErrorCode } from './error-codes.js';
 
 /**
- * A refused request. Carries the protocol's error code; the gateway exception filter turns
+ * A refused request, with one of the codes of error-codes.ts (the one table of them). Carries the protocol's error code; the gateway exception filter turns
  * it into the `{ error, code }` ack (or the `exception` event when there is no ack).
  */
 export class ParleyError extends WsException {
@@ -79,13 +80,8 @@ export class UnauthorizedError extends ParleyError {
     super('UNAUTHORIZED', message);
   }
 }
-
-/**
- * A service the request needs (Redis) is down or did not answer in time. Nothing changed:
- * the client may retry later.
- */
 export class UnavailableError extends ParleyError {
-  constructor(message = 'A service this request needs is not available right now; nothing changed, retry later') {
+  constructor(message = 'A service this request needs is not answering; nothing changed, retry later') {
     super('UNAVAILABLE', message);
   }
 }

@@ -1,14 +1,10 @@
 import { Catch, Logger, type ArgumentsHost } from '@nestjs/common';
 import { BaseWsExceptionFilter, WsException } from '@nestjs/websockets';
-import type { ErrorCode, ErrorReply } from '../events.js';
+import type { ErrorReply } from '../events.js';
+import { isErrorCode } from '../errors/error-codes.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { handlerCalls } from '../realtime/handler-call.js';
 
-const CODES = new Set<ErrorCode>([
-  'VALIDATION', 'NOT_LOGGED_IN', 'ALREADY_LOGGED_IN', 'NAME_TAKEN', 'ROOM_FULL', 'NOT_FOUND', 'NO_CALL',
-  'ALREADY_IN_CALL', 'SELF_CALL', 'PAYLOAD_TOO_LARGE', 'RATE_LIMITED', 'UNAUTHORIZED',
-  'UNAVAILABLE',
-]);
 
 /**
  * Turns any error thrown while handling an event into the protocol's `{ error, code }`:
@@ -49,6 +45,6 @@ export class WsExceptionsFilter extends BaseWsExceptionFilter {
 function isErrorReply(body: unknown): body is ErrorReply {
   return (
     typeof body === 'object' && body !== null && typeof (body as ErrorReply).error === 'string' &&
-    CODES.has((body as ErrorReply).code)
+    isErrorCode((body as ErrorReply).code)
   );
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { PeerConnectionInfo } from '../common/events.js';
+import type { PeerConnectionInfo } from '../../common/events.js';
 import { PeerRegistryService } from './peer-registry.service.js';
 
 @Injectable()

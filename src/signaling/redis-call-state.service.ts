@@ -1,8 +1,9 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { AlreadyInCallError } from '../common/errors/parley.error.js';
-import { CallStateService, pairKey, type CallStatus, type RingTimeoutListener } from '../signaling/call-state.service.js';
-import { RedisService } from './redis.service.js';
+import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
+import { CallStateService, pairKey, type CallStatus } from './call-state.service.js';
+import { RedisService } from '../redis/redis.service.js';
 
 interface RingTimer {
   token: string;
@@ -13,20 +14,31 @@ interface RingTimer {
  * Call state in Redis: `call:<a>|<b>` with caller, callee, status, owning node and a ring
  * token; start, accept and end are Lua scripts. The ring timer runs on the node that
  * started the call. When it fires, a script removes the call only if it is still the same
- * pending call (same token), so `onRingTimeout` listeners fire exactly once per call that
+ * pending call (same token), so `call.ringTimeout` is published exactly once per call that
  * rang out, and never for a call that was answered, hung up, or ended and started again.
- * A dead node's remaining calls are adopted by the node that cleans it up (`adopt`).
+ * A dead node's remaining calls are adopted by the node that cleans it up (`adopt`, on
+ * the domain event `node.gone`).
  */
 @Injectable()
-export class RedisCallStateService extends CallStateService implements OnApplicationShutdown {
+export class RedisCallStateService extends CallStateService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('RedisCallState');
-  private readonly listeners: RingTimeoutListener[] = [];
   /** Ring timers of the pending calls this node owns, by pair key. */
   private readonly timers = new Map<string, RingTimer>();
   private stopped = false;
 
-  constructor(private readonly redis: RedisService) {
+  constructor(
+    private readonly redis: RedisService,
+    private readonly bus: DomainEventBus,
+  ) {
     super();
+  }
+
+  onModuleInit(): void {
+    // After a dead node's sockets departed, its remaining calls ring out here.
+    this.bus.on('node.gone', async ({ node }) => {
+      const adopted = await this.adopt(node);
+      if (adopted > 0) this.logger.log({ event: 'calls-adopted', node, calls: adopted });
+    });
   }
 
   async start(callerId: string, calleeId: string, ringTimeoutMs: number): Promise<void> {
@@ -71,10 +83,6 @@ export class RedisCallStateService extends CallStateService implements OnApplica
       this.disarm(pairKey(id, flat[i]), flat[i + 1]);
     }
     return peers;
-  }
-
-  onRingTimeout(listener: RingTimeoutListener): void {
-    this.listeners.push(listener);
   }
 
   /**
@@ -134,12 +142,6 @@ export class RedisCallStateService extends CallStateService implements OnApplica
     }
     if (!ended) return;
     const [callerId, calleeId] = ended;
-    for (const listener of this.listeners) {
-      try {
-        listener(callerId, calleeId);
-      } catch (err) {
-        this.logger.error({ event: 'ring-timeout-listener-failed', err: String(err) });
-      }
-    }
+    this.bus.publish('call.ringTimeout', { callerId, calleeId });
   }
 }

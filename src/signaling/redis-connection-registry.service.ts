@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { ConnectionRegistryService } from '../users/connection-registry.service.js';
-import { RedisService } from './redis.service.js';
+import { ConnectionRegistryService } from './connection-registry.service.js';
+import { RedisService } from '../redis/redis.service.js';
 
 /**
  * Connected socket ids across the cluster, each with the node that holds it. `remove` only
@@ -18,8 +18,8 @@ export class RedisConnectionRegistryService extends ConnectionRegistryService {
     await this.redis.script('parleyConnAdd', [k.conn(id), k.owners], [id, this.redis.nodeId]);
   }
 
-  async remove(id: string): Promise<void> {
-    await this.removeOwned(id, this.redis.nodeId);
+  async remove(id: string, owner?: string): Promise<boolean> {
+    return this.removeOwned(id, owner ?? this.redis.nodeId);
   }
 
   /** Removes the id when `node` holds it; resolves to whether it did. */

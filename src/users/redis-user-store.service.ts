@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { User } from '../common/events.js';
 import { AlreadyLoggedInError, NameTakenError, RoomFullError } from '../common/errors/parley.error.js';
-import { nameKey } from '../users/in-memory-user-store.service.js';
-import { UserStoreService, type RoomSummary } from '../users/user-store.service.js';
-import { RedisService } from './redis.service.js';
+import { nameKey, UserStoreService, type RestoreOutcome, type RoomSummary } from './user-store.service.js';
+import { RedisService } from '../redis/redis.service.js';
 
 /**
  * The user store in Redis. `add` checks already-logged-in, the name (case-insensitive,
@@ -33,7 +32,7 @@ export class RedisUserStoreService extends UserStoreService {
    * Puts a user back after Redis lost it (a restart without persistence), ignoring the
    * room's capacity. Resolves to what happened.
    */
-  async restore(user: User): Promise<'restored' | 'present' | 'name-taken'> {
+  async restore(user: User): Promise<RestoreOutcome> {
     try {
       await this.add(user, Number.MAX_SAFE_INTEGER);
       return 'restored';
@@ -44,8 +43,8 @@ export class RedisUserStoreService extends UserStoreService {
     }
   }
 
-  async remove(id: string): Promise<User | undefined> {
-    return this.removeOwned(id, '');
+  async remove(id: string, owner?: string): Promise<User | undefined> {
+    return this.removeOwned(id, owner ?? '');
   }
 
   /** Removes the user only when `node` owns it ('' for any owner). */

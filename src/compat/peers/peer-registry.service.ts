@@ -1,4 +1,4 @@
-import type { PeerConnectionInfo } from '../common/events.js';
+import type { PeerConnectionInfo } from '../../common/events.js';
 
 /**
  * The peer channel's registry (compatibility events): peer ids unique across the cluster,
@@ -8,7 +8,8 @@ export abstract class PeerRegistryService {
   /** Registers the peer; false when the peer id is already taken (by any socket). */
   abstract register(peer: PeerConnectionInfo): Promise<boolean>;
   /** Removes the socket's peer; resolves to it, or undefined when it had none. */
-  abstract unregister(socketId: string): Promise<PeerConnectionInfo | undefined>;
+  /** With `owner`, only when that node still owns the entry (cleaning up after a node). */
+  abstract unregister(socketId: string, owner?: string): Promise<PeerConnectionInfo | undefined>;
   abstract byPeerId(peerId: string): Promise<PeerConnectionInfo | undefined>;
   abstract list(): Promise<PeerConnectionInfo[]>;
 }

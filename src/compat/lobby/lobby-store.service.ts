@@ -6,7 +6,8 @@ export abstract class LobbyStoreService {
   /** Puts the socket in the lobby under this name (or renames it); resolves to true when it was new. */
   abstract register(id: string, name: string): Promise<boolean>;
   /** Takes the socket out; resolves to its name, or undefined when it was not in the lobby. */
-  abstract unregister(id: string): Promise<string | undefined>;
+  /** With `owner`, only when that node still owns the entry (cleaning up after a node). */
+  abstract unregister(id: string, owner?: string): Promise<string | undefined>;
   abstract nameOf(id: string): Promise<string | undefined>;
   /** Every lobby socket id mapped to its name. */
   abstract list(): Promise<Record<string, string>>;

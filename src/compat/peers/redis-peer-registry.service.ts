@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { PeerConnectionInfo } from '../common/events.js';
-import { PeerRegistryService } from '../users/peer-registry.service.js';
-import { RedisService } from './redis.service.js';
+import type { PeerConnectionInfo } from '../../common/events.js';
+import { PeerRegistryService } from './peer-registry.service.js';
+import { RedisService } from '../../redis/redis.service.js';
 
 /**
  * The compatibility peer channel in Redis. Peer ids are unique across the cluster: the
@@ -24,8 +24,8 @@ export class RedisPeerRegistryService extends PeerRegistryService {
     return ok === 1;
   }
 
-  async unregister(socketId: string): Promise<PeerConnectionInfo | undefined> {
-    return this.unregisterOwned(socketId, '');
+  async unregister(socketId: string, owner?: string): Promise<PeerConnectionInfo | undefined> {
+    return this.unregisterOwned(socketId, owner ?? '');
   }
 
   /** Removes the socket's peer when `node` owns it ('' for any owner). */

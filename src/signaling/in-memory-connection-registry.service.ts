@@ -9,8 +9,8 @@ export class InMemoryConnectionRegistryService extends ConnectionRegistryService
     this.ids.add(id);
   }
 
-  async remove(id: string): Promise<void> {
-    this.ids.delete(id);
+  async remove(id: string, _owner?: string): Promise<boolean> {
+    return this.ids.delete(id);
   }
 
   async has(id: string): Promise<boolean> {

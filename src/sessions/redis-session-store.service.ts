@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { SessionStoreService } from '../sessions/session-store.service.js';
-import { RedisService } from './redis.service.js';
+import { SessionStoreService } from './session-store.service.js';
+import { RedisService } from '../redis/redis.service.js';
 
 /**
  * Held connections (RECOVERY_WINDOW_MS) across the cluster: `held:<id>` holds the token of

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { LobbyStoreService } from '../users/lobby-store.service.js';
-import { RedisService } from './redis.service.js';
+import { LobbyStoreService } from './lobby-store.service.js';
+import { RedisService } from '../../redis/redis.service.js';
 
 /** The compatibility lobby in Redis: socket id → name, each with its owning node. */
 @Injectable()
@@ -15,8 +15,8 @@ export class RedisLobbyStoreService extends LobbyStoreService {
     return isNew === 1;
   }
 
-  async unregister(id: string): Promise<string | undefined> {
-    return this.unregisterOwned(id, '');
+  async unregister(id: string, owner?: string): Promise<string | undefined> {
+    return this.unregisterOwned(id, owner ?? '');
   }
 
   /** Takes the socket out when `node` owns its entry ('' for any owner). */

@@ -4,6 +4,10 @@
  */
 export abstract class ConnectionRegistryService {
   abstract add(id: string): Promise<void>;
-  abstract remove(id: string): Promise<void>;
+  /**
+   * Forgets the id; resolves to whether it was held. With `owner`, only when that node holds
+   * it (the default in Redis is this node, so a socket recovered elsewhere stays).
+   */
+  abstract remove(id: string, owner?: string): Promise<boolean>;
   abstract has(id: string): Promise<boolean>;
 }
