@@ -32,6 +32,9 @@ export interface FuzzOptions {
 
 export declare function runFuzz(options: FuzzOptions): Promise<FuzzReport>;
 export declare function prng(seed: number): { next(): number; int(n: number): number; chance(p: number): boolean };
-export declare function createGenerator(seed: number, frameLimit: number): {
+export declare function createGenerator(
+  seed: number,
+  frameLimit: number,
+): {
   next(ctx: { ids(): string[]; peers(): string[] }): unknown;
 };

@@ -22,23 +22,99 @@
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 
-export const CORE_EVENTS = ['login', 'logout', 'roomMessage', 'listUsers', 'ping', 'call', 'answer', 'offer', 'candidate', 'signal', 'hangup', 'iceServers'];
+export const CORE_EVENTS = [
+  'login',
+  'logout',
+  'roomMessage',
+  'listUsers',
+  'ping',
+  'call',
+  'answer',
+  'offer',
+  'candidate',
+  'signal',
+  'hangup',
+  'iceServers',
+];
 export const COMPAT_EVENTS = ['send-message', 'register', 'getOnlineUsers', 'ready', 'message', 'messageOne'];
 /** v1.1 events; a server without them must ignore them (no handler, no ack) or refuse them cleanly. */
 export const V11_EVENTS = ['history', 'direct'];
-const UNKNOWN_EVENTS = ['nope', 'toString', '__proto__', 'constructor', 'hasOwnProperty', 'exception', 'me', 'users', 'kicked'];
+const UNKNOWN_EVENTS = [
+  'nope',
+  'toString',
+  '__proto__',
+  'constructor',
+  'hasOwnProperty',
+  'exception',
+  'me',
+  'users',
+  'kicked',
+];
 /** Names Socket.IO itself refuses (a parse error that closes the connection): sent raw only. */
 const RESERVED_EVENTS = ['connect', 'disconnect', 'disconnecting', 'newListener', 'removeListener', 'connect_error'];
 const HANDLED = new Set([...CORE_EVENTS, ...COMPAT_EVENTS]);
 
 export const PROTOCOL_CODES = new Set([
-  'VALIDATION', 'NOT_LOGGED_IN', 'ALREADY_LOGGED_IN', 'NAME_TAKEN', 'ROOM_FULL', 'NOT_FOUND', 'NO_CALL',
-  'ALREADY_IN_CALL', 'SELF_CALL', 'PAYLOAD_TOO_LARGE', 'RATE_LIMITED', 'UNAUTHORIZED', 'UNAVAILABLE',
+  'VALIDATION',
+  'NOT_LOGGED_IN',
+  'ALREADY_LOGGED_IN',
+  'NAME_TAKEN',
+  'ROOM_FULL',
+  'NOT_FOUND',
+  'NO_CALL',
+  'ALREADY_IN_CALL',
+  'SELF_CALL',
+  'PAYLOAD_TOO_LARGE',
+  'RATE_LIMITED',
+  'UNAUTHORIZED',
+  'UNAVAILABLE',
 ]);
 
-const KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', 'from', 'fromId', 'id', 'user',
-  'socketId', 'to', 'target', 'message', 'name', 'room', 'signal', 'sdp', 'candidate', 'payload', 'items', 'since', 'epoch', 'limit', 'a', ''];
-const STRINGS = ['', ' ', '\u0000', '\n', 'a\u007fb', '\ud800', '\udfff', '😀', 'é', '"\\', '\u2028', 'fuzz-a', 'all', '__proto__', 'null'];
+const KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'valueOf',
+  'hasOwnProperty',
+  'from',
+  'fromId',
+  'id',
+  'user',
+  'socketId',
+  'to',
+  'target',
+  'message',
+  'name',
+  'room',
+  'signal',
+  'sdp',
+  'candidate',
+  'payload',
+  'items',
+  'since',
+  'epoch',
+  'limit',
+  'a',
+  '',
+];
+const STRINGS = [
+  '',
+  ' ',
+  '\u0000',
+  '\n',
+  'a\u007fb',
+  '\ud800',
+  '\udfff',
+  '😀',
+  'é',
+  '"\\',
+  '\u2028',
+  'fuzz-a',
+  'all',
+  '__proto__',
+  'null',
+];
 
 /** A small, fast, seedable PRNG (mulberry32). */
 export function prng(seed) {
@@ -73,23 +149,37 @@ export function createGenerator(seed, frameLimit) {
 
   const text = () => {
     switch (r.int(6)) {
-      case 0: return r.pick(STRINGS);
-      case 1: return Array.from({ length: r.int(40) }, () => String.fromCharCode(r.int(0x10000))).join('');
-      case 2: return 'x'.repeat(r.range(1, 64));
-      case 3: return `${r.pick(STRINGS)}${r.int(1000)}${r.pick(STRINGS)}`;
-      case 4: return 'n'.repeat(r.range(30, 70));
-      default: return Math.random().toString(36).slice(2, 2 + r.range(1, 10));
+      case 0:
+        return r.pick(STRINGS);
+      case 1:
+        return Array.from({ length: r.int(40) }, () => String.fromCharCode(r.int(0x10000))).join('');
+      case 2:
+        return 'x'.repeat(r.range(1, 64));
+      case 3:
+        return `${r.pick(STRINGS)}${r.int(1000)}${r.pick(STRINGS)}`;
+      case 4:
+        return 'n'.repeat(r.range(30, 70));
+      default:
+        return Math.random()
+          .toString(36)
+          .slice(2, 2 + r.range(1, 10));
     }
   };
 
   const scalar = () => {
     switch (r.int(8)) {
-      case 0: return null;
-      case 1: return r.chance(0.5);
-      case 2: return r.int(2 ** 31) - 2 ** 30;
-      case 3: return r.next() * 1e6;
-      case 4: return r.pick([0, -0, 1e308, -1e-308, Number.MAX_SAFE_INTEGER + 2]);
-      default: return text();
+      case 0:
+        return null;
+      case 1:
+        return r.chance(0.5);
+      case 2:
+        return r.int(2 ** 31) - 2 ** 30;
+      case 3:
+        return r.next() * 1e6;
+      case 4:
+        return r.pick([0, -0, 1e308, -1e-308, Number.MAX_SAFE_INTEGER + 2]);
+      default:
+        return text();
     }
   };
 
@@ -116,40 +206,79 @@ export function createGenerator(seed, frameLimit) {
   const validish = (event, ctx) => {
     const maybe = (v) => (r.chance(0.85) ? v : value());
     switch (event) {
-      case 'login': return { name: maybe(text()), room: maybe(r.pick(['fuzz-a', 'fuzz-b', text()])), ...(r.chance(0.3) && { publicKey: maybe(text()) }) };
-      case 'roomMessage': case 'send-message': return r.chance(0.3) ? text() : { message: maybe(text()) };
-      case 'call': return { userToCall: maybe(target(ctx)), ...(r.chance(0.3) && { to: target(ctx) }), ...(r.chance(0.5) && { signal: value() }), ...(r.chance(0.3) && { name: maybe(text()) }) };
-      case 'answer': return r.chance(0.5) ? { to: maybe(target(ctx)), signal: value() } : { to: maybe(target(ctx)), sdp: value() };
-      case 'offer': return { to: maybe(target(ctx)), sdp: value() };
-      case 'candidate': return { to: maybe(target(ctx)), candidate: value() };
-      case 'signal': return { to: maybe(target(ctx)), signal: value() };
-      case 'hangup': return { to: maybe(target(ctx)) };
-      case 'register': return maybe(text());
-      case 'ready': return maybe(`fz-${text()}`);
-      case 'message': { const o = {}; for (let i = r.int(4); i > 0; i--) own(o, r.pick(KEYS), value()); return o; }
-      case 'messageOne': return { target: maybe(target(ctx)), payload: value() };
-      case 'history': return { ...(r.chance(0.6) && { since: maybe(r.int(100)) }), ...(r.chance(0.5) && { epoch: maybe(text()) }), ...(r.chance(0.5) && { limit: maybe(r.int(2000)) }) };
-      case 'direct': return { items: Array.from({ length: r.int(5) }, () => ({ to: target(ctx), payload: value() })) };
-      default: return value();
+      case 'login':
+        return {
+          name: maybe(text()),
+          room: maybe(r.pick(['fuzz-a', 'fuzz-b', text()])),
+          ...(r.chance(0.3) && { publicKey: maybe(text()) }),
+        };
+      case 'roomMessage':
+      case 'send-message':
+        return r.chance(0.3) ? text() : { message: maybe(text()) };
+      case 'call':
+        return {
+          userToCall: maybe(target(ctx)),
+          ...(r.chance(0.3) && { to: target(ctx) }),
+          ...(r.chance(0.5) && { signal: value() }),
+          ...(r.chance(0.3) && { name: maybe(text()) }),
+        };
+      case 'answer':
+        return r.chance(0.5) ? { to: maybe(target(ctx)), signal: value() } : { to: maybe(target(ctx)), sdp: value() };
+      case 'offer':
+        return { to: maybe(target(ctx)), sdp: value() };
+      case 'candidate':
+        return { to: maybe(target(ctx)), candidate: value() };
+      case 'signal':
+        return { to: maybe(target(ctx)), signal: value() };
+      case 'hangup':
+        return { to: maybe(target(ctx)) };
+      case 'register':
+        return maybe(text());
+      case 'ready':
+        return maybe(`fz-${text()}`);
+      case 'message': {
+        const o = {};
+        for (let i = r.int(4); i > 0; i--) own(o, r.pick(KEYS), value());
+        return o;
+      }
+      case 'messageOne':
+        return { target: maybe(target(ctx)), payload: value() };
+      case 'history':
+        return {
+          ...(r.chance(0.6) && { since: maybe(r.int(100)) }),
+          ...(r.chance(0.5) && { epoch: maybe(text()) }),
+          ...(r.chance(0.5) && { limit: maybe(r.int(2000)) }),
+        };
+      case 'direct':
+        return { items: Array.from({ length: r.int(5) }, () => ({ to: target(ctx), payload: value() })) };
+      default:
+        return value();
     }
   };
 
-  const pollution = () => JSON.parse(r.pick([
-    '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"message":"m","name":"n","room":"fuzz-a"}',
-    '{"__proto__":{"polluted":"yes"}}',
-    '{"constructor":{"prototype":{"polluted":"yes"}}}',
-    '{"to":"x","signal":{"__proto__":{"polluted":"yes"}},"sdp":{"constructor":{"prototype":{"polluted":"yes"}}}}',
-    '{"target":"x","__proto__":{"polluted":"yes"},"payload":{"__proto__":{"isAdmin":true}}}',
-    '[{"__proto__":{"polluted":"yes"}}]',
-    '{"items":[{"to":"x","payload":{"__proto__":{"polluted":"yes"}}}],"__proto__":[]}',
-  ]));
+  const pollution = () =>
+    JSON.parse(
+      r.pick([
+        '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"message":"m","name":"n","room":"fuzz-a"}',
+        '{"__proto__":{"polluted":"yes"}}',
+        '{"constructor":{"prototype":{"polluted":"yes"}}}',
+        '{"to":"x","signal":{"__proto__":{"polluted":"yes"}},"sdp":{"constructor":{"prototype":{"polluted":"yes"}}}}',
+        '{"target":"x","__proto__":{"polluted":"yes"},"payload":{"__proto__":{"isAdmin":true}}}',
+        '[{"__proto__":{"polluted":"yes"}}]',
+        '{"items":[{"to":"x","payload":{"__proto__":{"polluted":"yes"}}}],"__proto__":[]}',
+      ]),
+    );
 
   /** JSON text nested `depth` deep (arrays or objects), with an opaque field name to put it under. */
   const deepJson = () => {
     // Arrays take 2 bytes a level, objects 6: keep most of them under the frame limit.
     const arrays = r.chance(0.6);
     const max = Math.floor((frameLimit - 1024) / (arrays ? 2 : 6));
-    const depth = r.chance(0.5) ? r.range(33, 200) : r.chance(0.7) ? r.range(1_000, 20_000) : r.range(20_000, Math.min(150_000, max));
+    const depth = r.chance(0.5)
+      ? r.range(33, 200)
+      : r.chance(0.7)
+        ? r.range(1_000, 20_000)
+        : r.range(20_000, Math.min(150_000, max));
     return arrays ? `${'['.repeat(depth)}1${']'.repeat(depth)}` : `${'{"k":'.repeat(depth)}1${'}'.repeat(depth)}`;
   };
 
@@ -169,7 +298,16 @@ export function createGenerator(seed, frameLimit) {
       if (roll < 0.05) {
         // Deep nesting, under an opaque field of the event (or as the whole argument).
         const inner = deepJson();
-        const field = { call: 'signal', answer: 'signal', offer: 'sdp', candidate: 'candidate', signal: 'signal', message: 'payload', messageOne: 'payload', direct: 'items' }[event];
+        const field = {
+          call: 'signal',
+          answer: 'signal',
+          offer: 'sdp',
+          candidate: 'candidate',
+          signal: 'signal',
+          message: 'payload',
+          messageOne: 'payload',
+          direct: 'items',
+        }[event];
         const to = JSON.stringify(r.pick(ctx.ids()) ?? 'x');
         const argsJson = field
           ? `{"to":${to},"userToCall":${to},"target":${JSON.stringify(r.pick(ctx.peers()) ?? 'x')},"${field}":${inner}}`
@@ -188,14 +326,20 @@ export function createGenerator(seed, frameLimit) {
         const big = r.chance(0.5) ? 'x'.repeat(size) : new Array(Math.floor(size / 2)).fill(0);
         // Whole, or as one field of an event-shaped object (the frame is the size plus a little).
         const field = r.pick(['message', 'signal', 'sdp', 'candidate', 'payload', 'items', 'name']);
-        args = [r.chance(0.5) ? big : { [field]: big, to: r.pick(ctx.ids()) ?? 'x', target: r.pick(ctx.peers()) ?? 'x' }];
+        args = [
+          r.chance(0.5) ? big : { [field]: big, to: r.pick(ctx.ids()) ?? 'x', target: r.pick(ctx.peers()) ?? 'x' },
+        ];
         risky = size > frameLimit - 4_096;
       } else if (roll < 0.07) {
         args = [pollution()];
       } else if (roll < 0.075) {
         // Binary attachments, some large.
         const n = r.chance(0.1) ? r.range(50_000, 200_000) : r.int(2_048);
-        args = [r.chance(0.5) ? Buffer.alloc(n, 7) : { message: Buffer.alloc(n, 1), signal: Buffer.alloc(n, 2), to: r.pick(ctx.ids()) ?? 'x' }];
+        args = [
+          r.chance(0.5)
+            ? Buffer.alloc(n, 7)
+            : { message: Buffer.alloc(n, 1), signal: Buffer.alloc(n, 2), to: r.pick(ctx.ids()) ?? 'x' },
+        ];
       } else {
         // 0 arguments (missing), 1, or extra ones; mostly event-shaped.
         const count = r.chance(0.1) ? 0 : r.chance(0.85) ? 1 : r.range(2, 4);
@@ -228,11 +372,40 @@ function hasBuffer(v, depth) {
 /** A frame no well-behaved Socket.IO client sends. */
 function malformedFrame(r) {
   const frames = [
-    '42[', '4', '2', '42', '42{}', '42["x"', '42[1,2,3]', '42[null]', '42[]', '42"str"', '42[{"a":1}]',
-    '451-["signal",{"_placeholder":true,"num":0}]', '452-["x",{"_placeholder":true,"num":7}]', '45-["x"]',
-    '43abc', '439999999999999999999["x"]', '42999999999999999999999["ping"]', '41', '40', '40{"token":1}', '44{}',
-    '4a', '4\u0000', '6', '5', '3', '1', '42["ping",' + '['.repeat(5000) + ']'.repeat(5000) + ']',
-    '42/nope,["x"]', '42/,["x"]', '0', '42["__proto__",{}]', '42["constructor"]', '42["disconnect"]',
+    '42[',
+    '4',
+    '2',
+    '42',
+    '42{}',
+    '42["x"',
+    '42[1,2,3]',
+    '42[null]',
+    '42[]',
+    '42"str"',
+    '42[{"a":1}]',
+    '451-["signal",{"_placeholder":true,"num":0}]',
+    '452-["x",{"_placeholder":true,"num":7}]',
+    '45-["x"]',
+    '43abc',
+    '439999999999999999999["x"]',
+    '42999999999999999999999["ping"]',
+    '41',
+    '40',
+    '40{"token":1}',
+    '44{}',
+    '4a',
+    '4\u0000',
+    '6',
+    '5',
+    '3',
+    '1',
+    '42["ping",' + '['.repeat(5000) + ']'.repeat(5000) + ']',
+    '42/nope,["x"]',
+    '42/,["x"]',
+    '0',
+    '42["__proto__",{}]',
+    '42["constructor"]',
+    '42["disconnect"]',
   ];
   if (r.chance(0.15)) return Buffer.from(Array.from({ length: r.int(256) }, () => r.int(256)));
   if (r.chance(0.1)) return `42["login",${'"' + 'x'.repeat(r.range(1, 5_000))}`;
@@ -243,11 +416,29 @@ function malformedFrame(r) {
  * Drives `events` generated actions against `urls` (round robin per socket) from
  * `sockets` sockets and one raw WebSocket lane. Resolves to the report.
  */
-export async function runFuzz({ urls, events, seed = 1, sockets = 24, frameLimit = 409_600, ackTimeoutMs = 10_000, log = () => {} }) {
+export async function runFuzz({
+  urls,
+  events,
+  seed = 1,
+  sockets = 24,
+  frameLimit = 409_600,
+  ackTimeoutMs = 10_000,
+  log = () => {},
+}) {
   if (sockets < 20) throw new Error('at least 20 sockets');
   const report = {
-    events: 0, emits: 0, raw: 0, malformed: 0, acked: 0, ignored: 0,
-    codes: {}, drops: { allowed: 0, unexpected: 0 }, reconnects: 0, exceptions: 0, problems: [], slowest: {},
+    events: 0,
+    emits: 0,
+    raw: 0,
+    malformed: 0,
+    acked: 0,
+    ignored: 0,
+    codes: {},
+    drops: { allowed: 0, unexpected: 0 },
+    reconnects: 0,
+    exceptions: 0,
+    problems: [],
+    slowest: {},
     durationMs: 0,
   };
   const problem = (p) => {
@@ -255,30 +446,49 @@ export async function runFuzz({ urls, events, seed = 1, sockets = 24, frameLimit
   };
   const started = Date.now();
   let remaining = events;
-  const take = () => (remaining-- > 0);
+  const take = () => remaining-- > 0;
 
   const lanes = Array.from({ length: sockets }, (_, i) => ({
-    i, url: urls[i % urls.length], role: role(i), socket: undefined, risky: false, peerId: undefined, recent: [],
+    i,
+    url: urls[i % urls.length],
+    role: role(i),
+    socket: undefined,
+    risky: false,
+    peerId: undefined,
+    recent: [],
   }));
   const ctx = {
     ids: () => lanes.map((l) => l.socket?.id).filter(Boolean),
     peers: () => lanes.map((l) => l.peerId).filter(Boolean),
   };
 
-  const open = (lane) => new Promise((resolve, reject) => {
-    const socket = io(lane.url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 10_000 });
-    const timer = setTimeout(() => reject(new Error('connect timeout')), 10_000);
-    socket.once('connect', () => { clearTimeout(timer); resolve(socket); });
-    socket.once('connect_error', (err) => { clearTimeout(timer); socket.close(); reject(err); });
-  });
+  const open = (lane) =>
+    new Promise((resolve, reject) => {
+      const socket = io(lane.url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 10_000 });
+      const timer = setTimeout(() => reject(new Error('connect timeout')), 10_000);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(socket);
+      });
+      socket.once('connect_error', (err) => {
+        clearTimeout(timer);
+        socket.close();
+        reject(err);
+      });
+    });
 
-  const request = (socket, event, ...args) => new Promise((resolve) => {
-    const done = (v) => { clearTimeout(timer); socket.off('disconnect', onGone); resolve(v); };
-    const onGone = () => done(undefined);
-    const timer = setTimeout(() => done(undefined), ackTimeoutMs);
-    socket.once('disconnect', onGone);
-    socket.emit(event, ...args, (reply) => done(reply));
-  });
+  const request = (socket, event, ...args) =>
+    new Promise((resolve) => {
+      const done = (v) => {
+        clearTimeout(timer);
+        socket.off('disconnect', onGone);
+        resolve(v);
+      };
+      const onGone = () => done(undefined);
+      const timer = setTimeout(() => done(undefined), ackTimeoutMs);
+      socket.once('disconnect', onGone);
+      socket.emit(event, ...args, (reply) => done(reply));
+    });
 
   const connectLane = async (lane) => {
     const socket = await open(lane);
@@ -288,18 +498,22 @@ export async function runFuzz({ urls, events, seed = 1, sockets = 24, frameLimit
     lane.peerId = undefined;
     socket.on('exception', (e) => {
       report.exceptions += 1;
-      if (!PROTOCOL_CODES.has(String(e?.code))) problem(`exception with code ${String(e?.code)} for ${String(e?.event)}`);
+      if (!PROTOCOL_CODES.has(String(e?.code)))
+        problem(`exception with code ${String(e?.code)} for ${String(e?.event)}`);
     });
     socket.on('disconnect', (reason, details) => {
       if (reason === 'io client disconnect') return;
-      if (details) reason = `${reason} (${details.description?.message ?? details.description ?? ''} ${details.context?.code ?? ''})`;
+      if (details)
+        reason = `${reason} (${details.description?.message ?? details.description ?? ''} ${details.context?.code ?? ''})`;
       // A `ready` whose id turns out taken disconnects the socket when its turn comes
       // (registrations run one at a time), possibly after later events.
       if (lane.risky || (lane.readySent && reason === 'io server disconnect')) report.drops.allowed += 1;
       else {
         report.drops.unexpected += 1;
 
-        problem(`socket ${lane.i} (${lane.role}) dropped unexpectedly: ${reason}; its last actions: ${lane.recent.join(', ')}`);
+        problem(
+          `socket ${lane.i} (${lane.role}) dropped unexpectedly: ${reason}; its last actions: ${lane.recent.join(', ')}`,
+        );
       }
     });
     // Its standing state.
@@ -369,7 +583,11 @@ export async function runFuzz({ urls, events, seed = 1, sockets = 24, frameLimit
           }
         } else {
           const reply = await new Promise((resolve) => {
-            const done = (v) => { clearTimeout(timer); socket.off('disconnect', onGone); resolve(v); };
+            const done = (v) => {
+              clearTimeout(timer);
+              socket.off('disconnect', onGone);
+              resolve(v);
+            };
             const onGone = () => done({ gone: true });
             const timer = handled ? setTimeout(() => done({ timeout: true }), ackTimeoutMs) : undefined;
             socket.once('disconnect', onGone);
@@ -403,7 +621,8 @@ export async function runFuzz({ urls, events, seed = 1, sockets = 24, frameLimit
     const reply = outcome.reply;
     if (!handled && !V11_EVENTS.includes(event)) problem(`${event}: an unknown event was acked`);
     if (event === 'ping') {
-      if (typeof reply !== 'string' && !(reply && typeof reply === 'object' && 'code' in reply)) problem(`ping: ack ${typeof reply}`);
+      if (typeof reply !== 'string' && !(reply && typeof reply === 'object' && 'code' in reply))
+        problem(`ping: ack ${typeof reply}`);
       return;
     }
     if (reply === null || typeof reply !== 'object') {
@@ -425,20 +644,28 @@ export async function runFuzz({ urls, events, seed = 1, sockets = 24, frameLimit
   const runRaw = async () => {
     let ws;
     let connected = false;
-    const openRaw = () => new Promise((resolve) => {
-      const u = new URL(urls[0]);
-      ws = new WebSocket(`ws://${u.host}/socket.io/?EIO=4&transport=websocket`);
-      connected = false;
-      const timer = setTimeout(() => resolve(false), 5_000);
-      ws.on('message', (data) => {
-        const s = data.toString();
-        if (s.startsWith('0')) ws.send('40');
-        else if (s.startsWith('40')) { connected = true; clearTimeout(timer); resolve(true); }
-        else if (s === '2') ws.send('3'); // Engine.IO ping
+    const openRaw = () =>
+      new Promise((resolve) => {
+        const u = new URL(urls[0]);
+        ws = new WebSocket(`ws://${u.host}/socket.io/?EIO=4&transport=websocket`);
+        connected = false;
+        const timer = setTimeout(() => resolve(false), 5_000);
+        ws.on('message', (data) => {
+          const s = data.toString();
+          if (s.startsWith('0')) ws.send('40');
+          else if (s.startsWith('40')) {
+            connected = true;
+            clearTimeout(timer);
+            resolve(true);
+          } else if (s === '2') ws.send('3'); // Engine.IO ping
+        });
+        ws.on('error', () => undefined);
+        ws.on('close', () => {
+          connected = false;
+          clearTimeout(timer);
+          resolve(false);
+        });
       });
-      ws.on('error', () => undefined);
-      ws.on('close', () => { connected = false; clearTimeout(timer); resolve(false); });
-    });
     while (!lanesDone || malformedQueue.length > 0) {
       const frame = malformedQueue.shift();
       if (frame === undefined) {
@@ -512,7 +739,8 @@ function rawEmit(socket, event, argsJson, ack, timeoutMs) {
       resolve(v);
     };
     const onMessage = (data) => {
-      if (typeof data === 'string' && data.startsWith(`3${id}[`)) done({ reply: JSON.parse(data.slice(`3${id}`.length))[0] });
+      if (typeof data === 'string' && data.startsWith(`3${id}[`))
+        done({ reply: JSON.parse(data.slice(`3${id}`.length))[0] });
     };
     const onGone = () => done({ gone: true });
     const timer = timeoutMs > 0 ? setTimeout(() => done({ timeout: true }), timeoutMs) : undefined;

@@ -20,7 +20,11 @@ if (typeof process.send === 'function') {
       const probe = {};
       process.send({
         type: 'fuzz:proto',
-        clean: baseline !== undefined && snapshot() === baseline && probe.polluted === undefined && probe.isAdmin === undefined,
+        clean:
+          baseline !== undefined &&
+          snapshot() === baseline &&
+          probe.polluted === undefined &&
+          probe.isAdmin === undefined,
       });
     } else if (msg?.type === 'fuzz:gc') {
       globalThis.gc?.();

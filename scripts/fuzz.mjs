@@ -126,7 +126,8 @@ async function spawnNode(env) {
   // Up when /health answers.
   const until = Date.now() + 30_000;
   for (;;) {
-    if (node.exit) throw new Error(`the server exited at start (${JSON.stringify(node.exit)}): ${node.errorLines.join(' | ')}`);
+    if (node.exit)
+      throw new Error(`the server exited at start (${JSON.stringify(node.exit)}): ${node.errorLines.join(' | ')}`);
     if ((await health(node.url)) === 200) break;
     if (Date.now() > until) throw new Error('the server did not come up within 30 s');
     await new Promise((r) => setTimeout(r, 200));
@@ -191,8 +192,14 @@ async function main() {
       urls = nodes.map((n) => n.url);
       for (const n of nodes) await n.ask('fuzz:baseline');
     }
-    const setup = REDIS_URL ? `two nodes over Redis (${REDIS_URL}, prefix ${prefix})` : urls.length > 1 ? `${urls.length} servers` : 'one node';
-    say(`fuzz: ${EVENTS} events, seed ${SEED}, ${SOCKETS} sockets + a raw WebSocket lane, against ${setup}: ${urls.join(', ')}`);
+    const setup = REDIS_URL
+      ? `two nodes over Redis (${REDIS_URL}, prefix ${prefix})`
+      : urls.length > 1
+        ? `${urls.length} servers`
+        : 'one node';
+    say(
+      `fuzz: ${EVENTS} events, seed ${SEED}, ${SOCKETS} sockets + a raw WebSocket lane, against ${setup}: ${urls.join(', ')}`,
+    );
 
     // Warm-up (its own seed), so the baseline is a server that has seen this traffic.
     const warmup = Math.min(10_000, Math.max(2_000, Math.ceil(EVENTS / 10)));
@@ -200,21 +207,41 @@ async function main() {
     await new Promise((r) => setTimeout(r, 1_000));
     const before = await Promise.all(nodes.map((n) => n.ask('fuzz:gc')));
 
-    const report = await runFuzz({ urls, events: EVENTS, seed: SEED, sockets: SOCKETS, frameLimit: FRAME_LIMIT, log: say });
+    const report = await runFuzz({
+      urls,
+      events: EVENTS,
+      seed: SEED,
+      sockets: SOCKETS,
+      frameLimit: FRAME_LIMIT,
+      log: say,
+    });
     await new Promise((r) => setTimeout(r, 2_000));
     const after = await Promise.all(nodes.map((n) => n.ask('fuzz:gc')));
 
-    const { problems, slowest, ...figures } = report;
+    const problems = report.problems;
+    const figures = { ...report };
+    delete figures.problems;
+    delete figures.slowest;
     say(`fuzz: warm-up ${warm.events} events (${warm.problems.length} problems), run: ${JSON.stringify(figures)}`);
-    say(`fuzz: ${(report.events / (report.durationMs / 1000)).toFixed(0)} events/s over ${(report.durationMs / 1000).toFixed(1)} s`);
+    say(
+      `fuzz: ${(report.events / (report.durationMs / 1000)).toFixed(0)} events/s over ${(report.durationMs / 1000).toFixed(1)} s`,
+    );
 
-    check('no problem seen by the runner (codes, acks, disconnects)', problems.length === 0 && warm.problems.length === 0,
-      [...new Set([...warm.problems, ...problems])].slice(0, 20).join(' | '));
+    check(
+      'no problem seen by the runner (codes, acks, disconnects)',
+      problems.length === 0 && warm.problems.length === 0,
+      [...new Set([...warm.problems, ...problems])].slice(0, 20).join(' | '),
+    );
     check('no INTERNAL reply', !report.codes.INTERNAL && !warm.codes.INTERNAL);
     for (const [i, url] of urls.entries()) {
       const node = nodes[i];
       const label = urls.length > 1 ? ` (node ${i + 1})` : '';
-      if (node) check(`process alive${label}`, node.exit === undefined && node.child.exitCode === null, node.exit ? JSON.stringify(node.exit) : `pid ${node.child.pid}`);
+      if (node)
+        check(
+          `process alive${label}`,
+          node.exit === undefined && node.child.exitCode === null,
+          node.exit ? JSON.stringify(node.exit) : `pid ${node.child.pid}`,
+        );
       check(`ping answered${label}`, await ping(url));
       const status = await health(url);
       check(`/health 200${label}`, status === 200, String(status));
@@ -225,12 +252,21 @@ async function main() {
       const a = after[i];
       const change = (a.rss - b.rss) / b.rss;
       // Growth is what a leak looks like; a smaller RSS after the run is fine.
-      check(`RSS after a forced GC within 10% of before${label}`, b.gc && change <= 0.1,
-        `before ${mb(b.rss)} (heap ${mb(b.heapUsed)}), after ${mb(a.rss)} (heap ${mb(a.heapUsed)}), ${(change * 100).toFixed(1)}%`);
-      check(`no error-level log line${label}`, node.errorLines.length === 0,
-        node.errorLines.length ? `${node.errorLines.length}: ${node.errorLines.slice(0, 5).join(' | ')}` : `${node.lines} lines read`);
+      check(
+        `RSS after a forced GC within 10% of before${label}`,
+        b.gc && change <= 0.1,
+        `before ${mb(b.rss)} (heap ${mb(b.heapUsed)}), after ${mb(a.rss)} (heap ${mb(a.heapUsed)}), ${(change * 100).toFixed(1)}%`,
+      );
+      check(
+        `no error-level log line${label}`,
+        node.errorLines.length === 0,
+        node.errorLines.length
+          ? `${node.errorLines.length}: ${node.errorLines.slice(0, 5).join(' | ')}`
+          : `${node.lines} lines read`,
+      );
     }
-    if (nodes.length === 0) say('fuzz: servers not spawned by this script: Object.prototype, memory and logs were not checked');
+    if (nodes.length === 0)
+      say('fuzz: servers not spawned by this script: Object.prototype, memory and logs were not checked');
   } finally {
     for (const n of nodes) {
       if (n.exit) continue;
@@ -238,7 +274,8 @@ async function main() {
       await Promise.race([new Promise((r) => n.child.once('exit', r)), new Promise((r) => setTimeout(r, 15_000))]);
       if (!n.exit) n.child.kill('SIGKILL');
     }
-    if (REDIS_URL && !URLS) await deletePrefix(REDIS_URL, prefix).catch((err) => say(`fuzz: could not delete ${prefix}*: ${err.message}`));
+    if (REDIS_URL && !URLS)
+      await deletePrefix(REDIS_URL, prefix).catch((err) => say(`fuzz: could not delete ${prefix}*: ${err.message}`));
   }
   const failed = checks.filter((c) => !c.ok).length;
   say(failed === 0 ? `fuzz: all ${checks.length} checks passed` : `fuzz: ${failed} of ${checks.length} checks FAILED`);

@@ -12,7 +12,9 @@ import { closeAllServers, startServer, type TestServer } from './helpers/server.
 
 /** `depth` levels of arrays (or objects) around a scalar, as JSON text. */
 function nested(depth: number, kind: 'array' | 'object' = 'array'): string {
-  return kind === 'array' ? `${'['.repeat(depth)}1${']'.repeat(depth)}` : `${'{"k":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  return kind === 'array'
+    ? `${'['.repeat(depth)}1${']'.repeat(depth)}`
+    : `${'{"k":'.repeat(depth)}1${'}'.repeat(depth)}`;
 }
 
 let ackIds = 900_000;
@@ -94,29 +96,47 @@ describe('opaque values nested too deep', () => {
   ];
 
   for (const depth of [33, 10_000, 150_000]) {
-    it.each(cases)(`refuses %s nested ${depth} levels deep with VALIDATION; nothing is relayed`, async (_label, event, args, field) => {
-      await setUp();
-      const since = mark();
-      // A fresh callee for `call` (a has an active call with b already).
-      const c = event === 'call' ? await connect(server) : b;
-      // The peer message wraps the value in one more object.
-      const value = nested(event === 'message' || event === 'messageOne' ? depth - 1 : depth);
-      const reply = await rawEmit(a, event, args(value, () => c.id));
-      expectError(reply, 'VALIDATION', field);
-      expect((reply as { error: string }).error).toMatch(/32 levels/);
-      expect(a.connected).toBe(true);
-      await c.barrier();
-      expect(c.eventsSince(since).filter((e) => ['call', 'accepted', 'answer', 'offer', 'candidate', 'signal', 'message'].includes(e))).toEqual([]);
-      // The socket carries on.
-      expect(await a.request('ping')).toBe(a.id);
-    }, 30_000);
+    it.each(cases)(
+      `refuses %s nested ${depth} levels deep with VALIDATION; nothing is relayed`,
+      async (_label, event, args, field) => {
+        await setUp();
+        const since = mark();
+        // A fresh callee for `call` (a has an active call with b already).
+        const c = event === 'call' ? await connect(server) : b;
+        // The peer message wraps the value in one more object.
+        const value = nested(event === 'message' || event === 'messageOne' ? depth - 1 : depth);
+        const reply = await rawEmit(
+          a,
+          event,
+          args(value, () => c.id),
+        );
+        expectError(reply, 'VALIDATION', field);
+        expect((reply as { error: string }).error).toMatch(/32 levels/);
+        expect(a.connected).toBe(true);
+        await c.barrier();
+        expect(
+          c
+            .eventsSince(since)
+            .filter((e) => ['call', 'accepted', 'answer', 'offer', 'candidate', 'signal', 'message'].includes(e)),
+        ).toEqual([]);
+        // The socket carries on.
+        expect(await a.request('ping')).toBe(a.id);
+      },
+      30_000,
+    );
   }
 
   it.each(cases)('accepts %s nested exactly 32 levels deep', async (_label, event, args) => {
     await setUp();
     const c = event === 'call' ? await connect(server) : b;
     const value = nested(event === 'message' || event === 'messageOne' ? 31 : 32, 'object');
-    expectOk(await rawEmit(a, event, args(value, () => c.id)));
+    expectOk(
+      await rawEmit(
+        a,
+        event,
+        args(value, () => c.id),
+      ),
+    );
   });
 
   it('refuses 10,000 levels of objects without an ack with an `exception`, never INTERNAL', async () => {

@@ -16,8 +16,26 @@ import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
 import { io } from 'socket.io-client';
 import type { User } from '../src/common/events.js';
 import { expectError, expectOk } from './helpers/assert.js';
-import { closeAllClients, connect, login, mark, sleep, uniqueName, uniqueRoom, type TestClient } from './helpers/client.js';
-import { deletePrefix, describeWithRedis, health, REDIS_URL, runPrefix, startNode, waitUntil, type RedisNode } from './helpers-redis/redis.js';
+import {
+  closeAllClients,
+  connect,
+  login,
+  mark,
+  sleep,
+  uniqueName,
+  uniqueRoom,
+  type TestClient,
+} from './helpers/client.js';
+import {
+  deletePrefix,
+  describeWithRedis,
+  health,
+  REDIS_URL,
+  runPrefix,
+  startNode,
+  waitUntil,
+  type RedisNode,
+} from './helpers-redis/redis.js';
 import { startTcpProxy, type TcpProxy } from './helpers-redis/tcp-proxy.js';
 
 const describeRedis = await describeWithRedis('redis-partition.e2e-spec');
@@ -171,8 +189,14 @@ describeRedis('a partition between the nodes and Redis', () => {
         const q = await connect(b.url).catch(() => undefined);
         try {
           if (!p || !q) return false;
-          const lp = await p.requestWithTimeout<{ user?: User }>(3_000, 'login', { name: uniqueName('p'), room: room2 });
-          const lq = await q.requestWithTimeout<{ user?: User }>(3_000, 'login', { name: uniqueName('q'), room: room2 });
+          const lp = await p.requestWithTimeout<{ user?: User }>(3_000, 'login', {
+            name: uniqueName('p'),
+            room: room2,
+          });
+          const lq = await q.requestWithTimeout<{ user?: User }>(3_000, 'login', {
+            name: uniqueName('q'),
+            room: room2,
+          });
           if (!lp.user || !lq.user) return false;
           const m1 = await p.requestWithTimeout<{ id?: string }>(3_000, 'roomMessage', { message: 'p->q' });
           const m2 = await q.requestWithTimeout<{ id?: string }>(3_000, 'roomMessage', { message: 'q->p' });

@@ -1,4 +1,4 @@
-import { ParleyError, PayloadTooLargeError, ValidationError } from '../common/errors/parley.error.js';
+import { ParleyError, ValidationError } from '../common/errors/parley.error.js';
 import { checkByteLimit } from '../common/validation/byte-limit.decorator.js';
 import { codePointLength } from '../common/validation/text.decorators.js';
 

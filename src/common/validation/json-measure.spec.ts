@@ -43,7 +43,9 @@ const values = fc.oneof(
     maxDepth: 6,
   }),
   fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a)),
-  fc.array(fc.oneof(fc.constant(undefined), fc.func(fc.integer()), fc.constant(Symbol('s')), fc.integer()), { maxLength: 6 }),
+  fc.array(fc.oneof(fc.constant(undefined), fc.func(fc.integer()), fc.constant(Symbol('s')), fc.integer()), {
+    maxLength: 6,
+  }),
   fc.dictionary(anyString, fc.oneof(fc.constant(undefined), fc.func(fc.integer()), anyString, fc.double())),
 );
 
@@ -90,7 +92,10 @@ describe('measureJson', () => {
     expect(measureJson(1e21).bytes).toBe('1e+21'.length);
     expect(measureJson('é😀\ud800').bytes).toBe(Buffer.byteLength(JSON.stringify('é😀\ud800')));
     expect(measureJson([[], {}])).toEqual({ bytes: 7, depth: 2 });
-    expect(measureJson({ a: undefined, b: [undefined] })).toEqual({ bytes: Buffer.byteLength('{"b":[null]}'), depth: 2 });
+    expect(measureJson({ a: undefined, b: [undefined] })).toEqual({
+      bytes: Buffer.byteLength('{"b":[null]}'),
+      depth: 2,
+    });
     expect(() => measureJson({ n: BigInt(1) })).toThrow(TypeError);
   });
 

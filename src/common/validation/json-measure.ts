@@ -145,7 +145,8 @@ function stringBytes(s: string, budget: number): number {
     const c = s.charCodeAt(i);
     if (c < 0x80) {
       if (c === 0x22 || c === 0x5c) n += 2;
-      else if (c >= 0x20) n += 1; // DEL (0x7f) included: JSON does not escape it
+      else if (c >= 0x20)
+        n += 1; // DEL (0x7f) included: JSON does not escape it
       else if (c === 0x08 || c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d) n += 2;
       else n += 6;
     } else if (c < 0x800) {
