@@ -15,5 +15,5 @@ export default {
     '^\\./helpers/server(\\.js)?$': '<rootDir>/test/helpers-redis/cluster-server.ts',
     ...base.moduleNameMapper,
   },
-  testMatch: ['<rootDir>/test/chat.e2e-spec.ts', '<rootDir>/test/signaling.e2e-spec.ts', '<rootDir>/test/limits.e2e-spec.ts'],
+  testMatch: ['<rootDir>/test/chat.e2e-spec.ts', '<rootDir>/test/signaling.e2e-spec.ts', '<rootDir>/test/limits.e2e-spec.ts', '<rootDir>/test/nesting.e2e-spec.ts'],
 };
