@@ -183,9 +183,12 @@ const commands = {
   /**
    * Call relay, closed loop: clients pair up (2i calls 2i+1). Caller emits
    * call {userToCall, signal} (ack), callee answers answer {to, signal} (ack), caller gets
-   * `accepted` -> one round trip; the caller then hangs up (ack) and calls again.
+   * `accepted` -> one round trip; then `trickle` trickle-ICE round trips (the caller sends
+   * `signal {to, signal}` with ack, the callee sends one back, the caller receives it), as
+   * in a real call; the caller then hangs up (ack) and calls again. Every round trip counts;
+   * `relayed` counts the messages the server relayed (call, answer, 2 per trickle, hangup).
    */
-  async callRelay({ warmupMs, durationMs, signalBytes = 1024 }) {
+  async callRelay({ warmupMs, durationMs, signalBytes = 1024, trickle = 4 }) {
     const mkSignal = (type) => {
       const base = { type, sdp: '' };
       const len = JSON.stringify(base).length;
@@ -194,8 +197,10 @@ const commands = {
     };
     const offer = mkSignal('offer');
     const answer = mkSignal('answer');
+    const candidate = { candidate: 'candidate:1 1 udp 2122260223 192.168.1.10 54321 typ host generation 0 ufrag abcd', sdpMid: '0', sdpMLineIndex: 0 };
     const hist = new Hist();
     let done = 0;
+    let relayed = 0;
     let errors = 0;
     let firstError;
     const note = (e) => {
@@ -215,7 +220,27 @@ const commands = {
         });
       });
       callee.on('ended', () => {});
+      callee.on('signal', (d) => {
+        callee.emit('signal', { to: d.from, signal: d.signal }, (v) => {
+          if (!v || v.error) note(`signal back: ${JSON.stringify(v)}`);
+        });
+      });
     }
+    const trickleOnce = (caller, callee) =>
+      new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error('no signal back within 10 s')), 10000);
+        caller.on('signal', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        const ok = caller.emit('signal', { to: callee.id, signal: candidate }, (v) => {
+          if (!v || v.error) {
+            clearTimeout(t);
+            reject(new Error(`signal: ${JSON.stringify(v)}`));
+          }
+        });
+        if (!ok) reject(new Error('connection closed'));
+      });
     const loop = async ([caller, callee]) => {
       while (!stop) {
         const ts = now();
@@ -236,15 +261,28 @@ const commands = {
             if (!ok) reject(new Error('connection closed'));
           });
           const te = now();
-          if (ts >= measureFrom && te <= measureTo) {
+          const counted = ts >= measureFrom && te <= measureTo;
+          if (counted) {
             hist.add(te - ts);
             done++;
+            relayed += 2;
+          }
+          for (let k = 0; k < trickle && !stop; k++) {
+            const t1 = now();
+            await trickleOnce(caller, callee);
+            const t2 = now();
+            if (t1 >= measureFrom && t2 <= measureTo) {
+              hist.add(t2 - t1);
+              done++;
+              relayed += 2;
+            }
           }
         } catch (e) {
           note(e);
         }
         try {
           const v = await request(caller, 'hangup', { to: callee.id }, 10000);
+          if (now() <= measureTo) relayed++;
           if (v?.error && v.code !== 'NO_CALL') note(`hangup: ${JSON.stringify(v)}`);
         } catch (e) {
           note(e);
@@ -258,9 +296,11 @@ const commands = {
     clearTimeout(guard);
     for (const [caller, callee] of pairs) {
       caller.off('accepted');
+      caller.off('signal');
       callee.off('call');
+      callee.off('signal');
     }
-    return { pairs: pairs.length, done, errors, firstError, ms: durationMs, hist: hist.toJSON() };
+    return { pairs: pairs.length, done, relayed, errors, firstError, ms: durationMs, hist: hist.toJSON() };
   },
 
   async close() {

@@ -69,6 +69,8 @@ const cfg = {
   calls: {
     pairs: num('pairs', QUICK ? 200 : 500),
     signalBytes: 1024,
+    // trickle-ICE `signal` round trips after each answered call, as in a real call
+    trickle: num('trickle', 4),
     warmupMs: QUICK ? 500 : 1000,
     durationMs: QUICK ? 2000 : 4000,
   },
@@ -626,7 +628,7 @@ async function scenarioCalls(srv, kind) {
       }),
     );
     await sleep(300);
-    const running = Promise.all(loaders.map((l) => l.call('callRelay', { warmupMs: c.warmupMs, durationMs: c.durationMs, signalBytes: c.signalBytes })));
+    const running = Promise.all(loaders.map((l) => l.call('callRelay', { warmupMs: c.warmupMs, durationMs: c.durationMs, signalBytes: c.signalBytes, trickle: c.trickle })));
     // CPU over the measured window only (the load processes count round trips in the same window)
     await sleep(c.warmupMs);
     const c0 = readCpu(srv.pid);
@@ -643,6 +645,7 @@ async function scenarioCalls(srv, kind) {
     const hist = new Hist();
     for (const r of res) hist.merge(r.hist);
     const done = res.reduce((s, r) => s + r.done, 0);
+    const relayed = res.reduce((s, r) => s + (r.relayed ?? 0), 0);
     const errors = res.reduce((s, r) => s + r.errors, 0);
     const lat = hist.summary();
     const out = {
@@ -657,6 +660,8 @@ async function scenarioCalls(srv, kind) {
       // the whole loop (call, answer, accepted, hangup, ended), over the measured window
       serverCpuUtil: (d.userUs + d.sysUs) / d.wallUs,
       serverCpuUsPerRoundTrip: done ? (d.userUs + d.sysUs) / done : null,
+      relayed,
+      serverCpuUsPerRelayed: relayed ? (d.userUs + d.sysUs) / relayed : null,
       loaderCpuUtil: loadersUtil(l0, l1),
       ...bg,
     };
@@ -928,7 +933,7 @@ function writeOutputs(partial = false) {
   md += `${results.startedAt} · \`${results.command}\` · ${cfg.runs} run(s), medians shown${cfg.runs > 1 ? ' with (min–max) over runs' : ''} · ${results.durationSec}s\n\n`;
   md += `Machine: ${machine.cpu}, ${machine.cpus} CPUs, ${machine.memGb} GB, ${machine.kernel}, Node ${machine.node}; ${machine.pinning}.\n\n`;
   md += `Load: fan-out ${cfg.fanout.rooms} rooms × ${cfg.fanout.members} members, ${cfg.fanout.messageBytes}-byte \`roomMessage\` with ack, after a warm-up step, offered rate stepped ×${cfg.fanout.factor} from ${cfg.fanout.startRate} msg/s (${cfg.fanout.stepMs} ms per step) until delivery < ${cfg.fanout.minDelivery * 100}% or p99 > ${cfg.fanout.maxP99Ms} ms; ` +
-    `call relay ${cfg.calls.pairs} pairs, closed loop call→answer→accepted (then hangup) with ${cfg.calls.signalBytes}-byte signals for ${cfg.calls.durationMs} ms; ` +
+    `call relay ${cfg.calls.pairs} pairs, closed loop call→answer→accepted, then ${cfg.calls.trickle} trickle-ICE signal round trips, then hangup, with ${cfg.calls.signalBytes}-byte call signals for ${cfg.calls.durationMs} ms; ` +
     `connections ${cfg.conns.n} clients logged in to rooms of ${cfg.conns.roomSize}, RSS measured after 2 full GCs (\`--expose-gc\`, same preload for all servers). ` +
     `Load generator: ${cfg.loaders} processes; Socket.IO servers driven by the ${cfg.client === 'lite' ? '"lite" Socket.IO v4 client (Engine.IO/Socket.IO wire protocol on a bare `ws` socket, so the client core is not the limit)' : 'socket.io-client 4.8'}, raw ws by JSON frames.\n\n`;
   md += `| Figure | ${names.join(' | ')} |${has(P) && has('bare') ? ' Parley/bare | target |' : ''}${has(P) && has('raw') ? ' Parley/raw |' : ''}\n`;

@@ -87,6 +87,11 @@ describe('client/crypto', () => {
       ok: false,
       reason: 'unsupported-version',
     });
+    // A member-keys envelope is a Parley message of the other mode.
+    expect(await decryptMessage(key, 's1.0123456789abcdef.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA==.AAAA')).toEqual({
+      ok: false,
+      reason: 'unsupported-version',
+    });
   });
 
   it('base64 helpers are strict and round-trip large buffers', () => {

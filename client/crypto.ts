@@ -29,7 +29,7 @@ const TAG_BYTES = 16;
 export type UndecryptableReason =
   /** Not a `p1.<iv>.<ciphertext>` string. */
   | 'malformed'
-  /** An envelope of a version this client does not know. */
+  /** An envelope of a version this client does not know, or of the member-keys mode (`s1`). */
   | 'unsupported-version'
   /** Well-formed, but the key (wrong passphrase), room or sender does not match, or it was tampered with. */
   | 'undecryptable';
@@ -165,6 +165,8 @@ export async function decryptMessage(
 ): Promise<DecryptResult> {
   if (typeof envelope !== 'string') return { ok: false, reason: 'malformed' };
   const parts = envelope.split('.');
+  // A member-keys envelope (sender-keys.ts): a Parley message, of the other room mode.
+  if (parts[0] === 's1' && parts.length === 5) return { ok: false, reason: 'unsupported-version' };
   if (!/^p\d+$/.test(parts[0] ?? '')) return { ok: false, reason: 'malformed' };
   if (parts[0] !== ENVELOPE_VERSION) return { ok: false, reason: 'unsupported-version' };
   if (parts.length !== 3) return { ok: false, reason: 'malformed' };

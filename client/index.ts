@@ -1,6 +1,9 @@
 /** Parley's typed client library: protocol client plus end-to-end encryption helpers. */
 export * from './parley-client.js';
 export * from './crypto.js';
+export * from './identity-bundle.js';
+export * from './sender-keys.js';
+export * from './keys-room.js';
 export type {
   User,
   ErrorCode,
@@ -8,6 +11,8 @@ export type {
   Notification,
   NotificationType,
   RoomMessage,
+  DirectMessage,
+  DirectPayload,
   EndReason,
   RTCIceServerLike,
   ClientToServerEvents,

@@ -206,6 +206,11 @@ export class ParleyClient {
     return this.request('roomMessage', { message });
   }
 
+  /** One opaque payload per recipient (socket ids of other members of this room). */
+  direct(items: Array<{ to: string; payload: unknown }>): Promise<{ at: number }> {
+    return this.request('direct', { items });
+  }
+
   async listUsers(): Promise<User[]> {
     const { users } = await this.request('listUsers');
     return users;

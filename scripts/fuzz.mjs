@@ -81,6 +81,7 @@ async function spawnNode(env) {
       HOST: '127.0.0.1',
       PORT: String(port),
       WEB_CLIENT: 'false',
+      LOG_FORMAT: 'json',
       ...(!KEEP_RATE_LIMIT && { RATE_LIMIT_PER_SEC: '0' }),
       ...env,
     },
@@ -101,7 +102,9 @@ async function spawnNode(env) {
         node.lines += 1;
         let level;
         try {
-          level = JSON.parse(line).level;
+          // Nest's JSON logger writes level names, pino numbers (50 error, 60 fatal).
+          const raw = JSON.parse(line).level;
+          level = typeof raw === 'number' ? (raw >= 60 ? 'fatal' : raw >= 50 ? 'error' : 'info') : raw;
         } catch {
           level = isStderr && !/^\(node:\d+\) (\w+)?Warning/.test(line) ? 'error' : undefined;
         }

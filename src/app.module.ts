@@ -28,7 +28,7 @@ export class AppModule {
   static register(env: Env): DynamicModule {
     const optional: Array<Type | DynamicModule> = [
       ...(env.COMPAT_EVENTS ? [CompatModule] : []),
-      ...(env.WEB_CLIENT ? [WebClientModule] : []),
+      ...(env.WEB_CLIENT ? [WebClientModule.register(env.WEB_CLIENT_DIR)] : []),
     ];
     return {
       module: AppModule,

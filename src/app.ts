@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConsoleLogger, type LoggerService, type LogLevel } from '@nestjs/common';
+import type { LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -11,6 +11,7 @@ import { validateEnv, type Env } from './config/env.schema.js';
 import { RedisIoAdapter } from './redis/redis-io.adapter.js';
 import { securityHeaders } from './security/http-headers.js';
 import { loadHttpsOptions } from './security/tls.js';
+import { PinoLogger } from './common/logging/pino-logger.js';
 
 export interface CreateAppOptions {
   /**
@@ -18,11 +19,12 @@ export interface CreateAppOptions {
    * variable). Tests start several apps in one process, each with its own.
    */
   env?: Record<string, string | undefined>;
-  /** A logger, a list of levels, or false for silence; default: JSON lines at LOG_LEVEL. */
+  /**
+   * A logger, a list of levels, or false for silence; default: pino at LOG_LEVEL, JSON lines
+   * written asynchronously (pretty lines in development, or as LOG_FORMAT says).
+   */
   logger?: LoggerService | LogLevel[] | false;
 }
-
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
 /**
  * The settings an app starts with: a `.env` file in the working directory (outside
@@ -53,7 +55,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   // TLS_CERT_FILE + TLS_KEY_FILE: HTTPS and WSS; unreadable files stop the start, named.
   const httpsOptions = loadHttpsOptions(env);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(env), {
-    logger: options.logger ?? jsonLogger(env),
+    logger: options.logger ?? defaultLogger(env),
     abortOnError: false,
     ...(httpsOptions && { httpsOptions }),
   });
@@ -80,6 +82,7 @@ function corsOrigins(env: Env): string[] {
   return env.CORS_ORIGIN.split(',').map((o) => o.trim()).filter(Boolean);
 }
 
-function jsonLogger(env: Env): LoggerService {
-  return new ConsoleLogger({ json: true, logLevels: LEVELS.slice(0, LEVELS.indexOf(env.LOG_LEVEL) + 1) });
+function defaultLogger(env: Env): LoggerService {
+  const format = env.LOG_FORMAT ?? (env.NODE_ENV === 'development' ? 'pretty' : 'json');
+  return new PinoLogger({ level: env.LOG_LEVEL, pretty: format === 'pretty' });
 }

@@ -1,6 +1,6 @@
 /**
  * Chat events end to end: me, login, logout, roomMessage, listUsers, ping, disconnect.
- * Black-box: a real app on a free port, real Socket.IO clients (docs: /work/shared/PROTOCOL.md).
+ * Black-box: a real app on a free port, real Socket.IO clients (docs/PROTOCOL.md).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Notification, RoomMessage, User } from '../src/common/events.js';

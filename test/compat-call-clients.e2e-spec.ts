@@ -9,7 +9,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   closeClients, closeServers, connect, expectQuiet, marks, startApp, unique, type Server,
-} from './helpers-compat/clients.js';
+} from './helpers/compat.js';
 
 let server: Server;
 

@@ -6,8 +6,8 @@
  */
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
 import type { User } from '../src/common/events.js';
-import { deletePrefix, describeWithRedis, runPrefix, startNode, type RedisNode } from './helpers-redis/redis.js';
-import { closeClients, connect, expectQuiet, marks, unique, waitDisconnect } from './helpers-compat/clients.js';
+import { deletePrefix, describeWithRedis, runPrefix, startNode, type RedisNode } from './helpers/redis.js';
+import { closeClients, connect, expectQuiet, marks, unique, waitDisconnect } from './helpers/compat.js';
 
 const describeRedis = await describeWithRedis('compat-cluster.e2e-spec');
 

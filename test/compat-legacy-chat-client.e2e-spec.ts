@@ -6,8 +6,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Notification, RoomMessage, User } from '../src/common/events.js';
 import {
-  closeClients, closeServers, connect, expectQuiet, marks, startApp, unique, type Client, type Server,
-} from './helpers-compat/clients.js';
+  closeClients, closeServers, connect, expectQuiet, marks, startApp, unique, type ClientType as Client, type Server,
+} from './helpers/compat.js';
 
 let server: Server;
 

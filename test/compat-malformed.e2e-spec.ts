@@ -8,8 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { User } from '../src/common/events.js';
 import {
-  adminGet, closeServers, connect, expectQuiet, marks, startApp, unique, type Client, type Server,
-} from './helpers-compat/clients.js';
+  adminGet, closeServers, connect, expectQuiet, marks, startApp, unique, type ClientType as Client, type Server,
+} from './helpers/compat.js';
 
 const MAX_MESSAGE_BYTES = 16;
 const MAX_SIGNAL_BYTES = 64;

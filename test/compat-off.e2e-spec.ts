@@ -6,8 +6,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { User } from '../src/common/events.js';
 import {
-  adminGet, closeClients, closeServers, connect, expectQuiet, marks, sleep, startApp, unique, type Client, type Server,
-} from './helpers-compat/clients.js';
+  adminGet, closeClients, closeServers, connect, expectQuiet, marks, sleep, startApp, unique, type ClientType as Client, type Server,
+} from './helpers/compat.js';
 
 let server: Server;
 
@@ -20,7 +20,7 @@ afterAll(() => closeServers());
 /** Emits with a callback and asserts the callback is never called. */
 async function expectNoAck(c: Client, event: string, ...args: unknown[]): Promise<void> {
   let acked = false;
-  c.socket.emit(event, ...args, () => {
+  c.raw.emit(event, ...args, () => {
     acked = true;
   });
   await c.barrier();

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import {
   adminGet, closeClients, closeServers, Client, connect, expectQuiet, marks, startApp, unique, waitDisconnect,
   type Server,
-} from './helpers-compat/clients.js';
+} from './helpers/compat.js';
 
 interface PeerMsg {
   from: string;

@@ -6,8 +6,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import {
-  adminGet, closeClients, closeServers, connect, expectQuiet, marks, sleep, startApp, unique, type Client, type Server,
-} from './helpers-compat/clients.js';
+  adminGet, closeClients, closeServers, connect, expectQuiet, marks, sleep, startApp, unique, type ClientType as Client, type Server,
+} from './helpers/compat.js';
 
 const WINDOW = 700;
 

@@ -11,8 +11,8 @@ import { ConnectionCounter } from '../src/security/connection-counter.js';
 import { RealtimeService } from '../src/common/realtime/realtime.service.js';
 import type { User } from '../src/common/events.js';
 import { closeAllClients, connect, joinRoom, sleep, uniqueRoom, type TestClient } from './helpers/client.js';
-import { closeApps, startApp, type SecurityServer } from './helpers-security/app.js';
-import { CaptureLogger } from './helpers-security/capture-logger.js';
+import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
+import { CaptureLogger } from './helpers/capture-logger.js';
 import { PROTOCOL_CODES, runFuzz } from '../scripts/fuzz-lib.mjs';
 
 const CORE = ['login', 'logout', 'roomMessage', 'listUsers', 'ping', 'call', 'answer', 'offer', 'candidate', 'signal', 'hangup', 'iceServers'];
@@ -148,7 +148,7 @@ function resourceCounts(): Record<string, number> {
 }
 
 describe('fuzzing every inbound event', () => {
-  let server: SecurityServer;
+  let server: TestServer;
   let bystanders: TestClient[];
   let bystanderRoom: string;
   let bystanderUsers: User[];
@@ -160,7 +160,7 @@ describe('fuzzing every inbound event', () => {
   let sent = 0;
 
   beforeAll(async () => {
-    server = await startApp({ RATE_LIMIT_PER_SEC: '0', RING_TIMEOUT_MS: '600000', ADMIN_TOKEN: ADMIN }, { logger });
+    server = await startServer({ RATE_LIMIT_PER_SEC: '0', RING_TIMEOUT_MS: '600000', ADMIN_TOKEN: ADMIN }, { logger });
     bystanderRoom = uniqueRoom('bystanders');
     bystanders = [await connect(server.url), await connect(server.url)];
     bystanderUsers = await joinRoom(bystanders, bystanderRoom, ['carol', 'dave']);
@@ -169,7 +169,7 @@ describe('fuzzing every inbound event', () => {
   afterAll(async () => {
     closeAllClients();
     await sleep(100);
-    await closeApps();
+    await closeAllServers();
   });
 
   it('survives thousands of random payloads and leaks nothing', async () => {
@@ -340,14 +340,14 @@ describe('fuzzing every inbound event', () => {
  */
 describe('a seeded run of the npm run fuzz generator', () => {
   const logger = new CaptureLogger();
-  let server: SecurityServer;
+  let server: TestServer;
 
   beforeAll(async () => {
-    server = await startApp({ RATE_LIMIT_PER_SEC: '0' }, { logger });
+    server = await startServer({ RATE_LIMIT_PER_SEC: '0' }, { logger });
   });
   afterAll(async () => {
     closeAllClients();
-    await closeApps();
+    await closeAllServers();
   });
 
   it('answers 5,000 random events cleanly and stays healthy', async () => {

@@ -91,6 +91,21 @@ describe('GET /metrics', () => {
     );
     expect(increased.length).toBeGreaterThan(0);
   });
+
+  it('counts calls started, answered and ended by reason', async () => {
+    const [a, b] = await connectMany(admin, 2);
+    const before = samples(await (await get(admin, '/metrics')).text());
+    const count = (m: Map<string, number>, key: string) => m.get(key) ?? 0;
+    expect(await a.request('call', { userToCall: b.id, signal: { type: 'offer' } })).toEqual({});
+    await b.waitFor('call');
+    expect(await b.request('answer', { to: a.id, signal: { type: 'answer' } })).toEqual({});
+    expect(await a.request('hangup', { to: b.id })).toEqual({});
+    const after = samples(await (await get(admin, '/metrics')).text());
+    expect(count(after, 'parley_calls_started_total') - count(before, 'parley_calls_started_total')).toBe(1);
+    expect(count(after, 'parley_calls_answered_total') - count(before, 'parley_calls_answered_total')).toBe(1);
+    const ended = 'parley_calls_ended_total{reason="hangup"}';
+    expect(count(after, ended) - count(before, ended)).toBe(1);
+  });
 });
 
 describe('admin routes', () => {

@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { closeAllClients, connect, login, sleep, uniqueRoom, waitDisconnect, type TestClient } from './helpers/client.js';
-import { closeApps, startApp, type SecurityServer } from './helpers-security/app.js';
-import { CaptureLogger } from './helpers-security/capture-logger.js';
-import { hsToken } from './helpers-security/tokens.js';
+import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
+import { CaptureLogger } from './helpers/capture-logger.js';
+import { hsToken } from './helpers/tokens.js';
 
 const tag = Math.random().toString(36).slice(2, 8);
 const M = (what: string) => `MARKER${what}${tag}`;
@@ -45,13 +45,13 @@ function captureConsole(): void {
 afterAll(async () => {
   closeAllClients();
   await sleep(100);
-  await closeApps();
+  await closeAllServers();
   for (const s of spies) s.mockRestore();
 });
 
 describe('no sensitive data in the logs', () => {
   const logger = new CaptureLogger();
-  let server: SecurityServer;
+  let server: TestServer;
   const markers: string[] = [SECRET, ADMIN, TURN];
   const mark = (what: string) => {
     const m = M(what);
@@ -61,7 +61,7 @@ describe('no sensitive data in the logs', () => {
 
   beforeAll(async () => {
     captureConsole();
-    server = await startApp(
+    server = await startServer(
       {
         LOG_LEVEL: 'verbose',
         RATE_LIMIT_PER_SEC: '0',
@@ -99,6 +99,11 @@ describe('no sensitive data in the logs', () => {
     expect(await a.request('send-message', { message: mark('COMPATBODY') })).toHaveProperty('id');
     await a.request('listUsers');
     await a.request('iceServers');
+    // direct: delivered, too large, a non-member, malformed.
+    expect(await a.request('direct', { items: [{ to: b.id, payload: { share: mark('DIRECTPAYLOAD') } }] })).toHaveProperty('at');
+    await a.request('direct', { items: [{ to: b.id, payload: mark('DIRECTHUGE').repeat(500) }] });
+    await a.request('direct', { items: [{ to: b.id, payload: 1 }, { to: 'nobody', payload: mark('DIRECTNOTFOUND') }] });
+    await a.request('direct', { items: [{ to: b.id }], extra: mark('DIRECTEXTRA') });
     // Failures that carry the sensitive field.
     await a.request('roomMessage', { message: mark('TOOLARGE').repeat(400) });
     await a.request('roomMessage', { message: { nested: mark('BADTYPEBODY') } });
@@ -167,7 +172,7 @@ describe('no sensitive data in the logs', () => {
 describe('no sensitive data in the logs under rate limiting and flooding', () => {
   it('refused and flooded events are not logged with their payload', async () => {
     const logger = new CaptureLogger();
-    const server = await startApp({ LOG_LEVEL: 'verbose', RATE_LIMIT_PER_SEC: '5', RATE_LIMIT_BURST: '10' }, { logger });
+    const server = await startServer({ LOG_LEVEL: 'verbose', RATE_LIMIT_PER_SEC: '5', RATE_LIMIT_BURST: '10' }, { logger });
     const a = await connect(server.url);
     const b = await connect(server.url);
     const room = uniqueRoom();

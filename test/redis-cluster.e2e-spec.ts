@@ -16,7 +16,7 @@ import { type RedisSessionStoreService } from '../src/sessions/redis-session-sto
 import { SessionStoreService } from '../src/sessions/session-store.service.js';
 import { RedisService } from '../src/redis/redis.service.js';
 import { ConnectionRegistryService } from '../src/signaling/connection-registry.service.js';
-import { deletePrefix, describeWithRedis, health, inspector, runPrefix, startNode, waitUntil, type RedisNode } from './helpers-redis/redis.js';
+import { deletePrefix, describeWithRedis, health, inspector, runPrefix, startNode, waitUntil, type RedisNode } from './helpers/redis.js';
 
 const describeRedis = await describeWithRedis('redis-cluster.e2e-spec');
 

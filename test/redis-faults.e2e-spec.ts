@@ -14,10 +14,10 @@ import { rmSync } from 'node:fs';
 import type { User } from '../src/common/events.js';
 import { expectError, expectOk, ids } from './helpers/assert.js';
 import { closeAllClients, connect, login, mark, sleep, uniqueName, uniqueRoom } from './helpers/client.js';
-import { buildApp, freePort, hasRedisServer, redisServer, spawnNode, type ChildNode, type RedisServer } from './helpers-redis/processes.js';
+import { buildApp, freePort, hasRedisServer, redisServer, spawnNode, type ChildNode, type RedisServer } from './helpers/processes.js';
 import {
   deletePrefix, describeWithRedis, health, inspector, REDIS_URL, runPrefix, startNode, waitUntil, type RedisNode,
-} from './helpers-redis/redis.js';
+} from './helpers/redis.js';
 
 const describeRedis = await describeWithRedis('redis-faults.e2e-spec');
 

@@ -35,8 +35,8 @@ import {
   startNode,
   waitUntil,
   type RedisNode,
-} from './helpers-redis/redis.js';
-import { startTcpProxy, type TcpProxy } from './helpers-redis/tcp-proxy.js';
+} from './helpers/redis.js';
+import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
 
 const describeRedis = await describeWithRedis('redis-partition.e2e-spec');
 

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
 import type { User } from '../src/common/events.js';
 import { expectOk } from './helpers/assert.js';
 import { closeAllClients, connect, login, mark, sleep, uniqueRoom, type TestClient } from './helpers/client.js';
-import { deletePrefix, describeWithRedis, runPrefix, startNode, type RedisNode } from './helpers-redis/redis.js';
+import { deletePrefix, describeWithRedis, runPrefix, startNode, type RedisNode } from './helpers/redis.js';
 
 const describeRedis = await describeWithRedis('redis-recovery.e2e-spec');
 const WINDOW_MS = 2500;

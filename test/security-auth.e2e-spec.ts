@@ -5,16 +5,16 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { closeAllClients, connect, login, mark, sleep, uniqueRoom, type TestClient } from './helpers/client.js';
 import { expectError } from './helpers/assert.js';
-import { closeApps, startApp, type SecurityServer } from './helpers-security/app.js';
-import { hsToken, noneToken, rsToken, SECRET, tamperedToken } from './helpers-security/tokens.js';
+import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
+import { hsToken, noneToken, rsToken, SECRET, tamperedToken } from './helpers/tokens.js';
 
 afterEach(() => closeAllClients());
 afterAll(async () => {
   closeAllClients();
-  await closeApps();
+  await closeAllServers();
 });
 
-async function refusal(server: SecurityServer, auth?: Record<string, unknown>): Promise<Error & { data?: unknown }> {
+async function refusal(server: TestServer, auth?: Record<string, unknown>): Promise<Error & { data?: unknown }> {
   try {
     const c = await connect(server.url, auth === undefined ? {} : { auth });
     c.close();
@@ -25,9 +25,9 @@ async function refusal(server: SecurityServer, auth?: Record<string, unknown>): 
 }
 
 describe('AUTH_JWT_SECRET set', () => {
-  let server: SecurityServer;
+  let server: TestServer;
   beforeAll(async () => {
-    server = await startApp({ AUTH_JWT_SECRET: SECRET, RATE_LIMIT_PER_SEC: '0' });
+    server = await startServer({ AUTH_JWT_SECRET: SECRET, RATE_LIMIT_PER_SEC: '0' });
   });
 
   it('accepts a valid HS256 token (with or without exp)', async () => {
@@ -162,9 +162,9 @@ describe('AUTH_JWT_SECRET set', () => {
 });
 
 describe('authentication off (default)', () => {
-  let server: SecurityServer;
+  let server: TestServer;
   beforeAll(async () => {
-    server = await startApp({ RATE_LIMIT_PER_SEC: '0' });
+    server = await startServer({ RATE_LIMIT_PER_SEC: '0' });
   });
 
   it('accepts handshakes without a token, and ignores any token given', async () => {

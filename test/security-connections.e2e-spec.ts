@@ -5,19 +5,19 @@ import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { io } from 'socket.io-client';
 import { closeAllClients, connect, login, sleep, uniqueRoom, type TestClient } from './helpers/client.js';
 import { ConnectionCounter } from '../src/security/connection-counter.js';
-import { closeApps, startApp, type SecurityServer } from './helpers-security/app.js';
+import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
 
 afterEach(async () => {
   closeAllClients();
-  await closeApps();
+  await closeAllServers();
 });
 afterAll(async () => {
   closeAllClients();
-  await closeApps();
+  await closeAllServers();
 });
 
 /** Connects, or returns the connect_error. */
-async function attempt(server: SecurityServer, opts: Record<string, unknown> = {}): Promise<TestClient | Error> {
+async function attempt(server: TestServer, opts: Record<string, unknown> = {}): Promise<TestClient | Error> {
   try {
     return await connect(server.url, opts);
   } catch (err) {
@@ -26,7 +26,7 @@ async function attempt(server: SecurityServer, opts: Record<string, unknown> = {
 }
 
 /** Retries for a while: a slot is given back when the server has seen the disconnect. */
-async function connectEventually(server: SecurityServer, timeout = 3000): Promise<TestClient> {
+async function connectEventually(server: TestServer, timeout = 3000): Promise<TestClient> {
   const deadline = Date.now() + timeout;
   for (;;) {
     const c = await attempt(server);
@@ -38,7 +38,7 @@ async function connectEventually(server: SecurityServer, timeout = 3000): Promis
 
 describe('MAX_CONNECTIONS_PER_IP', () => {
   it('refuses one connection more with connect_error TOO_MANY_CONNECTIONS, disturbing nobody', async () => {
-    const server = await startApp({ MAX_CONNECTIONS_PER_IP: '3' });
+    const server = await startServer({ MAX_CONNECTIONS_PER_IP: '3' });
     const open = [await connect(server.url), await connect(server.url), await connect(server.url)];
     for (let i = 0; i < 5; i++) {
       const refused = await attempt(server);
@@ -55,7 +55,7 @@ describe('MAX_CONNECTIONS_PER_IP', () => {
   });
 
   it('counts polling connections too', async () => {
-    const server = await startApp({ MAX_CONNECTIONS_PER_IP: '1' });
+    const server = await startServer({ MAX_CONNECTIONS_PER_IP: '1' });
     const a = await connect(server.url, { transports: ['polling'] });
     const refused = await attempt(server, { transports: ['polling'] });
     expect((refused as Error).message).toBe('TOO_MANY_CONNECTIONS');
@@ -64,7 +64,7 @@ describe('MAX_CONNECTIONS_PER_IP', () => {
   });
 
   it('gives every slot back: many connect/disconnect cycles never exhaust the limit', async () => {
-    const server = await startApp({ MAX_CONNECTIONS_PER_IP: '2' });
+    const server = await startServer({ MAX_CONNECTIONS_PER_IP: '2' });
     for (let i = 0; i < 30; i++) {
       const c = await connectEventually(server);
       c.close();
@@ -78,7 +78,7 @@ describe('MAX_CONNECTIONS_PER_IP', () => {
   });
 
   it('gives back the slot of a client that leaves during the handshake', async () => {
-    const server = await startApp({ MAX_CONNECTIONS_PER_IP: '50' });
+    const server = await startServer({ MAX_CONNECTIONS_PER_IP: '50' });
     // A slow store (as Redis may be): the client is gone before the count comes back.
     const counter = server.app.get(ConnectionCounter);
     const acquire = counter.acquire.bind(counter);
@@ -100,13 +100,13 @@ describe('MAX_CONNECTIONS_PER_IP', () => {
   });
 
   it('is generous by default (1000)', async () => {
-    const server = await startApp({});
+    const server = await startServer({});
     const clients = await Promise.all(Array.from({ length: 60 }, () => connect(server.url)));
     expect(clients.every((c) => c.connected)).toBe(true);
   });
 
   it('keeps the slot of a connection held for recovery until its window ends', async () => {
-    const server = await startApp({ MAX_CONNECTIONS_PER_IP: '2', RECOVERY_WINDOW_MS: '1500' });
+    const server = await startServer({ MAX_CONNECTIONS_PER_IP: '2', RECOVERY_WINDOW_MS: '1500' });
     const a = await connect(server.url);
     await connect(server.url);
     // The transport drops (not a client disconnect()): the session is held.
@@ -119,7 +119,7 @@ describe('MAX_CONNECTIONS_PER_IP', () => {
   });
 
   it('a session recovered within the window keeps its slot', async () => {
-    const server = await startApp({ MAX_CONNECTIONS_PER_IP: '1', RECOVERY_WINDOW_MS: '5000' });
+    const server = await startServer({ MAX_CONNECTIONS_PER_IP: '1', RECOVERY_WINDOW_MS: '5000' });
     const a = await connect(server.url, { reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 200 });
     await login(a, 'alice', uniqueRoom()); // a room broadcast gives the client an offset to recover from
     await a.waitFor('users');

@@ -7,19 +7,19 @@ import { createApp } from '../src/app.js';
 import { frameLimit } from '../src/common/adapters/parley-io.adapter.js';
 import { closeAllClients, connect, isErrorReply, login, sleep, uniqueRoom, waitDisconnect } from './helpers/client.js';
 import { expectError } from './helpers/assert.js';
-import { closeApps, startApp, type SecurityServer } from './helpers-security/app.js';
+import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
 
 afterEach(() => closeAllClients());
 afterAll(async () => {
   closeAllClients();
   await sleep(100);
-  await closeApps();
+  await closeAllServers();
 });
 
 describe('security headers (helmet)', () => {
-  let server: SecurityServer;
+  let server: TestServer;
   beforeAll(async () => {
-    server = await startApp({ RATE_LIMIT_PER_SEC: '0' });
+    server = await startServer({ RATE_LIMIT_PER_SEC: '0' });
   });
 
   it('are on every HTTP response', async () => {
@@ -49,7 +49,7 @@ describe('security headers (helmet)', () => {
 
 describe('CORS is never `*`', () => {
   it('echoes an allowed origin and never another one', async () => {
-    const server = await startApp({ CORS_ORIGIN: 'https://chat.example' });
+    const server = await startServer({ CORS_ORIGIN: 'https://chat.example' });
     const ok = await fetch(`${server.url}/health`, { headers: { Origin: 'https://chat.example' } });
     expect(ok.headers.get('access-control-allow-origin')).toBe('https://chat.example');
     const other = await fetch(`${server.url}/health`, { headers: { Origin: 'https://evil.example' } });
@@ -61,7 +61,7 @@ describe('CORS is never `*`', () => {
   });
 
   it('`*` outside production matches no origin (it is never echoed)', async () => {
-    const server = await startApp({ CORS_ORIGIN: '*' });
+    const server = await startServer({ CORS_ORIGIN: '*' });
     const res = await fetch(`${server.url}/health`, { headers: { Origin: 'https://evil.example' } });
     expect(res.headers.get('access-control-allow-origin')).not.toBe('*');
     expect(res.headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
@@ -75,7 +75,7 @@ describe('CORS is never `*`', () => {
 
 describe('admin token', () => {
   it('is required, compared whole (a prefix or a longer token is refused)', async () => {
-    const server = await startApp({ ADMIN_TOKEN: 'correct-horse-battery-staple' });
+    const server = await startServer({ ADMIN_TOKEN: 'correct-horse-battery-staple' });
     const get = (auth?: string) => fetch(`${server.url}/rooms`, { headers: auth ? { Authorization: auth } : {} }).then((r) => r.status);
     expect(await get()).toBe(401);
     expect(await get('Bearer correct-horse')).toBe(401);
@@ -88,9 +88,9 @@ describe('admin token', () => {
 
 describe('frame limit (maxHttpBufferSize)', () => {
   const MAX = 1000;
-  let server: SecurityServer;
+  let server: TestServer;
   beforeAll(async () => {
-    server = await startApp({ MAX_MESSAGE_BYTES: String(MAX), MAX_SIGNAL_BYTES: String(MAX), RATE_LIMIT_PER_SEC: '0' });
+    server = await startServer({ MAX_MESSAGE_BYTES: String(MAX), MAX_SIGNAL_BYTES: String(MAX), RATE_LIMIT_PER_SEC: '0' });
   });
 
   const worstCases: Array<[string, string]> = [
@@ -142,7 +142,7 @@ describe('frame limit (maxHttpBufferSize)', () => {
   });
 
   it('with the smallest limits, the largest legal login still fits', async () => {
-    const tiny = await startApp({ MAX_MESSAGE_BYTES: '1', MAX_SIGNAL_BYTES: '1', RATE_LIMIT_PER_SEC: '0' });
+    const tiny = await startServer({ MAX_MESSAGE_BYTES: '1', MAX_SIGNAL_BYTES: '1', RATE_LIMIT_PER_SEC: '0' });
     const a = await connect(tiny.url);
     // 2048 lone surrogates: 2048 characters, 6 bytes each once JSON-escaped.
     const publicKey = '\udc00'.repeat(2048);

@@ -5,18 +5,18 @@
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { closeAllClients, connect, isErrorReply, login, mark, sleep, uniqueRoom, waitDisconnect, type TestClient } from './helpers/client.js';
 import { expectError } from './helpers/assert.js';
-import { closeApps, startApp, type SecurityServer } from './helpers-security/app.js';
-import { CaptureLogger } from './helpers-security/capture-logger.js';
+import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
+import { CaptureLogger } from './helpers/capture-logger.js';
 
 const LIMITED = { RATE_LIMIT_PER_SEC: '5', RATE_LIMIT_BURST: '10' };
 
 afterEach(async () => {
   closeAllClients();
-  await closeApps();
+  await closeAllServers();
 });
 afterAll(async () => {
   closeAllClients();
-  await closeApps();
+  await closeAllServers();
 });
 
 /** `n` pings at once; the replies in sending order. */
@@ -24,7 +24,7 @@ function pings(c: TestClient, n: number): Promise<unknown[]> {
   return Promise.all(Array.from({ length: n }, () => c.request<unknown>('ping')));
 }
 
-async function rejectedCount(server: SecurityServer): Promise<number> {
+async function rejectedCount(server: TestServer): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith('parley_rejected_requests_total{code="RATE_LIMITED"}'));
   return line ? Number(line.split(' ').pop()) : 0;
@@ -32,7 +32,7 @@ async function rejectedCount(server: SecurityServer): Promise<number> {
 
 describe('rate limit: token bucket (5/s sustained, burst 10)', () => {
   it('lets a burst of RATE_LIMIT_BURST through at once and refuses the excess with RATE_LIMITED', async () => {
-    const server = await startApp(LIMITED);
+    const server = await startServer(LIMITED);
     const a = await connect(server.url);
     const replies = await pings(a, 25);
     expect(replies.slice(0, 10)).toEqual(Array(10).fill(a.id));
@@ -45,7 +45,7 @@ describe('rate limit: token bucket (5/s sustained, burst 10)', () => {
   });
 
   it('answers a refused event without ack with `exception { event, error, code }`', async () => {
-    const server = await startApp(LIMITED);
+    const server = await startServer(LIMITED);
     const a = await connect(server.url);
     await pings(a, 10);
     a.send('listUsers');
@@ -55,7 +55,7 @@ describe('rate limit: token bucket (5/s sustained, burst 10)', () => {
   });
 
   it('checks RATE_LIMITED before validation and state', async () => {
-    const server = await startApp(LIMITED);
+    const server = await startServer(LIMITED);
     const a = await connect(server.url);
     await pings(a, 10);
     expectError(await a.request('login', {}), 'RATE_LIMITED');
@@ -64,7 +64,7 @@ describe('rate limit: token bucket (5/s sustained, burst 10)', () => {
   });
 
   it('counts every event: core, compatibility and unknown events alike', async () => {
-    const server = await startApp(LIMITED);
+    const server = await startServer(LIMITED);
     for (const [event, args] of [
       ['no-such-event', [{ x: 1 }]],
       ['getOnlineUsers', []],
@@ -81,7 +81,7 @@ describe('rate limit: token bucket (5/s sustained, burst 10)', () => {
   });
 
   it('a refused request changes nothing and reaches nobody', async () => {
-    const server = await startApp(LIMITED);
+    const server = await startServer(LIMITED);
     const [a, b] = [await connect(server.url), await connect(server.url)];
     const room = uniqueRoom();
     await login(b, 'bob', room);
@@ -98,7 +98,7 @@ describe('rate limit: token bucket (5/s sustained, burst 10)', () => {
   });
 
   it('is per socket: another socket is unaffected', async () => {
-    const server = await startApp(LIMITED);
+    const server = await startServer(LIMITED);
     const a = await connect(server.url);
     const b = await connect(server.url);
     await pings(a, 15);
@@ -106,7 +106,7 @@ describe('rate limit: token bucket (5/s sustained, burst 10)', () => {
   });
 
   it('gives tokens back at the sustained rate: one after 1/RATE, a full burst after BURST/RATE', async () => {
-    const server = await startApp(LIMITED);
+    const server = await startServer(LIMITED);
     const a = await connect(server.url);
     await pings(a, 12);
     expectError(await a.request('ping'), 'RATE_LIMITED');
@@ -117,7 +117,7 @@ describe('rate limit: token bucket (5/s sustained, burst 10)', () => {
   });
 
   it('never refuses a socket that keeps to the sustained rate', async () => {
-    const server = await startApp(LIMITED);
+    const server = await startServer(LIMITED);
     const a = await connect(server.url);
     const replies: unknown[] = [];
     for (let i = 0; i < 16; i++) {
@@ -128,7 +128,7 @@ describe('rate limit: token bucket (5/s sustained, burst 10)', () => {
   });
 
   it('holds a socket that never stops sending well below twice the sustained rate', async () => {
-    const server = await startApp({ RATE_LIMIT_PER_SEC: '20', RATE_LIMIT_BURST: '20' });
+    const server = await startServer({ RATE_LIMIT_PER_SEC: '20', RATE_LIMIT_BURST: '20' });
     const a = await connect(server.url);
     let accepted = 0;
     const started = Date.now();
@@ -146,7 +146,7 @@ describe('rate limit: token bucket (5/s sustained, burst 10)', () => {
   });
 
   it('keeps the order of the accepted messages of one sender', async () => {
-    const server = await startApp(LIMITED);
+    const server = await startServer(LIMITED);
     const a = await connect(server.url);
     const b = await connect(server.url);
     const room = uniqueRoom();
@@ -163,7 +163,7 @@ describe('rate limit: token bucket (5/s sustained, burst 10)', () => {
   });
 
   it('RATE_LIMIT_PER_SEC=0 turns it off', async () => {
-    const server = await startApp({ RATE_LIMIT_PER_SEC: '0', RATE_LIMIT_BURST: '1' });
+    const server = await startServer({ RATE_LIMIT_PER_SEC: '0', RATE_LIMIT_BURST: '1' });
     const a = await connect(server.url);
     const replies = await pings(a, 500);
     expect(replies.every((r) => r === a.id)).toBe(true);
@@ -173,7 +173,7 @@ describe('rate limit: token bucket (5/s sustained, burst 10)', () => {
 describe('flood disconnect', () => {
   it('disconnects a socket that keeps flooding at many times the limit, and logs why (no payload)', async () => {
     const logger = new CaptureLogger();
-    const server = await startApp(LIMITED, { logger });
+    const server = await startServer(LIMITED, { logger });
     const a = await connect(server.url);
     const bystander = await connect(server.url);
     const marker = `FLOOD-PAYLOAD-${Math.random().toString(36).slice(2)}`;
@@ -203,7 +203,7 @@ describe('flood disconnect', () => {
   });
 
   it('does not disconnect for one large burst, however large', async () => {
-    const server = await startApp(LIMITED);
+    const server = await startServer(LIMITED);
     const a = await connect(server.url);
     for (let i = 0; i < 500; i++) a.send('ping');
     await sleep(2500);
@@ -212,7 +212,7 @@ describe('flood disconnect', () => {
   });
 
   it('does not disconnect a socket that overshoots a little for a long time', async () => {
-    const server = await startApp(LIMITED);
+    const server = await startServer(LIMITED);
     const a = await connect(server.url);
     const started = Date.now();
     while (Date.now() - started < 4000) {

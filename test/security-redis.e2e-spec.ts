@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { closeAllClients, connect, sleep, type TestClient } from './helpers/client.js';
-import { deletePrefix, describeWithRedis, inspector, runPrefix, startNode, type RedisNode } from './helpers-redis/redis.js';
+import { deletePrefix, describeWithRedis, inspector, runPrefix, startNode, type RedisNode } from './helpers/redis.js';
 
 const describeRedis = await describeWithRedis('security-redis.e2e-spec.ts');
 

@@ -8,8 +8,8 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { createApp } from '../src/app.js';
 import { closeAllClients, connect, login, sleep, uniqueRoom } from './helpers/client.js';
-import { closeApps, startApp, type SecurityServer } from './helpers-security/app.js';
-import { makeSelfSignedCert, type TempCert } from './helpers-security/tls.js';
+import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
+import { makeSelfSignedCert, type TempCert } from './helpers/tls.js';
 
 let cert: TempCert;
 
@@ -20,7 +20,7 @@ beforeAll(() => {
 afterAll(async () => {
   closeAllClients();
   await sleep(200); // let polling clients deliver their close before the server goes
-  await closeApps();
+  await closeAllServers();
   cert.cleanup();
 });
 
@@ -38,9 +38,9 @@ function httpsGet(url: string): Promise<{ status: number; headers: Record<string
 }
 
 describe('with a certificate and key', () => {
-  let server: SecurityServer;
+  let server: TestServer;
   beforeAll(async () => {
-    server = await startApp({ TLS_CERT_FILE: cert.cert, TLS_KEY_FILE: cert.key }, { https: true });
+    server = await startServer({ TLS_CERT_FILE: cert.cert, TLS_KEY_FILE: cert.key }, { https: true });
   });
 
   it('serves HTTPS', async () => {

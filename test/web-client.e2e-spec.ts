@@ -16,7 +16,7 @@ import { NestFactory } from '@nestjs/core';
 import type { Browser } from 'playwright-core';
 import { io, type Socket } from 'socket.io-client';
 import type { RoomMessage } from '../src/common/events.js';
-import { launchChromium, openPage, screenshot, type TestPage } from './helpers-browser/browser.js';
+import { launchChromium, openPage, screenshot, type TestPage } from './helpers/browser.js';
 import {
   byTestId,
   callStatus,
@@ -30,16 +30,16 @@ import {
   waitForMessage,
   waitForPeerConnection,
   waitForRemoteFrames,
-} from './helpers-browser/page.js';
-import { startWebServer, type WebServer } from './helpers-browser/server.js';
-import { ensureWebBuilt, PROJECT_ROOT } from './helpers-browser/web-build.js';
+} from './helpers/page.js';
+import { startServer, type TestServer } from './helpers/server.js';
+import { ensureWebBuilt, PROJECT_ROOT } from './helpers/web-build.js';
 import { WebClientModule } from '../src/web/web-client.module.js';
 
 const PASSPHRASE = 'orange-kettle-sunrise-47';
 const room = `e2e-${Math.random().toString(36).slice(2, 8)}`;
 
 describe('web client (Chromium)', () => {
-  let server: WebServer;
+  let server: TestServer;
   let browser: Browser;
   let alice: TestPage;
   let bob: TestPage;
@@ -56,7 +56,7 @@ describe('web client (Chromium)', () => {
   beforeAll(async () => {
     await ensureWebBuilt();
     browser = await launchChromium(); // assigned first, so afterAll closes it whatever fails next
-    server = await startWebServer();
+    server = await startServer({}, { web: true });
   }, 180_000);
 
   afterAll(async () => {
@@ -245,7 +245,7 @@ describe('web client (Chromium)', () => {
   }, 60_000);
 
   it('ended state: an unanswered call times out on both sides', async () => {
-    const quick = await startWebServer({ RING_TIMEOUT_MS: '1500' });
+    const quick = await startServer({ RING_TIMEOUT_MS: '1500' }, { web: true });
     try {
       const [caller, callee] = await Promise.all([open(quick.url), open(quick.url)]);
       await login(caller.page, { name: 'dave', room: 'ring', passphrase: PASSPHRASE });
@@ -320,7 +320,7 @@ class StubApiController {
   }
 }
 
-@Module({ imports: [WebClientModule], controllers: [StubApiController] })
+@Module({ imports: [WebClientModule.register()], controllers: [StubApiController] })
 class StandaloneWebModule {}
 
 describe('WebClientModule', () => {

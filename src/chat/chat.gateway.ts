@@ -10,6 +10,8 @@ import { WsValidationPipe } from '../common/pipes/ws-validation.pipe.js';
 import type { ParleySocket } from '../common/realtime/parley-socket.js';
 import { RealtimeService, type ParleyServer } from '../common/realtime/realtime.service.js';
 import { ChatService } from './chat.service.js';
+import { DirectService } from './direct.service.js';
+import { DirectDto } from './dto/direct.dto.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RoomMessageDto } from './dto/room-message.dto.js';
 
@@ -22,6 +24,7 @@ export class ChatGateway implements OnGatewayInit {
   constructor(
     private readonly chat: ChatService,
     private readonly realtime: RealtimeService,
+    private readonly direct: DirectService,
   ) {}
 
   afterInit(server: ParleyServer): void {
@@ -42,6 +45,12 @@ export class ChatGateway implements OnGatewayInit {
   @SubscribeMessage('roomMessage')
   roomMessage(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: RoomMessageDto) {
     return this.chat.relay(loggedIn(client), dto.message);
+  }
+
+  @SubscribeMessage('direct')
+  sendDirect(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: DirectDto) {
+    // The service checks bounds before login, as the protocol orders the errors.
+    return this.direct.send(client.id, client.data.user, dto.items);
   }
 
   @SubscribeMessage('listUsers')

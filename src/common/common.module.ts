@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { DomainEventBus } from './domain-events/domain-event-bus.service.js';
+import { LogFlushService } from './logging/log-flush.service.js';
 import { RealtimeService } from './realtime/realtime.service.js';
 import { WsExceptionsFilter } from './filters/ws-exceptions.filter.js';
 import { WsValidationPipe } from './pipes/ws-validation.pipe.js';
@@ -8,7 +9,7 @@ import { WsValidationPipe } from './pipes/ws-validation.pipe.js';
 /** App-wide services every feature module uses. */
 @Global()
 @Module({
-  providers: [DomainEventBus, MetricsService, RealtimeService, WsExceptionsFilter, WsValidationPipe],
+  providers: [LogFlushService, DomainEventBus, MetricsService, RealtimeService, WsExceptionsFilter, WsValidationPipe],
   exports: [DomainEventBus, MetricsService, RealtimeService, WsExceptionsFilter, WsValidationPipe],
 })
 export class CommonModule {}

@@ -37,6 +37,23 @@ export interface LoginPayload {
 export interface RoomMessagePayload {
   message: string;
 }
+export interface DirectItemPayload {
+  /** The recipient's socket id: another member of the sender's room. */
+  to: string;
+  /** Opaque to the server. */
+  payload: unknown;
+}
+export interface DirectPayload {
+  items: DirectItemPayload[];
+}
+/** What each recipient of a `direct` item receives. */
+export interface DirectMessage {
+  from: string;
+  fromId: string;
+  room: string;
+  payload: unknown;
+  at: number;
+}
 export interface CallPayload {
   userToCall?: string;
   to?: string;
@@ -77,6 +94,7 @@ export interface ClientToServerEvents {
   logout: (ack?: Ack<Empty>) => void;
   roomMessage: (payload: RoomMessagePayload | string, ack?: Ack<{ id: string; at: number }>) => void;
   listUsers: (ack?: Ack<{ users: User[] }>) => void;
+  direct: (payload: DirectPayload, ack?: Ack<{ at: number }>) => void;
   ping: (ack?: (reply: string | ErrorReply) => void) => void;
   call: (payload: CallPayload, ack?: Ack<Empty>) => void;
   answer: (payload: AnswerPayload, ack?: Ack<Empty>) => void;
@@ -120,6 +138,7 @@ export interface ServerToClientEvents {
   notification: (notice: Notification) => void;
   users: (users: User[]) => void;
   roomMessage: (message: RoomMessage) => void;
+  direct: (message: DirectMessage) => void;
   call: (incoming: { from: string; name?: string; signal?: unknown }) => void;
   accepted: (signal: unknown) => void;
   answer: (answer: { sdp: unknown; socketId: string; from: string }) => void;

@@ -26,6 +26,8 @@ const spec = {
     otherwise: Joi.optional().default('http://localhost:3000'),
   }),
   LOG_LEVEL: Joi.string<'error' | 'warn' | 'log' | 'debug' | 'verbose'>().valid('error', 'warn', 'log', 'debug', 'verbose').default('log'),
+  // Pretty lines in development, JSON lines otherwise.
+  LOG_FORMAT: opt(Joi.string<'json' | 'pretty'>().valid('json', 'pretty')),
   MAX_MESSAGE_BYTES: Joi.number().integer().min(1).max(16 * 1024 * 1024).default(65536),
   MAX_SIGNAL_BYTES: Joi.number().integer().min(1).max(16 * 1024 * 1024).default(65536),
   MAX_ROOM_USERS: Joi.number().integer().min(1).default(500),

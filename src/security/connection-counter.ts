@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { LogThrottle } from '../common/logging/log-throttle.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract, type RateLimiterStoreAbstract } from 'rate-limiter-flexible';
 
 /** One counted connection; releasing it twice counts once. */
@@ -26,7 +27,7 @@ export abstract class ConnectionCounter {
  */
 export class LimiterConnectionCounter extends ConnectionCounter {
   private readonly logger = new Logger('ConnectionCounter');
-  private lastStoreError = 0;
+  private readonly throttle = new LogThrottle();
 
   constructor(
     private readonly limiter: RateLimiterAbstract | RateLimiterStoreAbstract,
@@ -79,10 +80,9 @@ export class LimiterConnectionCounter extends ConnectionCounter {
   }
 
   private storeError(err: unknown): void {
-    const now = Date.now();
-    if (now - this.lastStoreError < 10_000) return;
-    this.lastStoreError = now;
-    this.logger.warn({ msg: 'connection counter store failed; connections are not being counted', err: String(err) });
+    this.throttle.run('store', (extra) =>
+      this.logger.warn({ msg: 'connection counter store failed; connections are not being counted', err: String(err), ...extra }),
+    );
   }
 }
 

@@ -18,7 +18,8 @@ const given = (v: unknown) => v !== undefined && v !== null;
 
 /**
  * 1:1 call signaling between sockets. Signals are opaque: relayed whole, never logged or
- * inspected beyond the size check the DTO pipe already made.
+ * inspected beyond the size check the DTO pipe already made. Call state changes are
+ * counted in metrics and logged at debug level: a busy server makes many per second.
  */
 @Injectable()
 export class SignalingService implements OnModuleInit {
@@ -41,7 +42,8 @@ export class SignalingService implements OnModuleInit {
       for (const id of this.realtime.server.sockets.sockets.keys()) await this.connections.add(id);
     });
     this.bus.on('call.ringTimeout', ({ callerId, calleeId }) => {
-      this.logger.log({ event: 'call-ended', reason: 'timeout', callerId, calleeId });
+      this.metrics.callsEnded.inc({ reason: 'timeout' });
+      this.logger.debug({ event: 'call-ended', reason: 'timeout', callerId, calleeId });
       this.realtime.emitTo(callerId, 'ended', { from: calleeId, reason: 'timeout' });
       this.realtime.emitTo(calleeId, 'ended', { from: callerId, reason: 'timeout' });
     });
@@ -63,7 +65,8 @@ export class SignalingService implements OnModuleInit {
       ...(given(dto.signal) && { signal: dto.signal }),
     });
     this.metrics.signals.inc();
-    this.logger.log({ event: 'call-pending', callerId, calleeId: to });
+    this.metrics.callsStarted.inc();
+    this.logger.debug({ event: 'call-pending', callerId, calleeId: to });
   }
 
   async answer(fromId: string, dto: AnswerDto): Promise<void> {
@@ -71,7 +74,8 @@ export class SignalingService implements OnModuleInit {
     if (given(dto.signal)) this.realtime.emitTo(dto.to, 'accepted', dto.signal);
     else this.realtime.emitTo(dto.to, 'answer', { sdp: dto.sdp, socketId: fromId, from: fromId });
     this.metrics.signals.inc();
-    this.logger.log({ event: 'call-active', answererId: fromId, peerId: dto.to });
+    this.metrics.callsAnswered.inc();
+    this.logger.debug({ event: 'call-active', answererId: fromId, peerId: dto.to });
   }
 
   /** offer / candidate / signal between the two peers of a pending or active call. */
@@ -90,7 +94,8 @@ export class SignalingService implements OnModuleInit {
   async hangup(fromId: string, to: string): Promise<void> {
     if (!(await this.calls.end(fromId, to))) throw new NoCallError(to);
     this.realtime.emitTo(to, 'ended', { from: fromId, reason: 'hangup' });
-    this.logger.log({ event: 'call-ended', reason: 'hangup', from: fromId, to });
+    this.metrics.callsEnded.inc({ reason: 'hangup' });
+    this.logger.debug({ event: 'call-ended', reason: 'hangup', from: fromId, to });
   }
 
   /**
@@ -103,7 +108,8 @@ export class SignalingService implements OnModuleInit {
     const peers = await this.calls.endAll(id);
     for (const peer of peers) {
       this.realtime.emitTo(peer, 'ended', { from: id, reason: 'disconnected' });
-      this.logger.log({ event: 'call-ended', reason: 'disconnected', from: id, to: peer });
+      this.metrics.callsEnded.inc({ reason: 'disconnected' });
+      this.logger.debug({ event: 'call-ended', reason: 'disconnected', from: id, to: peer });
     }
   }
 }

@@ -8,9 +8,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Logger, Module } from '@nestjs/common';
+import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { ServeStaticModule } from '@nestjs/serve-static';
-import { appConfig, type AppConfig } from '../config/configuration.js';
 
 /** Routes the page must never shadow. */
 export const WEB_CLIENT_EXCLUDE = /^\/(?:socket\.io|health|metrics|rooms|connections)(?:\/|$)/;
@@ -29,39 +28,44 @@ export function resolveWebDist(configured?: string): string {
   return candidates.find((p) => existsSync(resolve(p, 'index.html'))) ?? candidates[0]!;
 }
 
-@Module({
-  imports: [
-    // Resolved when the app is created (not at import), so a build made after importing
-    // this file is found, and the warning goes through the app's logger.
-    ServeStaticModule.forRootAsync({
-      inject: [appConfig.KEY],
-      useFactory: (app: AppConfig) => {
-        const root = resolveWebDist(app.webClientDir);
-        if (!existsSync(resolve(root, 'index.html'))) {
-          new Logger('WebClientModule').warn(
-            `web client not built (${root}/index.html missing): run "npm run build:web"; / answers 404`,
-          );
-        }
-        return [
-          {
-            rootPath: root,
-            renderPath: '/',
-            exclude: WEB_CLIENT_EXCLUDE,
-            serveStaticOptions: {
-              index: 'index.html',
-              fallthrough: true,
-              // Hashed asset names can be cached forever; index.html must be revalidated.
-              setHeaders: (res: { setHeader(name: string, value: string): void }, path: string) => {
-                res.setHeader(
-                  'Cache-Control',
-                  /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache',
-                );
+@Module({})
+export class WebClientModule {
+  /** `dir`: where the built page is (WEB_CLIENT_DIR); found by resolveWebDist otherwise. */
+  static register(dir?: string): DynamicModule {
+    return {
+      module: WebClientModule,
+      imports: [
+        // Resolved when the app is created (not at import), so a build made after importing
+        // this file is found, and the warning goes through the app's logger.
+        ServeStaticModule.forRootAsync({
+          useFactory: () => {
+            const root = resolveWebDist(dir);
+            if (!existsSync(resolve(root, 'index.html'))) {
+              new Logger('WebClientModule').warn(
+                `web client not built (${root}/index.html missing): run "npm run build:web"; / answers 404`,
+              );
+            }
+            return [
+              {
+                rootPath: root,
+                renderPath: '/',
+                exclude: WEB_CLIENT_EXCLUDE,
+                serveStaticOptions: {
+                  index: 'index.html',
+                  fallthrough: true,
+                  // Hashed asset names can be cached forever; index.html must be revalidated.
+                  setHeaders: (res: { setHeader(name: string, value: string): void }, path: string) => {
+                    res.setHeader(
+                      'Cache-Control',
+                      /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache',
+                    );
+                  },
+                },
               },
-            },
+            ];
           },
-        ];
-      },
-    }),
-  ],
-})
-export class WebClientModule {}
+        }),
+      ],
+    };
+  }
+}

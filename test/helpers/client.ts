@@ -1,9 +1,12 @@
 /**
- * Socket.IO test clients that record every event they receive (with a global sequence
- * number, so the order of events and acks on one socket can be checked), plus helpers
- * to await events and acks with timeouts and to assert that nothing was received.
+ * The one recording test client: a Socket.IO client (the current socket.io-client, or the
+ * older 4.0.x with `version: '4.0'`, for the compatibility specs) that records every event
+ * it receives, its acks and its disconnect (with a global sequence number, so the order of
+ * events and acks on one socket can be checked), plus helpers to await events and acks with
+ * timeouts and to assert that nothing was received.
  */
 import { io, type Socket, type ManagerOptions, type SocketOptions } from 'socket.io-client';
+import { io as io40 } from 'socket.io-client-40';
 import type {
   ClientToServerEvents,
   ServerToClientEvents,
@@ -62,6 +65,11 @@ type Waiter = {
 
 const openClients = new Set<TestClient>();
 
+export type ClientOptions = Partial<ManagerOptions & SocketOptions> & {
+  /** 'latest' (default) or the older '4.0' client. */
+  version?: 'latest' | '4.0';
+};
+
 export class TestClient {
   readonly socket: ClientSocket;
   readonly log: Received[] = [];
@@ -69,14 +77,16 @@ export class TestClient {
   /** The id announced by `me` (also socket.id). */
   id = '';
 
-  constructor(url: string, opts: Partial<ManagerOptions & SocketOptions> = {}) {
-    this.socket = io(url, {
+  constructor(url: string, { version, ...opts }: ClientOptions = {}) {
+    const connectTo = (version === '4.0' ? io40 : io) as unknown as typeof io;
+    this.socket = connectTo(url, {
       transports: ['websocket'],
       forceNew: true,
       reconnection: false,
       ...opts,
     });
     this.socket.onAny((event: string, ...args: unknown[]) => this.record(event, args));
+    this.socket.on('disconnect', (reason) => this.record('disconnect', [reason]));
     openClients.add(this);
   }
 
@@ -130,23 +140,29 @@ export class TestClient {
     });
   }
 
-  async waitFor<E extends ServerEvent>(
-    event: E,
-    filter: (payload: Payload<E>) => boolean = () => true,
-    timeout = DEFAULT_TIMEOUT,
-  ): Promise<Payload<E>> {
-    const rec = await this.waitForRecord(event, (p) => filter(p as Payload<E>), timeout);
-    return rec.args[0] as Payload<E>;
+  /** The first argument of the next `event` (optionally matching `filter` on it). */
+  waitFor<E extends ServerEvent>(event: E, filter?: (payload: Payload<E>) => boolean, timeout?: number): Promise<Payload<E>>;
+  waitFor<T = unknown>(event: string, filter?: (payload: T) => boolean, timeout?: number): Promise<T>;
+  async waitFor(event: string, filter: (payload: unknown) => boolean = () => true, timeout = DEFAULT_TIMEOUT): Promise<unknown> {
+    const rec = await this.waitForRecord(event, (p) => filter(p), timeout);
+    return rec.args[0];
+  }
+
+  /** Every argument of the next `event` whose arguments pass `filter`. */
+  async next(event: string, filter: (args: unknown[]) => boolean = () => true, timeout = DEFAULT_TIMEOUT): Promise<unknown[]> {
+    return (await this.waitForRecord(event, (_p, args) => filter(args), timeout)).args;
   }
 
   /** Every payload of `event` received (after `since`, a seq from mark()). */
-  received<E extends ServerEvent>(event: E, since = 0): Payload<E>[] {
-    return this.log.filter((r) => r.event === event && r.seq > since).map((r) => r.args[0] as Payload<E>);
+  received<E extends ServerEvent>(event: E, since?: number): Payload<E>[];
+  received<T = unknown>(event: string, since?: number): T[];
+  received(event: string, since = 0): unknown[] {
+    return this.log.filter((r) => r.event === event && r.seq > since).map((r) => r.args[0]);
   }
 
-  /** Every event name received after `since`, acks excluded. */
+  /** Every event name received after `since`, acks and the disconnect excluded. */
   eventsSince(since: number): string[] {
-    return this.log.filter((r) => r.seq > since && !r.event.startsWith('ack:')).map((r) => r.event);
+    return this.log.filter((r) => r.seq > since && !r.event.startsWith('ack:') && r.event !== 'disconnect').map((r) => r.event);
   }
 
   /**
@@ -195,10 +211,7 @@ export class TestClient {
 }
 
 /** Connect a client and wait for `connect` and the server's `me`. */
-export async function connect(
-  server: TestServer | string,
-  opts: Partial<ManagerOptions & SocketOptions> = {},
-): Promise<TestClient> {
+export async function connect(server: TestServer | string, opts: ClientOptions = {}): Promise<TestClient> {
   const url = typeof server === 'string' ? server : server.url;
   const client = new TestClient(url, opts);
   await new Promise<void>((resolve, reject) => {

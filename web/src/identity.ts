@@ -1,14 +1,19 @@
 /**
- * The device's ECDH P-256 identity, kept in IndexedDB as a non-extractable CryptoKeyPair
- * (structured clone keeps CryptoKey objects without exposing the private key), so the
- * fingerprint people verify stays the same across visits. Falls back to a per-page key
- * when IndexedDB is unavailable.
+ * The device identity (docs/ENCRYPTION.md): an ECDH and an ECDSA P-256 key pair, kept in
+ * IndexedDB as non-extractable CryptoKeyPairs (structured clone keeps CryptoKey objects
+ * without exposing the private keys), so the fingerprint people verify stays the same
+ * across visits. Falls back to a per-page identity when IndexedDB is unavailable.
  */
-import { generateIdentity, identityFromKeyPair, type Identity } from '../../client/crypto.js';
+import {
+  loadOrCreateIdentity,
+  type DeviceIdentity,
+  type DeviceKeyPairs,
+  type IdentityStore,
+} from '../../client/identity-bundle.js';
 
 const DB = 'parley';
 const STORE = 'keys';
-const KEY = 'identity-v1';
+const KEY = 'identity-v2';
 
 function open(): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
@@ -19,27 +24,23 @@ function open(): Promise<IDBDatabase> {
   });
 }
 
-function tx<T>(db: IDBDatabase, mode: IDBTransactionMode, run: (s: IDBObjectStore) => IDBRequest): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const req = run(db.transaction(STORE, mode).objectStore(STORE));
-    req.onsuccess = () => resolve(req.result as T);
-    req.onerror = () => reject(req.error);
-  });
+function tx<T>(mode: IDBTransactionMode, run: (s: IDBObjectStore) => IDBRequest): Promise<T> {
+  return open().then((db) =>
+    new Promise<T>((resolve, reject) => {
+      const req = run(db.transaction(STORE, mode).objectStore(STORE));
+      req.onsuccess = () => resolve(req.result as T);
+      req.onerror = () => reject(req.error);
+    }).finally(() => db.close()),
+  );
 }
 
-export async function loadIdentity(): Promise<Identity> {
-  try {
-    const db = await open();
-    try {
-      const stored = await tx<CryptoKeyPair | undefined>(db, 'readonly', (s) => s.get(KEY));
-      if (stored?.publicKey && stored.privateKey) return await identityFromKeyPair(stored);
-      const fresh = await generateIdentity();
-      await tx(db, 'readwrite', (s) => s.put(fresh.keyPair, KEY));
-      return fresh;
-    } finally {
-      db.close();
-    }
-  } catch {
-    return generateIdentity();
-  }
+export const indexedDbIdentityStore: IdentityStore = {
+  load: () => tx<DeviceKeyPairs | undefined>('readonly', (s) => s.get(KEY)),
+  save: async (pairs) => {
+    await tx('readwrite', (s) => s.put(pairs, KEY));
+  },
+};
+
+export function loadIdentity(): Promise<DeviceIdentity> {
+  return loadOrCreateIdentity(indexedDbIdentityStore);
 }

@@ -10,7 +10,7 @@ import {
   deriveRoomKey,
   encryptMessage,
   fingerprint,
-  type Identity,
+  type DeviceIdentity,
   type RoomKey,
   type RoomMessage,
   type User,
@@ -18,6 +18,8 @@ import {
 import { CallController, type CallView } from './call.js';
 import { hydrateIcons, icon } from './icons.js';
 import { loadIdentity } from './identity.js';
+import * as clientLib from '../../client/index.js';
+import { bufferEarlyDirects, failureText, KeysSession, measureRotation, type Member } from './keys-mode.js';
 
 hydrateIcons();
 
@@ -68,6 +70,9 @@ const ui = {
   loginName: $<HTMLInputElement>('login-name'),
   loginRoom: $<HTMLInputElement>('login-room'),
   loginPassphrase: $<HTMLInputElement>('login-passphrase'),
+  loginMode: $<HTMLSelectElement>('login-mode'),
+  passphraseField: $('passphrase-field'),
+  modeHint: $('mode-hint'),
   loginError: $('login-error'),
   loginSubmit: $<HTMLButtonElement>('login-submit'),
   loginFingerprint: $('login-fingerprint'),
@@ -123,16 +128,22 @@ function errorText(err: unknown): string {
 
 // ---------- state ----------
 
+/** "keys": per-member sender keys (the default); "passphrase": one key from a shared passphrase. */
+type RoomMode = 'keys' | 'passphrase';
+
 interface Session {
   user: User;
-  roomKey: RoomKey;
+  mode: RoomMode;
+  roomKey?: RoomKey;
+  keys?: KeysSession;
 }
 
 const params = new URLSearchParams(location.search);
 // Same origin only: the page talks to the server that served it (no URL override that a
 // crafted link could point elsewhere). Use the Vite dev server's proxy for development.
 const client = new ParleyClient();
-let identity: Identity | null = null;
+let identity: DeviceIdentity | null = null;
+bufferEarlyDirects(client);
 const identityReady = loadIdentity().then((id) => {
   identity = id;
   ui.loginFingerprint.textContent = id.fingerprint;
@@ -169,6 +180,14 @@ Object.assign(window, {
     get callPhase() {
       return calls.phase;
     },
+    /** The keys-mode state of this page (sender keys, members), for tests and the curious. */
+    get keys() {
+      return session?.keys?.room;
+    },
+    crypto: clientLib,
+    measureRotation,
+    /** Shows a room message as if it had arrived (e.g. from history). */
+    receive: (m: RoomMessage) => showMessage(m),
   },
 });
 
@@ -191,10 +210,17 @@ client.socket.on('connect_error', (err) =>
 
 async function rejoin(s: Session): Promise<void> {
   try {
-    const user = await client.login({ name: s.user.name, room: s.user.room, publicKey: identity?.publicKey });
+    const user = await client.login({ name: s.user.name, room: s.user.room, publicKey: identity?.bundle });
     if (session !== s) return;
-    session = { ...s, user }; // a new socket, so a new id
-    renderUsers(await client.listUsers());
+    // A new socket, so a new id; in keys mode a new sender key for the room as it is now,
+    // keeping the keys the old socket held for what it could already read.
+    const keys = s.mode === 'keys' && identity ? startKeys(identity, user) : undefined;
+    if (keys && s.keys) keys.room.adopt(s.keys.room);
+    s.keys?.close();
+    session = { ...s, user, keys };
+    const list = await client.listUsers();
+    void session.keys?.updateMembers(list);
+    renderUsers(list);
     toast('info', 'Reconnected', `Back in ${s.user.room}`);
   } catch (err) {
     toast('error', 'Could not rejoin the room', errorText(err));
@@ -206,13 +232,31 @@ async function rejoin(s: Session): Promise<void> {
 
 const saved = (() => {
   try {
-    return JSON.parse(localStorage.getItem('parley:last') ?? '{}') as { name?: string; room?: string };
+    return JSON.parse(localStorage.getItem('parley:last') ?? '{}') as { name?: string; room?: string; mode?: string };
   } catch {
     return {};
   }
 })();
 ui.loginName.value = params.get('name') ?? saved.name ?? '';
 ui.loginRoom.value = params.get('room') ?? saved.room ?? '';
+ui.loginMode.value = (params.get('mode') ?? saved.mode) === 'passphrase' ? 'passphrase' : 'keys';
+
+function renderMode(): void {
+  const keys = ui.loginMode.value !== 'passphrase';
+  ui.passphraseField.hidden = keys;
+  ui.modeHint.dataset.mode = keys ? 'keys' : 'passphrase';
+  ui.modeHint.textContent = keys
+    ? 'Each member has its own key, shared only with the people in the room right now and replaced whenever someone leaves. ' +
+      'You cannot read what was sent before you joined.'
+    : 'One key derived from a passphrase everyone shares. Anyone who knows it, now or later, can read every message; ' +
+      'for rooms with older clients.';
+}
+ui.loginMode.addEventListener('change', renderMode);
+renderMode();
+
+function startKeys(id: DeviceIdentity, user: User): KeysSession {
+  return new KeysSession(client, id, user, () => renderUsers(users));
+}
 
 function showLoginError(message: string): void {
   ui.loginError.textContent = message;
@@ -230,29 +274,32 @@ async function login(): Promise<void> {
   const name = ui.loginName.value.trim();
   const room = ui.loginRoom.value.trim();
   const passphrase = ui.loginPassphrase.value;
+  const mode: RoomMode = ui.loginMode.value === 'passphrase' ? 'passphrase' : 'keys';
   const nameLen = [...name].length;
   const roomLen = [...room].length;
   if (nameLen < 1 || nameLen > 32 || NO_CONTROL.test(name)) return showLoginError('Enter a name of 1–32 characters.');
   if (roomLen < 1 || roomLen > 64 || NO_CONTROL.test(room)) return showLoginError('Enter a room of 1–64 characters.');
-  if (!passphrase) return showLoginError('Enter the room passphrase.');
+  if (mode === 'passphrase' && !passphrase) return showLoginError('Enter the room passphrase.');
   showLoginError('');
   ui.loginSubmit.disabled = true;
-  ui.loginSubmit.textContent = 'Deriving key…';
+  ui.loginSubmit.textContent = mode === 'passphrase' ? 'Deriving key…' : 'Joining…';
   try {
-    const [roomKey, id] = await Promise.all([deriveRoomKey(passphrase, room), identityReady]);
+    const [roomKey, id] = await Promise.all([mode === 'passphrase' ? deriveRoomKey(passphrase, room) : undefined, identityReady]);
     ui.loginSubmit.textContent = 'Joining…';
     await client.ready();
-    const user = await client.login({ name, room, publicKey: id.publicKey });
-    session = { user, roomKey };
+    const user = await client.login({ name, room, publicKey: id.bundle });
+    session = { user, mode, roomKey, keys: mode === 'keys' ? startKeys(id, user) : undefined };
     ui.loginPassphrase.value = '';
     try {
-      localStorage.setItem('parley:last', JSON.stringify({ name, room }));
+      localStorage.setItem('parley:last', JSON.stringify({ name, room, mode }));
     } catch {
       /* private mode */
     }
     showRoom();
     // `users` arrived before the ack; fetch again in case we missed it.
-    renderUsers(await client.listUsers());
+    const list = await client.listUsers();
+    void session?.keys?.updateMembers(list);
+    renderUsers(list);
   } catch (err) {
     const code = err instanceof ParleyError ? err.code : undefined;
     showLoginError(
@@ -289,6 +336,7 @@ function showRoom(): void {
 }
 
 function showLogin(): void {
+  session?.keys?.close();
   session = null;
   users = [];
   ui.app.dataset.view = 'login';
@@ -299,7 +347,7 @@ function showLogin(): void {
   ui.users.replaceChildren();
   ui.messages.replaceChildren();
   document.title = 'Parley — encrypted rooms and calls';
-  ui.loginPassphrase.focus();
+  (ui.passphraseField.hidden ? ui.loginSubmit : ui.loginPassphrase).focus();
 }
 
 // ---------- users ----------
@@ -336,7 +384,20 @@ function renderUsers(list: User[]): void {
       });
       const nameEl = h('span', { class: 'user-name', text: user.name, testid: 'user-name' });
       if (user.id === me) nameEl.append(' ', h('span', { class: 'you', text: '(you)' }));
-      const li = h('li', { class: 'user', testid: 'user' }, avatar(user.name), h('div', { class: 'user-info' }, nameEl, fp));
+      const member: Member | undefined = session?.keys?.room.member(user.id);
+      const info = h('div', { class: 'user-info' }, nameEl, fp);
+      if (member?.trust === 'changed') {
+        info.append(
+          h('span', {
+            class: 'key-changed',
+            testid: 'key-changed',
+            text: 'key changed',
+            title: `${user.name} now uses a different device key than before in this room. Compare fingerprints before trusting it.`,
+          }),
+        );
+      }
+      const li = h('li', { class: 'user', testid: 'user' }, avatar(user.name), info);
+      if (member) li.dataset.trust = member.trust;
       li.dataset.userId = user.id;
       li.dataset.name = user.name;
       if (user.id !== me) {
@@ -385,7 +446,20 @@ async function showMessage(m: RoomMessage): Promise<void> {
   ui.messagesEmpty.hidden = true;
   if (atBottom || mine) li.scrollIntoView({ block: 'end' });
 
-  const result = await decryptMessage(s.roomKey, m.message, m.from);
+  if (s.keys) {
+    text.textContent = 'Waiting for the sender’s key…';
+    const state = await s.keys.open(m);
+    if (state.ok) {
+      li.dataset.state = 'ok';
+      text.textContent = state.text;
+    } else {
+      li.dataset.state = 'undecryptable';
+      li.dataset.reason = state.reason;
+      text.replaceChildren(icon(state.reason === 'unverified' || state.reason === 'malformed' ? 'warning' : 'lock'), failureText(state.reason));
+    }
+    return;
+  }
+  const result = await decryptMessage(s.roomKey!, m.message, m.from);
   if (result.ok) {
     li.dataset.state = 'ok';
     text.textContent = result.text;
@@ -397,7 +471,7 @@ async function showMessage(m: RoomMessage): Promise<void> {
       result.reason === 'undecryptable'
         ? 'Could not decrypt this message (different passphrase?)'
         : result.reason === 'unsupported-version'
-          ? 'Encrypted with a newer client version'
+          ? 'Encrypted for the other room mode, or by a newer client'
           : 'Not an encrypted Parley message (hidden)',
     );
   }
@@ -426,7 +500,7 @@ async function send(): Promise<void> {
   if (!s || !text) return;
   ui.send.disabled = true;
   try {
-    const envelope = await encryptMessage(s.roomKey, text, s.user.name);
+    const envelope = s.keys ? await s.keys.encrypt(text) : await encryptMessage(s.roomKey!, text, s.user.name);
     await client.sendMessage(envelope);
     ui.input.value = '';
     ui.input.style.height = '';
@@ -531,5 +605,5 @@ function renderCall(view: CallView): void {
 // ---------- start ----------
 
 setConnection('connecting', 'Connecting…');
-(ui.loginName.value ? (ui.loginRoom.value ? ui.loginPassphrase : ui.loginRoom) : ui.loginName).focus();
+(ui.loginName.value ? (ui.loginRoom.value ? (ui.passphraseField.hidden ? ui.loginSubmit : ui.loginPassphrase) : ui.loginRoom) : ui.loginName).focus();
 void identityReady;

@@ -55,6 +55,12 @@ export class NotFoundError extends ParleyError {
     super('NOT_FOUND', `No connected socket has the id "${id}"`);
   }
 }
+/** A `direct` recipient that is not a member of the sender's room (`index` is its item). */
+export class NotAMemberError extends ParleyError {
+  constructor(index: number, id: string, room: string) {
+    super('NOT_FOUND', `items[${index}].to: "${id}" is not a member of room "${room}"`);
+  }
+}
 export class NoCallError extends ParleyError {
   constructor(id: string) {
     super('NO_CALL', `There is no pending or active call with "${id}"`);

@@ -69,12 +69,19 @@ export class PeerChannelService implements OnModuleInit {
       client.data.peerId = peerId;
       if (peerType !== undefined) client.data.peerType = peerType;
       void client.join(PEERS_ROOM);
-      await this.openToSelf(client, peerId);
-      this.realtime.server.to(PEERS_ROOM).except(client.id).emit('message', {
-        from: peerId,
-        target: 'all',
-        payload: { action: 'open', connections: [self], bePolite: true },
-      });
+      // Each pair learns of each other exactly once, on any number of nodes: the newer peer
+      // from its `connections`, the older one from an `open` sent to it alone. The
+      // registry's order (cluster-wide, atomic with the registration) says which is which.
+      const all = (await this.peers.list()).map(peerInfo);
+      const earlier = all.slice(0, Math.max(0, all.findIndex((p) => p.socketId === client.id)));
+      client.emit('message', { from: 'all', target: peerId, payload: { action: 'open', connections: earlier, bePolite: false } });
+      for (const other of earlier) {
+        this.realtime.emitTo(other.socketId, 'message', {
+          from: peerId,
+          target: 'all',
+          payload: { action: 'open', connections: [self], bePolite: true },
+        });
+      }
       this.logger.log({ event: 'peer-ready', socketId: client.id, peerId });
       return undefined;
     });

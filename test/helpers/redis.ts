@@ -1,18 +1,17 @@
 /**
  * Helpers for the Redis e2e specs: finding Redis (or skipping with one clear line), a key
- * prefix per test run, in-process nodes, a /health probe, and the run's key cleanup.
+ * prefix per test run, a /health probe, and the run's key cleanup (nodes: server.ts).
  */
 import { describe, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { get as httpGet } from 'node:http';
 import { connect as netConnect } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { createApp } from '../../src/app.js';
 
 export const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
 
-export type ParleyApp = Awaited<ReturnType<typeof createApp>>;
+export type { ParleyApp, RedisNode } from './server.js';
+export { startNode } from './server.js';
 
 /** Resolves true when a Redis answers PING at `url` within `timeoutMs`. */
 export function probeRedis(url = REDIS_URL, timeoutMs = 1000): Promise<boolean> {
@@ -58,30 +57,6 @@ export async function describeWithRedis(file: string): Promise<typeof describe |
 /** A key prefix of its own for one test run (the Socket.IO stream lives under it too). */
 export function runPrefix(label: string): string {
   return `parley-test-${label}-${randomBytes(4).toString('hex')}:`;
-}
-
-export interface RedisNode {
-  app: ParleyApp;
-  port: number;
-  url: string;
-  close(): Promise<void>;
-}
-
-/** A Parley node in this process, on a free port, against Redis with `prefix`. */
-export async function startNode(prefix: string, env: Record<string, string> = {}, redisUrl = REDIS_URL): Promise<RedisNode> {
-  const app = await createApp({
-    env: { NODE_ENV: 'test', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, ...env },
-    logger: process.env.REDIS_TEST_LOGS ? ['error', 'warn', 'log'] : false,
-  });
-  await app.listen(0, '127.0.0.1');
-  const port = (app.getHttpServer().address() as AddressInfo).port;
-  let closed: Promise<void> | undefined;
-  return {
-    app,
-    port,
-    url: `http://127.0.0.1:${port}`,
-    close: () => (closed ??= app.close()),
-  };
 }
 
 /** GET /health on a fresh connection (no keep-alive left behind to hold the test process). */

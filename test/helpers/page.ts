@@ -3,10 +3,16 @@ import type { Page } from 'playwright-core';
 
 export const byTestId = (id: string) => `[data-testid="${id}"]`;
 
-export async function login(page: Page, user: { name: string; room: string; passphrase: string }): Promise<void> {
+/** Logs in; with a passphrase in the passphrase mode, else in the (default) keys mode. */
+export async function login(page: Page, user: { name: string; room: string; passphrase?: string }): Promise<void> {
   await page.fill(byTestId('login-name'), user.name);
   await page.fill(byTestId('login-room'), user.room);
-  await page.fill(byTestId('login-passphrase'), user.passphrase);
+  if (user.passphrase !== undefined) {
+    await page.selectOption(byTestId('login-mode'), 'passphrase');
+    await page.fill(byTestId('login-passphrase'), user.passphrase);
+  } else {
+    await page.selectOption(byTestId('login-mode'), 'keys');
+  }
   await page.click(byTestId('login-submit'));
   // Either the room shows, or the form says why not (fail fast with that sentence).
   await page.waitForSelector(`${byTestId('room-view')}:not([hidden]), ${byTestId('login-error')}:not([hidden])`, {

@@ -45,7 +45,7 @@ export interface ChildNode {
 
 /** Starts a node in a child process from a build; resolves once it listens. */
 export function spawnNode(buildDir: string, env: Record<string, string>, timeoutMs = 20_000): Promise<ChildNode> {
-  const child = spawn(process.execPath, [join(ROOT, 'test/helpers-redis/child-node.mjs')], {
+  const child = spawn(process.execPath, [join(ROOT, 'test/helpers/child-node.mjs')], {
     env: { ...process.env, ...env, PARLEY_BUILD_DIR: join(buildDir, 'dist'), NODE_OPTIONS: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
