@@ -13,14 +13,12 @@ import type { User } from '../src/common/events.js';
 import { closeAllClients, connect, joinRoom, sleep, uniqueRoom, type TestClient } from './helpers/client.js';
 import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
 import { CaptureLogger } from './helpers/capture-logger.js';
+import { PROTOCOL_CODES, runFuzz } from '../scripts/fuzz-lib.mjs';
 
 const CORE = ['login', 'logout', 'roomMessage', 'listUsers', 'ping', 'call', 'answer', 'offer', 'candidate', 'signal', 'hangup', 'iceServers'];
 const COMPAT = ['send-message', 'register', 'getOnlineUsers', 'ready', 'message', 'messageOne'];
 const EVENTS = [...CORE, ...COMPAT];
-const CODES = new Set([
-  'VALIDATION', 'NOT_LOGGED_IN', 'ALREADY_LOGGED_IN', 'NAME_TAKEN', 'ROOM_FULL', 'NOT_FOUND', 'NO_CALL',
-  'ALREADY_IN_CALL', 'SELF_CALL', 'PAYLOAD_TOO_LARGE', 'RATE_LIMITED', 'UNAUTHORIZED',
-]);
+const CODES = PROTOCOL_CODES;
 
 const FUZZERS = 4;
 const NUM_RUNS = Number(process.env.FUZZ_RUNS ?? 600);
@@ -330,4 +328,45 @@ describe('fuzzing every inbound event', () => {
     const errors = [...new Set(logger.lines.filter((l) => l.level === 'error' || l.level === 'fatal').map((l) => JSON.stringify(l.args).slice(0, 300)))];
     expect({ problems: [...new Set(problems)], errors }).toEqual({ problems: [], errors: [] });
   });
+});
+
+/**
+ * A seeded run of the generator `npm run fuzz` uses (scripts/fuzz-lib.mjs): about 5,000
+ * events from 24 sockets and a raw WebSocket lane (compatibility and v1.1 events, deep
+ * nesting as raw frames, frames up to and over the limit, binary attachments, malformed
+ * frames). Afterwards: no problem seen by the runner (every ack a protocol code, none
+ * missing, no unexpected disconnect), `ping` and /health answer, Object.prototype is clean
+ * and the server logged no error.
+ */
+describe('a seeded run of the npm run fuzz generator', () => {
+  const logger = new CaptureLogger();
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startServer({ RATE_LIMIT_PER_SEC: '0' }, { logger });
+  });
+  afterAll(async () => {
+    closeAllClients();
+    await closeAllServers();
+  });
+
+  it('answers 5,000 random events cleanly and stays healthy', async () => {
+    const protoBefore = prototypeSnapshot();
+    const report = await runFuzz({ urls: [server.url], events: 5_000, seed: 20261201, sockets: 24 });
+    expect(report.events).toBe(5_000);
+    expect({ problems: report.problems, internal: report.codes.INTERNAL ?? 0 }).toEqual({ problems: [], internal: 0 });
+    // The traffic reached the handlers: successes and refusals of several kinds, raw and malformed frames.
+    expect(report.codes.ok).toBeGreaterThan(100);
+    expect(report.codes.VALIDATION).toBeGreaterThan(100);
+    expect(report.raw).toBeGreaterThan(50);
+    expect(report.malformed).toBeGreaterThan(20);
+
+    expect(prototypeSnapshot()).toBe(protoBefore);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const probe = await connect(server.url);
+    expect(await probe.request('ping')).toBe(probe.id);
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    const errors = [...new Set(logger.lines.filter((l) => l.level === 'error' || l.level === 'fatal').map((l) => JSON.stringify(l.args).slice(0, 300)))];
+    expect(errors).toEqual([]);
+  }, 180_000);
 });

@@ -328,9 +328,10 @@ describeRedis('several nodes over Redis', () => {
       const redis = a.app.get(RedisService);
       const k = redis.keys;
       const client = redis.client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+      // Scripts take their fence deadline first (lua.ts `fenced`).
       await client.parleyUserAdd(k.user(ghost.id), k.roomUsers(room), k.roomNames(room), k.rooms, k.owners, k.seq,
-        prefix, ghost.id, room, 'ghost', JSON.stringify(ghost), ghost.joinedAt, 100, ghostNode);
-      await client.parleyConnAdd(k.conn(ghost.id), k.owners, prefix, ghost.id, ghostNode);
+        redis.deadline(), prefix, ghost.id, room, 'ghost', JSON.stringify(ghost), ghost.joinedAt, 100, ghostNode);
+      await client.parleyConnAdd(k.conn(ghost.id), k.owners, redis.deadline(), prefix, ghost.id, ghostNode);
       await redis.client.srem(k.owners, ghostNode);
       expect(ids((await member.request<{ users: User[] }>('listUsers')).users)).toEqual([member.id, ghost.id]);
 
@@ -351,7 +352,7 @@ describeRedis('several nodes over Redis', () => {
       const nodeA = a.app.get(RedisService).nodeId;
       const nodeB = b.app.get(RedisService).nodeId;
       const redis = a.app.get(RedisService).client;
-      await storeA.hold(held.id, 5000);
+      await storeA.hold(held.id, 5000, 'drop-1');
       // The session comes back on node b: b adopts it and ends the hold; a's timer then finds nothing.
       await storeB.adopt(held.id);
       expect(await storeB.release(held.id)).toBe(true);

@@ -73,4 +73,46 @@ describeRedis('recovery across nodes', () => {
     await y.barrier();
     expect(y.eventsSince(since).filter((e) => ['notification', 'users', 'ended'].includes(e))).toEqual([]);
   }, 20_000);
+  it('drop on A, recovered on B, dropped on B before A’s window ends: nothing until B’s window ends, then leave, users, ended', async () => {
+    const room = uniqueRoom();
+    const x = await connect(a.url, { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 100 });
+    const y = await connect(b.url);
+    const ux = await login(x, 'xavi', room);
+    await login(y, 'yuri', room);
+    await x.waitFor('users', (u) => u.length === 2);
+    expectOk(await y.request('call', { userToCall: x.id }));
+    await x.waitFor('call');
+    expectOk(await x.request('answer', { to: y.id, signal: 'ok' }));
+    // Recovery needs an offset: one room broadcast received.
+    const first = await y.request<{ id: string }>('roomMessage', { message: 'offset' });
+    await x.waitFor('roomMessage', (m) => m.id === first.id);
+    const since = mark();
+
+    // First drop, on A; the reconnection goes to B and is recovered there.
+    (x.socket.io as unknown as { uri: string }).uri = b.url;
+    const back = reconnected(x);
+    const droppedOnA = Date.now();
+    x.socket.io.engine.close();
+    await back;
+    expect(x.socket.id).toBe(ux.id);
+    expect(x.socket.recovered).toBe(true);
+
+    // Second drop, on B, for good, well before A's window ends.
+    await sleep(Math.max(0, 800 - (Date.now() - droppedOnA)));
+    x.socket.io.reconnection(false);
+    const droppedOnB = Date.now();
+    x.socket.io.engine.close();
+
+    // A's window ends (droppedOnA + WINDOW_MS): nothing; until B's, nothing at all.
+    await sleep(Math.max(0, droppedOnB + WINDOW_MS - 300 - Date.now()));
+    await y.barrier();
+    expect(y.eventsSince(since).filter((e) => ['notification', 'users', 'ended'].includes(e))).toEqual([]);
+
+    // Then B's window ends: the departure, as by a disconnect.
+    const leave = await y.waitFor('notification', (n) => n.type === 'leave', 3000);
+    expect('user' in leave && leave.user.id).toBe(ux.id);
+    expect(Date.now() - droppedOnB).toBeGreaterThanOrEqual(WINDOW_MS - 100);
+    expect(await y.waitFor('users', (u) => !u.some((m) => m.id === ux.id))).toEqual([expect.objectContaining({ name: 'yuri' })]);
+    expect(await y.waitFor('ended')).toEqual({ from: ux.id, reason: 'disconnected' });
+  }, 20_000);
 });

@@ -59,8 +59,9 @@ export class ChatService implements OnModuleInit {
 
   /** The socket leaves its room (logout, or a removal): `leave` and `users` to the others. */
   async leave(client: ParleySocket, user: User, reason: LeaveReason): Promise<void> {
-    this.detach(client);
+    // The store first: when Redis cannot take the change, the socket stays logged in.
     await this.logout(user, reason);
+    this.detach(client);
   }
 
   /** The socket's own side of leaving: no longer logged in, no longer in the room's channel. */

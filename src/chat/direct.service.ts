@@ -7,7 +7,7 @@ import {
   ValidationError,
 } from '../common/errors/parley.error.js';
 import { RealtimeService } from '../common/realtime/realtime.service.js';
-import { measureBytes } from '../common/validation/byte-limit.decorator.js';
+import { measureJson } from '../common/validation/json-measure.js';
 import { limitsConfig, type LimitsConfig } from '../config/configuration.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { UserStoreService } from '../users/user-store.service.js';
@@ -57,12 +57,12 @@ export class DirectService {
     });
     const itemLimit = this.limits.maxSignalBytes;
     items.forEach((item, i) => {
-      const size = measureBytes(item.payload, 'signal');
+      const size = measureJson(item.payload).bytes;
       if (size > itemLimit)
         throw new PayloadTooLargeError(`items[${i}].payload is ${size} bytes; the limit is ${itemLimit}`);
     });
     const totalLimit = DIRECT_TOTAL_FACTOR * this.limits.maxMessageBytes;
-    const total = measureBytes(items, 'signal');
+    const total = measureJson(items).bytes;
     if (total > totalLimit)
       throw new PayloadTooLargeError(`items is ${total} bytes in all; the limit is ${totalLimit}`);
   }

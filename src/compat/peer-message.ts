@@ -1,5 +1,5 @@
-import { ParleyError, PayloadTooLargeError, ValidationError } from '../common/errors/parley.error.js';
-import { measureBytes } from '../common/validation/byte-limit.decorator.js';
+import { ParleyError, ValidationError } from '../common/errors/parley.error.js';
+import { checkByteLimit } from '../common/validation/byte-limit.decorator.js';
 import { codePointLength } from '../common/validation/text.decorators.js';
 
 // Code points below U+0020 and U+007F.
@@ -10,12 +10,11 @@ export type PeerMessage = Record<string, unknown>;
 /**
  * A peer-channel `message` / `messageOne` payload: a JSON object (not an array, null, a
  * string or binary), at most `limit` bytes as compact JSON. Relayed whole, so it is only
- * measured, never stripped or inspected further.
+ * measured (size and nesting depth), never stripped or inspected further.
  */
 export function checkPeerMessage(data: unknown, limit: number): PeerMessage {
   if (!isPlainObject(data)) throw new ValidationError('The message must be a JSON object');
-  const size = measureBytes(data, 'signal');
-  if (size > limit) throw new PayloadTooLargeError(`message is ${size} bytes; the limit is ${limit}`);
+  checkByteLimit(data, 'signal', limit, 'message');
   return data;
 }
 

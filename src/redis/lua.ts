@@ -14,6 +14,34 @@ export interface ScriptDef {
 }
 
 /**
+ * Prepends the fence every script runs first: the caller passes its deadline in Redis
+ * milliseconds as ARGV[1] (removed before the script proper sees ARGV, so the prefix stays
+ * ARGV[1]); past it the script refuses with an error and changes nothing. A command that a
+ * partition held back and delivered after its caller was told UNAVAILABLE must not take
+ * effect then.
+ */
+export function fenced(def: ScriptDef): ScriptDef {
+  return { numberOfKeys: def.numberOfKeys, lua: FENCE + def.lua };
+}
+
+const FENCE = `
+local fence_deadline = tonumber(table.remove(ARGV, 1))
+local fence_now = redis.call('TIME')
+if fence_deadline and tonumber(fence_now[1]) * 1000 + math.floor(tonumber(fence_now[2]) / 1000) > fence_deadline then
+  return redis.error_reply('PARLEY_FENCED the caller has given up on this script')
+end
+`;
+
+/**
+ * KEYS[1]: the adapter's stream; ARGV: the XADD arguments after the key. The fenced XADD
+ * of the Socket.IO adapter's broadcasts (see RedisIoAdapter).
+ */
+export const XADD_SCRIPT: ScriptDef = fenced({
+  numberOfKeys: 1,
+  lua: `return redis.call('XADD', KEYS[1], unpack(ARGV))`,
+});
+
+/**
  * Room history (see RedisHistoryStoreService): a hash `hmeta` (epoch, offset, bytes) and a
  * list of entries `<offset>|<bytes>|<at>|<json>` in offset order, both keys of a room under
  * its hash tag. Shared prologue: the room's epoch (a new one, and an empty list, when the
@@ -138,6 +166,22 @@ local left = math.max(1, t + ttl - now)
 redis.call('PEXPIRE', meta, left)
 redis.call('PEXPIRE', hist, left)
 return aged
+`,
+  },
+
+  /**
+   * KEYS: held
+   * ARGV: prefix, token ('' for any hold)
+   * → 1 when this call ended the hold, else 0 (no hold, or another drop's)
+   */
+  parleyHeldRelease: {
+    numberOfKeys: 1,
+    lua: `
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+if ARGV[2] ~= '' and current ~= ARGV[2] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
 `,
   },
 

@@ -104,7 +104,7 @@ export class NodeLivenessService implements OnModuleInit, OnApplicationBootstrap
 
   /** One sweep: finds dead owners and cleans each up (exposed for tests and diagnostics). */
   async sweep(): Promise<CleanupReport[]> {
-    if (this.sweeping || this.stopped || !this.redis.connected || Date.now() < this.sweepAllowedAt) return [];
+    if (this.sweeping || this.stopped || !this.redis.connected || this.redis.failing || !this.sweepAllowed()) return [];
     this.sweeping = true;
     const reports: CleanupReport[] = [];
     try {
@@ -117,7 +117,9 @@ export class NodeLivenessService implements OnModuleInit, OnApplicationBootstrap
         for (const n of owners) p.exists(k.heartbeat(n));
         return p.exec();
       });
-      for (let i = 0; i < owners.length && !this.stopped; i++) {
+      // Redis may have just answered again after failures (this sweep's own commands can be
+      // the first to get through): then nobody's heartbeat is to be trusted yet.
+      for (let i = 0; i < owners.length && !this.stopped && this.sweepAllowed(); i++) {
         const [err, exists] = alive?.[i] ?? [new Error('no reply'), 1];
         if (err || exists === 1) continue;
         const report = await this.cleanDeadNode(owners[i]);
@@ -131,6 +133,16 @@ export class NodeLivenessService implements OnModuleInit, OnApplicationBootstrap
     return reports;
   }
 
+  /**
+   * Whether this node may judge others by their heartbeats now: not until one heartbeat TTL
+   * after it started or after Redis answered it again (an outage or a partition that cut
+   * every node: all heartbeats expired together, and the others re-create theirs within
+   * one heartbeat period once they get through).
+   */
+  private sweepAllowed(): boolean {
+    return !this.redis.failing && Date.now() >= this.sweepAllowedAt;
+  }
+
   /** Cleans a node whose heartbeat is gone, unless another node already does (lock, NX). */
   private async cleanDeadNode(node: string): Promise<CleanupReport | undefined> {
     const lock = this.redis.keys.sweepLock(node);
@@ -138,6 +150,7 @@ export class NodeLivenessService implements OnModuleInit, OnApplicationBootstrap
     if (got !== 'OK') return undefined;
     try {
       // Re-check under the lock: the node may have come back meanwhile.
+      if (!this.sweepAllowed()) return undefined;
       if ((await this.redis.run((c) => c.exists(this.redis.keys.heartbeat(node)))) === 1) return undefined;
       const report = await this.cleanNode(node);
       await this.bus.emit('node.gone', { node });

@@ -2,13 +2,25 @@ import { Logger, type INestApplicationContext } from '@nestjs/common';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Redis } from 'ioredis';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Observable } from 'rxjs';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import { ParleyIoAdapter, type ParleyIoOptions } from '../common/adapters/parley-io.adapter.js';
 import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
+import { UnavailableError } from '../common/errors/parley.error.js';
+import { handlerCalls, newHandlerCall, type HandlerCall } from '../common/realtime/handler-call.js';
 import { redactUrl, RedisKeys } from './redis.constants.js';
-import { clientOptions, connectReady } from './redis.service.js';
+import { XADD_SCRIPT } from './lua.js';
+import { clientOptions, connectReady, RedisClock } from './redis.service.js';
+
+/**
+ * The adapter's XREAD blocks this long at most (its default is 5 s): the reader's deadlines
+ * are this much longer than a command's, so the shorter, the sooner a dead connection is
+ * noticed and replaced.
+ */
+const STREAM_BLOCK_MS = 2_000;
+
+/** The adapter's broadcast message type (socket.io-adapter's MessageType.BROADCAST). */
+const BROADCAST = 3;
 
 export interface RedisIoOptions {
   url: string;
@@ -18,10 +30,6 @@ export interface RedisIoOptions {
 type Ack = (...args: unknown[]) => unknown;
 type AdapterFactory = ReturnType<typeof createAdapter>;
 
-/** The broadcasts one event handler started, still on their way through Redis. */
-interface HandlerBroadcasts {
-  pending: Set<Promise<unknown>>;
-}
 
 /**
  * Socket.IO over Redis Streams (@socket.io/redis-streams-adapter): every broadcast goes
@@ -37,6 +45,16 @@ interface HandlerBroadcasts {
  * for the broadcasts its handler started (an AsyncLocalStorage per handler call; an ack
  * with nothing pending goes out at once).
  *
+ * While Redis is down or silent, a broadcast cannot be published: then it reaches nobody,
+ * not even this node's sockets (the adapter's default would deliver it locally), and the
+ * request that started it is answered UNAVAILABLE (its ack, else the `exception` event).
+ * Broadcasts go out through a fenced XADD (lua.ts): one a partition delivers late is
+ * dropped by Redis instead of reaching the other nodes after the sender was told it failed.
+ *
+ * Every client has deadlines (clientOptions). The reader's XREAD loop survives a
+ * partition: a silent connection is destroyed and replaced, and the loop resumes from the
+ * last entry it read, so what was published meanwhile on the other side still arrives.
+ *
  * `await connectToRedis()` before `app.useWebSocketAdapter(adapter)`.
  */
 export class RedisIoAdapter extends ParleyIoAdapter {
@@ -44,9 +62,8 @@ export class RedisIoAdapter extends ParleyIoAdapter {
   private readonly clients: Redis[] = [];
   private pub?: Redis;
   private adapterFactory?: AdapterFactory;
-  private readonly handlerContext = new AsyncLocalStorage<HandlerBroadcasts>();
-  /** The handler call context of each ack mapPayload handed out. */
-  private readonly ackContexts = new WeakMap<Ack, HandlerBroadcasts>();
+  /** The handler call of each ack mapPayload handed out. */
+  private readonly ackContexts = new WeakMap<Ack, HandlerCall>();
 
   constructor(
     private readonly appContext: INestApplicationContext,
@@ -60,12 +77,27 @@ export class RedisIoAdapter extends ParleyIoAdapter {
     const keys = new RedisKeys(this.redis.keyPrefix);
     const pub = new Redis(this.redis.url, clientOptions('parley-io'));
     pub.on('error', () => undefined); // reported by /health and by the store client's log
-    // The adapter duplicates this client for its reader and subscriber: keep them, to close
-    // them on dispose, and make their first connection wait for `ready` (a subscription
-    // sent before that could be lost) without ever rejecting (ioredis keeps retrying).
+    const clock = new RedisClock(pub);
+    pub.on('ready', () => clock.measure());
+    pub.defineCommand('parleyXadd', XADD_SCRIPT);
+    const fencedXadd = (pub as unknown as { parleyXadd: (...args: unknown[]) => Promise<unknown> }).parleyXadd.bind(pub);
+    // The adapter calls xadd(stream, 'MAXLEN', '~', n, '*', ...fields) (as one array).
+    pub.xadd = ((...args: unknown[]) => {
+      const [stream, ...rest] = args.flat();
+      return fencedXadd(stream, clock.deadline(), ...rest);
+    }) as unknown as Redis['xadd'];
+    // The adapter duplicates this client, first for its reader (blocking XREAD), then for
+    // its subscriber: keep them, to close them on dispose; the reader's deadlines allow for
+    // its blocks; their first connection waits for `ready` (a subscription sent before that
+    // could be lost) without ever rejecting (ioredis keeps retrying).
     const duplicate = pub.duplicate.bind(pub);
+    let duplicates = 0;
     pub.duplicate = (override?: Parameters<Redis['duplicate']>[0]) => {
-      const client = duplicate(override);
+      const reader = duplicates++ === 0;
+      const client = duplicate({
+        ...override,
+        ...(reader ? clientOptions('parley-io-reader', STREAM_BLOCK_MS) : { connectionName: 'parley-io-sub' }),
+      });
       const connect = client.connect.bind(client);
       client.connect = () => connect().catch(() => undefined);
       this.clients.push(client);
@@ -79,6 +111,7 @@ export class RedisIoAdapter extends ParleyIoAdapter {
         streamName: keys.socketIo,
         channelPrefix: keys.socketIo,
         sessionKeyPrefix: keys.socketIoSession,
+        blockTimeInMs: STREAM_BLOCK_MS,
       }),
     );
     this.registerHealth();
@@ -90,18 +123,21 @@ export class RedisIoAdapter extends ParleyIoAdapter {
     return super.createIOServer(port, { ...options, adapter: this.adapterFactory } as ServerOptions);
   }
 
-  /** Acks wait for the broadcasts of their handler call (see the class comment). */
+  /**
+   * Acks wait for the broadcasts of their handler call (see the class comment); when one
+   * of them could not be published, the ack says UNAVAILABLE instead.
+   */
   override mapPayload(payload: unknown): { data: unknown; ack?: Ack } {
     const mapped = super.mapPayload(payload) as { data: unknown; ack?: Ack };
     const ack = mapped.ack;
     if (typeof ack !== 'function') return mapped;
-    const context: HandlerBroadcasts = { pending: new Set() };
+    const call = newHandlerCall();
     const ordered: Ack = (...args) => {
-      if (context.pending.size === 0) return ack(...args);
-      void Promise.allSettled([...context.pending]).then(() => ack(...args));
+      if (call.pending.size === 0) return ack(...(call.failed ? [unavailable(args[0])] : args));
+      void Promise.allSettled([...call.pending]).then(() => ack(...(call.failed ? [unavailable(args[0])] : args)));
       return undefined;
     };
-    this.ackContexts.set(ordered, context);
+    this.ackContexts.set(ordered, call);
     return { ...mapped, ack: ordered };
   }
 
@@ -113,8 +149,21 @@ export class RedisIoAdapter extends ParleyIoAdapter {
     const inContext = handlers.map((handler) => ({
       ...handler,
       callback: (data: unknown, ack?: Ack) => {
-        const context = ack ? this.ackContexts.get(ack) : undefined;
-        return context ? this.handlerContext.run(context, () => handler.callback(data, ack)) : handler.callback(data, ack);
+        const withAck = ack ? this.ackContexts.get(ack) : undefined;
+        const call = withAck ?? newHandlerCall();
+        const result = handlerCalls.run(call, () => handler.callback(data, ack));
+        if (!withAck) {
+          // No ack to answer through: a broadcast that never left gets the `exception` event.
+          void Promise.resolve(result)
+            .catch(() => undefined)
+            .then(() => Promise.allSettled([...call.pending]))
+            .then(() => {
+              if (call.failed && !call.refused) {
+                socket.emit('exception', { event: handler.message as string, ...new UnavailableError().toReply() });
+              }
+            });
+        }
+        return result;
       },
     }));
     super.bindMessageHandlers(socket, inContext, transform);
@@ -140,22 +189,52 @@ export class RedisIoAdapter extends ParleyIoAdapter {
     );
   }
 
-  /** Records each broadcast in the context of the handler call that started it. */
+  /**
+   * Records each broadcast in the handler call that started it, and keeps one that could
+   * not be published from this node's sockets too (nobody gets it; the call is marked).
+   */
   private trackingBroadcasts(factory: AdapterFactory): AdapterFactory {
-    const handlerContext = this.handlerContext;
     // A function, not an arrow: Socket.IO calls it with `new`.
     return function parleyRedisAdapter(nsp: unknown) {
       const adapter = factory(nsp);
-      const broadcast = adapter.broadcast.bind(adapter) as (packet: unknown, opts: unknown) => unknown;
-      adapter.broadcast = ((packet: unknown, opts: unknown) => {
-        const result = broadcast(packet, opts);
-        const context = handlerContext.getStore();
-        if (context && typeof (result as Promise<unknown> | undefined)?.then === 'function') {
+      const unpublished = new WeakSet<object>();
+      let publishing: { opts: object; call?: HandlerCall } | undefined;
+      type Publish = (message: { type: number }) => Promise<unknown>;
+      const target = adapter as unknown as { publishAndReturnOffset: Publish; apply: (opts: object, fn: unknown) => void };
+      const publish = target.publishAndReturnOffset.bind(adapter);
+      // ClusterAdapter.broadcast calls this synchronously, then, whatever happened,
+      // delivers locally through apply(opts): a failed publish marks opts to skip that.
+      target.publishAndReturnOffset = (message) => {
+        const current = message.type === BROADCAST ? publishing : undefined;
+        return publish(message).catch((err: unknown) => {
+          if (current) {
+            unpublished.add(current.opts);
+            if (current.call) current.call.failed = true;
+          }
+          throw err;
+        });
+      };
+      const apply = target.apply.bind(adapter);
+      target.apply = (opts, fn) => {
+        if (unpublished.has(opts)) return;
+        apply(opts, fn);
+      };
+      const broadcast = adapter.broadcast.bind(adapter) as (packet: unknown, opts: object) => unknown;
+      adapter.broadcast = ((packet: unknown, opts: object) => {
+        const call = handlerCalls.getStore();
+        publishing = { opts, call };
+        let result: unknown;
+        try {
+          result = broadcast(packet, opts);
+        } finally {
+          publishing = undefined;
+        }
+        if (call && typeof (result as Promise<unknown> | undefined)?.then === 'function') {
           const done: Promise<unknown> = Promise.resolve(result).then(
-            () => context.pending.delete(done),
-            () => context.pending.delete(done),
+            () => call.pending.delete(done),
+            () => call.pending.delete(done),
           );
-          context.pending.add(done);
+          call.pending.add(done);
         }
         return result;
       }) as typeof adapter.broadcast;
@@ -171,4 +250,10 @@ export class RedisIoAdapter extends ParleyIoAdapter {
         : { 'redis-adapter': { status: 'up' } };
     });
   }
+}
+
+/** The reply for a call whose broadcast never left: UNAVAILABLE, unless it already failed. */
+function unavailable(reply: unknown): unknown {
+  const isError = typeof reply === 'object' && reply !== null && 'error' in reply;
+  return isError ? reply : new UnavailableError().toReply();
 }

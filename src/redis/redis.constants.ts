@@ -49,7 +49,7 @@ export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
  * | `room:<room>:names` | hash | name key → id (name uniqueness) |
  * | `rooms` | zset | rooms with users, in creation order |
  * | `conn:<id>` | string | the node holding the connection |
- * | `held:<id>` | string, TTL | a dropped connection held for the recovery window (its node) |
+ * | `held:<id>` | string, TTL | a dropped connection held for the recovery window (the token of the drop) |
  * | `call:<a>|<b>` | hash | caller, callee, status, node, token, deadline |
  * | `calls:<id>` | set | the pair keys of a socket's calls |
  * | `lobby`, `lobby:owner` | hash | socket id → lobby name, → node |

@@ -5,6 +5,7 @@ import type { ParleySocket } from '../common/realtime/parley-socket.js';
 import { RealtimeService, type ParleyServer } from '../common/realtime/realtime.service.js';
 import { authConfig, limitsConfig, type AuthConfig, type LimitsConfig } from '../config/configuration.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { SessionService } from '../sessions/session.service.js';
 import { ConnectionCounter, type ConnectionLease } from './connection-counter.js';
 import { JwtVerifier, TokenRefused } from './jwt-auth.js';
 import { SocketRateLimiter } from './socket-rate-limiter.js';
@@ -13,16 +14,14 @@ import { SocketRateLimiter } from './socket-rate-limiter.js';
 export const UNAUTHORIZED = 'UNAUTHORIZED';
 export const TOO_MANY_CONNECTIONS = 'TOO_MANY_CONNECTIONS';
 
-/** Disconnect reasons after which a socket is held for recovery (as SessionService decides). */
-const RECOVERABLE = new Set(['transport error', 'transport close', 'forced close', 'ping timeout']);
-
 type Middleware = Parameters<ParleyServer['use']>[0];
 type Packet = unknown[];
 
 interface Held {
   ip: string;
   lease: ConnectionLease;
-  timer: NodeJS.Timeout;
+  /** The SessionService hold this slot follows (set once the session service holds the socket). */
+  token?: string;
 }
 
 /**
@@ -50,9 +49,23 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
     private readonly realtime: RealtimeService,
     private readonly metrics: MetricsService,
     private readonly counter: ConnectionCounter,
+    private readonly sessions: SessionService,
     @Inject(limitsConfig.KEY) private readonly limits: LimitsConfig,
     @Inject(authConfig.KEY) auth: AuthConfig,
   ) {
+    // A held socket keeps its slot exactly as long as the session service holds it here.
+    sessions.onHold({
+      held: (id, token) => {
+        const h = this.held.get(id);
+        if (h && h.token === undefined) h.token = token;
+      },
+      ended: (id, token) => {
+        const h = this.held.get(id);
+        if (!h || h.token !== token) return;
+        this.held.delete(id);
+        void h.lease.release();
+      },
+    });
     if (auth.jwtSecret) this.verifier = new JwtVerifier(auth.jwtSecret);
     if (limits.rateLimitPerSec > 0) {
       this.limiter = new SocketRateLimiter({ perSec: limits.rateLimitPerSec, burst: limits.rateLimitBurst });
@@ -91,7 +104,6 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
   async onApplicationShutdown(): Promise<void> {
     const held = [...this.held.values()];
     this.held.clear();
-    for (const h of held) clearTimeout(h.timer);
     await Promise.all(held.map((h) => h.lease.release()));
   }
 
@@ -133,7 +145,6 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
     if (held && socket.recovered) {
       // The same session is back within its window: it keeps the slot it had.
       this.held.delete(socket.id);
-      clearTimeout(held.timer);
       if (held.ip === ip) lease = held.lease;
       else await held.lease.release();
     }
@@ -160,15 +171,10 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
     socket.conn.once('close', onClose);
     socket.once('disconnect', (reason) => {
       socket.conn.off('close', onClose);
-      const window = this.limits.recoveryWindowMs;
-      if (window > 0 && RECOVERABLE.has(reason)) {
-        // Held for recovery: still counts as connected until the window ends.
-        const timer = setTimeout(() => {
-          if (this.held.get(socket.id)?.lease === lease) this.held.delete(socket.id);
-          void lease.release();
-        }, window);
-        timer.unref();
-        this.held.set(socket.id, { ip, lease, timer });
+      if (this.sessions.isHeld(reason)) {
+        // Held for recovery: still counts as connected until the session service's window
+        // for this drop ends (see the onHold listener).
+        this.held.set(socket.id, { ip, lease });
       } else {
         void lease.release();
       }

@@ -3,6 +3,7 @@ import {
   ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway,
   type OnGatewayConnection, type OnGatewayDisconnect,
 } from '@nestjs/websockets';
+import { UnavailableError } from '../common/errors/parley.error.js';
 import { WsExceptionsFilter } from '../common/filters/ws-exceptions.filter.js';
 import { WsValidationPipe } from '../common/pipes/ws-validation.pipe.js';
 import type { ParleySocket } from '../common/realtime/parley-socket.js';
@@ -25,8 +26,12 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
 
   async handleConnection(client: ParleySocket): Promise<void> {
     this.metrics.connections.inc();
-    // Registered before `me`, so the id is callable as soon as anyone can know it.
-    await this.signaling.connected(client.id);
+    // Registered before `me`, so the id is callable as soon as anyone can know it. While
+    // Redis is not answering the socket still gets `me` (it is callable on this node), and
+    // the node registers it once Redis answers again (NodeLivenessService reconciles).
+    await this.signaling.connected(client.id).catch((err: unknown) => {
+      if (!(err instanceof UnavailableError)) throw err;
+    });
     client.emit('me', client.id);
   }
 

@@ -23,5 +23,6 @@ export default {
     '<rootDir>/test/compat-call-clients.e2e-spec.ts',
     '<rootDir>/test/compat-malformed.e2e-spec.ts',
     '<rootDir>/test/history.e2e-spec.ts',
+    '<rootDir>/test/nesting.e2e-spec.ts',
   ],
 };

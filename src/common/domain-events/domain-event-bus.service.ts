@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { HealthIndicatorResult } from '@nestjs/terminus';
+import { UnavailableError } from '../errors/parley.error.js';
 import type { DomainEventName, DomainEvents } from './domain-events.js';
 
 type Handler<E extends DomainEventName> = (payload: DomainEvents[E]) => void | Promise<void>;
@@ -59,7 +60,10 @@ export class DomainEventBus {
         await (sub.handler as Handler<E>)(payload);
       } catch (err) {
         // Never the payload: it names sockets and users, but a handler's error may carry more.
-        this.logger.error({ event: 'domain-event-handler-failed', domainEvent: event, err: String(err) });
+        // Redis not answering is no fault of ours (the liveness reconcile cleans up after it).
+        const entry = { event: 'domain-event-handler-failed', domainEvent: event, err: String(err) };
+        if (err instanceof UnavailableError) this.logger.warn(entry);
+        else this.logger.error(entry);
       }
     }
   }

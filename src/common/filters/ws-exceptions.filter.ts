@@ -3,6 +3,7 @@ import { BaseWsExceptionFilter, WsException } from '@nestjs/websockets';
 import type { ErrorReply } from '../events.js';
 import { isErrorCode } from '../errors/error-codes.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
+import { handlerCalls } from '../realtime/handler-call.js';
 
 
 /**
@@ -22,6 +23,8 @@ export class WsExceptionsFilter extends BaseWsExceptionFilter {
     const [client, , ack] = host.getArgs() as [{ emit: (e: string, p: unknown) => void }, unknown, unknown];
     const event = String(host.switchToWs().getPattern());
     const reply = this.toReply(exception, event);
+    const call = handlerCalls.getStore();
+    if (call) call.refused = true;
     this.metrics.reject(reply.code);
     if (typeof ack === 'function') ack(reply);
     else client.emit('exception', { event, ...reply });

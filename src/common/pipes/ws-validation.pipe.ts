@@ -1,8 +1,8 @@
 import { Inject, Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
 import { validateSync, type ValidationError as ClassValidationError } from 'class-validator';
 import { limitsConfig, type LimitsConfig } from '../../config/configuration.js';
-import { PayloadTooLargeError, ValidationError } from '../errors/parley.error.js';
-import { byteLimitsOf, measureBytes, type ByteLimitRule } from '../validation/byte-limit.decorator.js';
+import { ValidationError } from '../errors/parley.error.js';
+import { byteLimitsOf, checkByteLimit, type ByteLimitRule } from '../validation/byte-limit.decorator.js';
 import { trimmedFieldsOf } from '../validation/text.decorators.js';
 
 /** A DTO class may accept other wire forms (a bare string, an alias) by normalising first. */
@@ -47,10 +47,7 @@ export class WsValidationPipe implements PipeTransform {
       const field = (instance as Record<string, unknown>)[rule.property];
       if (field === undefined) continue;
       const limit = rule.kind === 'message' ? this.limits.maxMessageBytes : this.limits.maxSignalBytes;
-      const size = measureBytes(field, rule.kind);
-      if (size > limit) {
-        throw new PayloadTooLargeError(`${rule.property} is ${size} bytes; the limit is ${limit}`);
-      }
+      checkByteLimit(field, rule.kind, limit, rule.property);
     }
     return instance;
   }
