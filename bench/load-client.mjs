@@ -123,8 +123,13 @@ const commands = {
       received++;
       if (shapeError === undefined && received === 1) {
         shapeError =
-          typeof d.id === 'string' && typeof d.at === 'number' && typeof d.from === 'string' &&
-          typeof d.fromId === 'string' && typeof d.room === 'string' ? null : JSON.stringify(d).slice(0, 200);
+          typeof d.id === 'string' &&
+          typeof d.at === 'number' &&
+          typeof d.from === 'string' &&
+          typeof d.fromId === 'string' &&
+          typeof d.room === 'string'
+            ? null
+            : JSON.stringify(d).slice(0, 200);
       }
     };
     for (const c of logged) c.conn.on('roomMessage', onMessage);
@@ -197,7 +202,11 @@ const commands = {
     };
     const offer = mkSignal('offer');
     const answer = mkSignal('answer');
-    const candidate = { candidate: 'candidate:1 1 udp 2122260223 192.168.1.10 54321 typ host generation 0 ufrag abcd', sdpMid: '0', sdpMLineIndex: 0 };
+    const candidate = {
+      candidate: 'candidate:1 1 udp 2122260223 192.168.1.10 54321 typ host generation 0 ufrag abcd',
+      sdpMid: '0',
+      sdpMLineIndex: 0,
+    };
     const hist = new Hist();
     let done = 0;
     let relayed = 0;
@@ -249,7 +258,8 @@ const commands = {
             const t = setTimeout(() => reject(new Error('no accepted within 10 s')), 10000);
             caller.on('accepted', (sig) => {
               clearTimeout(t);
-              if (!sig || sig.type !== 'answer') reject(new Error(`bad accepted payload ${JSON.stringify(sig).slice(0, 80)}`));
+              if (!sig || sig.type !== 'answer')
+                reject(new Error(`bad accepted payload ${JSON.stringify(sig).slice(0, 80)}`));
               else resolve();
             });
             const ok = caller.emit('call', { userToCall: callee.id, signal: offer }, (v) => {

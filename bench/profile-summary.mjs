@@ -67,5 +67,7 @@ for (const [id, us] of self) {
 console.log(`${file}: ${(total / 1e6).toFixed(2)} s sampled, ${((total - idle) / 1e6).toFixed(2)} s busy`);
 console.log(`self time by ${by} (share of busy time):`);
 for (const [k, us] of [...agg.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-  console.log(`${((100 * us) / (total - idle)).toFixed(1).padStart(6)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
+  console.log(
+    `${((100 * us) / (total - idle)).toFixed(1).padStart(6)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`,
+  );
 }

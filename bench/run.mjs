@@ -132,7 +132,13 @@ const COMMON_ENV = {
 const SERVERS = {
   parley: { label: 'Parley', script: 'dist/main.js', client: cfg.client },
   // The same server with room history off: the difference is what retaining messages costs.
-  'parley-nohist': { label: 'Parley, history off', script: 'dist/main.js', client: cfg.client, env: { HISTORY_SIZE: '0' }, only: ['fanout'] },
+  'parley-nohist': {
+    label: 'Parley, history off',
+    script: 'dist/main.js',
+    client: cfg.client,
+    env: { HISTORY_SIZE: '0' },
+    only: ['fanout'],
+  },
   bare: { label: 'bare Socket.IO', script: 'bench/baselines/bare-socketio.mjs', client: cfg.client },
   raw: { label: 'raw ws', script: 'bench/baselines/raw-ws.mjs', client: 'ws' },
 };
@@ -363,7 +369,11 @@ class Loader {
     const l = new Loader();
     const env = { ...process.env, BENCH_LOADER_DEADLINE_MS: String(cfg.deadlineMs) };
     delete env.NODE_OPTIONS;
-    l.child = fork(join(BENCH, 'load-client.mjs'), [], { env, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    l.child = fork(join(BENCH, 'load-client.mjs'), [], {
+      env,
+      execArgv: [],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     children.add(l.child);
     l.pending = new Map();
     l.seq = 0;
@@ -457,8 +467,16 @@ async function smoke(srv, kind) {
     const got = wait(b, 'roomMessage');
     const ack = await req(a, 'roomMessage', { message: 'x'.repeat(256), from: 'mallory', extra: 1 });
     const m = await got;
-    if (typeof ack?.id !== 'string' || typeof ack?.at !== 'number') problems.push(`roomMessage ack ${JSON.stringify(ack)}`);
-    if (m?.id !== ack?.id || m?.at !== ack?.at || m?.from !== 'Alice' || m?.fromId !== a.id || m?.room !== 'smoke' || 'extra' in (m ?? {})) {
+    if (typeof ack?.id !== 'string' || typeof ack?.at !== 'number')
+      problems.push(`roomMessage ack ${JSON.stringify(ack)}`);
+    if (
+      m?.id !== ack?.id ||
+      m?.at !== ack?.at ||
+      m?.from !== 'Alice' ||
+      m?.fromId !== a.id ||
+      m?.room !== 'smoke' ||
+      'extra' in (m ?? {})
+    ) {
       problems.push(`roomMessage broadcast ${JSON.stringify(m).slice(0, 200)}`);
     }
     const empty = await req(a, 'roomMessage', { message: '' });
@@ -468,17 +486,20 @@ async function smoke(srv, kind) {
     const ringing = wait(b, 'call');
     const c1 = await req(a, 'call', { userToCall: b.id, signal: { type: 'offer', sdp: 'x' } });
     const r = await ringing;
-    if (c1?.error || r?.from !== a.id || r?.signal?.type !== 'offer') problems.push(`call ${JSON.stringify(c1)} / ${JSON.stringify(r)}`);
+    if (c1?.error || r?.from !== a.id || r?.signal?.type !== 'offer')
+      problems.push(`call ${JSON.stringify(c1)} / ${JSON.stringify(r)}`);
     const again = await req(a, 'call', { userToCall: b.id });
     if (again?.code !== 'ALREADY_IN_CALL') problems.push(`second call: ${JSON.stringify(again)}`);
     const acc = wait(a, 'accepted');
     const an = await req(b, 'answer', { to: a.id, signal: { type: 'answer', sdp: 'y' } });
     const av = await acc;
-    if (an?.error || av?.type !== 'answer') problems.push(`answer ${JSON.stringify(an)} / accepted ${JSON.stringify(av)}`);
+    if (an?.error || av?.type !== 'answer')
+      problems.push(`answer ${JSON.stringify(an)} / accepted ${JSON.stringify(av)}`);
     const ended = wait(b, 'ended');
     const h = await req(a, 'hangup', { to: b.id });
     const e = await ended;
-    if (h?.error || e?.reason !== 'hangup' || e?.from !== a.id) problems.push(`hangup ${JSON.stringify(h)} / ended ${JSON.stringify(e)}`);
+    if (h?.error || e?.reason !== 'hangup' || e?.from !== a.id)
+      problems.push(`hangup ${JSON.stringify(h)} / ended ${JSON.stringify(e)}`);
     const nc = await req(a, 'hangup', { to: b.id });
     if (nc?.code !== 'NO_CALL') problems.push(`hangup without call: ${JSON.stringify(nc)}`);
   } finally {
@@ -514,12 +535,17 @@ async function scenarioFanout(srv, kind) {
       }
     }
     const total = f.rooms * f.members;
-    const conn = await Promise.all(loaders.map((l, i) => l.call('connect', { kind, port: srv.port, n: per[i].names.length })));
+    const conn = await Promise.all(
+      loaders.map((l, i) => l.call('connect', { kind, port: srv.port, n: per[i].names.length })),
+    );
     const errs = conn.reduce((s, c) => s + c.errors, 0);
     if (errs) throw new Error(`fan-out: ${errs} connections failed: ${conn.find((c) => c.firstError)?.firstError}`);
     const lg = await Promise.all(loaders.map((l, i) => l.call('login', per[i])));
     const bad = lg.reduce((s, x) => s + x.refused + x.errors, 0);
-    if (bad) throw new Error(`fan-out: ${bad} logins failed: ${lg.find((x) => x.firstRefusal || x.firstError)?.firstRefusal ?? lg.find((x) => x.firstError)?.firstError}`);
+    if (bad)
+      throw new Error(
+        `fan-out: ${bad} logins failed: ${lg.find((x) => x.firstRefusal || x.firstError)?.firstRefusal ?? lg.find((x) => x.firstError)?.firstError}`,
+      );
     await sleep(500);
 
     const steps = [];
@@ -625,8 +651,16 @@ async function scenarioFanout(srv, kind) {
       if (s.ok) lastOk = mid;
       else firstFail = mid;
     }
-    const best = steps.filter((s) => s.ok && !s.superseded).sort((a, b) => b.deliveredPerSec - a.deliveredPerSec)[0] ?? null;
-    return { clients: total, loaders: P, warmups, steps, maxDeliveredPerSec: best ? best.deliveredPerSec : 0, maxRate: best?.rate ?? 0 };
+    const best =
+      steps.filter((s) => s.ok && !s.superseded).sort((a, b) => b.deliveredPerSec - a.deliveredPerSec)[0] ?? null;
+    return {
+      clients: total,
+      loaders: P,
+      warmups,
+      steps,
+      maxDeliveredPerSec: best ? best.deliveredPerSec : 0,
+      maxRate: best?.rate ?? 0,
+    };
   } finally {
     await Promise.all(loaders.map((l) => l.stop()));
   }
@@ -638,7 +672,9 @@ async function scenarioCalls(srv, kind) {
   const loaders = await startLoaders(P);
   try {
     const pairsPer = split(c.pairs, P);
-    const conn = await Promise.all(loaders.map((l, i) => l.call('connect', { kind, port: srv.port, n: pairsPer[i] * 2 })));
+    const conn = await Promise.all(
+      loaders.map((l, i) => l.call('connect', { kind, port: srv.port, n: pairsPer[i] * 2 })),
+    );
     const errs = conn.reduce((s, x) => s + x.errors, 0);
     if (errs) throw new Error(`calls: ${errs} connections failed: ${conn.find((x) => x.firstError)?.firstError}`);
     let base = 0;
@@ -655,7 +691,16 @@ async function scenarioCalls(srv, kind) {
       }),
     );
     await sleep(300);
-    const running = Promise.all(loaders.map((l) => l.call('callRelay', { warmupMs: c.warmupMs, durationMs: c.durationMs, signalBytes: c.signalBytes, trickle: c.trickle })));
+    const running = Promise.all(
+      loaders.map((l) =>
+        l.call('callRelay', {
+          warmupMs: c.warmupMs,
+          durationMs: c.durationMs,
+          signalBytes: c.signalBytes,
+          trickle: c.trickle,
+        }),
+      ),
+    );
     // CPU over the measured window only (the load processes count round trips in the same window)
     await sleep(c.warmupMs);
     const c0 = readCpu(srv.pid);
@@ -723,7 +768,9 @@ async function scenarioConns(srv, kind) {
     for (const count of phases) {
       const per = split(count, P);
       let t = performance.now();
-      const conn = await Promise.all(loaders.map((l, i) => l.call('connect', { kind, port: srv.port, n: per[i], concurrency: c.concurrency })));
+      const conn = await Promise.all(
+        loaders.map((l, i) => l.call('connect', { kind, port: srv.port, n: per[i], concurrency: c.concurrency })),
+      );
       connectMs += performance.now() - t;
       const errs = conn.reduce((s, x) => s + x.errors, 0);
       if (errs) throw new Error(`conns: ${errs} connections failed: ${conn.find((x) => x.firstError)?.firstError}`);
@@ -809,7 +856,9 @@ const machine = {
   kernel: `${os.type()} ${os.release()}`,
   node: process.version,
   clkTck: CLK_TCK,
-  pinning: HAS_TASKSET ? `server on CPU ${SERVER_CPUS}, load generators on CPU ${CLIENT_CPUS} (taskset)` : 'none (taskset not found)',
+  pinning: HAS_TASKSET
+    ? `server on CPU ${SERVER_CPUS}, load generators on CPU ${CLIENT_CPUS} (taskset)`
+    : 'none (taskset not found)',
 };
 const results = {
   startedAt: new Date().toISOString(),
@@ -826,13 +875,14 @@ function collect() {
   const S = {};
   for (const key of cfg.servers) {
     const runs = results.runs.map((r) => r[key]).filter(Boolean);
-    const get = (fn) => runs.map((r) => {
-      try {
-        return fn(r);
-      } catch {
-        return null;
-      }
-    });
+    const get = (fn) =>
+      runs.map((r) => {
+        try {
+          return fn(r);
+        } catch {
+          return null;
+        }
+      });
     S[key] = { get, runs };
   }
   // reference offered rate for CPU per message: the highest ladder step that every server ran
@@ -931,35 +981,56 @@ function writeOutputs(partial = false) {
   const rows = [
     // [label, figure, higherIsBetter, digits, target vs bare]
     ['Fan-out: highest sustained delivered msg/s', 'maxDelivered', true, 0, ['≥ 1.0×', (r) => r >= 1.0]],
-    [`Fan-out @ ${ref} msg/s offered: server CPU µs / delivered msg, user`, 'refUser', false, 2, ['≤ 1.0×', (r) => r <= 1.0]],
+    [
+      `Fan-out @ ${ref} msg/s offered: server CPU µs / delivered msg, user`,
+      'refUser',
+      false,
+      2,
+      ['≤ 1.0×', (r) => r <= 1.0],
+    ],
     [`Fan-out @ ${ref} msg/s offered: server CPU µs / delivered msg, system`, 'refSys', false, 2, null],
-    [`Fan-out @ ${ref} msg/s offered: server CPU µs / delivered msg, total`, 'refTotal', false, 2, ['≤ 1.0×', (r) => r <= 1.0]],
+    [
+      `Fan-out @ ${ref} msg/s offered: server CPU µs / delivered msg, total`,
+      'refTotal',
+      false,
+      2,
+      ['≤ 1.0×', (r) => r <= 1.0],
+    ],
     [`Fan-out @ ${ref} msg/s offered: p50 latency, ms`, 'refP50', false, 2, null],
     [`Fan-out @ ${ref} msg/s offered: p99 latency, ms`, 'refP99', false, 2, null],
     ['Call relay: round trips/s', 'callsRate', true, 0, ['≥ 0.9×', (r) => r >= 0.9]],
     ['Call relay: p50 latency, ms', 'callsP50', false, 2, null],
     ['Call relay: p99 latency, ms', 'callsP99', false, 2, ['≤ 1.1×', (r) => r <= 1.1]],
     ['Call relay: server CPU µs / round trip (call, answer, accepted, hangup)', 'callsCpu', false, 1, null],
-    ['Connections: RSS per logged-in connection (slope n/4→n), KB', 'rssPerConn', false, 1, ['≤ 1.0× (aim 0.7×)', (r) => r <= 1.0]],
+    [
+      'Connections: RSS per logged-in connection (slope n/4→n), KB',
+      'rssPerConn',
+      false,
+      1,
+      ['≤ 1.0× (aim 0.7×)', (r) => r <= 1.0],
+    ],
     ['Connections: RSS per connection counted from zero connections, KB', 'rssPerConnZero', false, 1, null],
     ['Connections: JS heap per logged-in connection, KB', 'heapPerConn', false, 1, null],
     ['Connections: logins/s', 'logins', true, 0, ['≥ 0.9×', (r) => r >= 0.9]],
     ['Connections: connects/s', 'connects', true, 0, null],
-    ['Noise: other processes\' CPU during fan-out / calls / logins, cores', 'bg', false, 2, null],
+    ["Noise: other processes' CPU during fan-out / calls / logins, cores", 'bg', false, 2, null],
   ];
   const cell = (key, fig, digits) => {
     const v = med[key]?.[fig];
     if (v === null || v === undefined) return '–';
     const sp = spread[key][fig];
     const main = fmt(v, v >= 1000 ? undefined : digits);
-    return cfg.runs > 1 && sp && sp[0] !== sp[1] ? `${main} <sub>(${fmt(sp[0], sp[0] >= 1000 ? undefined : digits)}–${fmt(sp[1], sp[1] >= 1000 ? undefined : digits)})</sub>` : main;
+    return cfg.runs > 1 && sp && sp[0] !== sp[1]
+      ? `${main} <sub>(${fmt(sp[0], sp[0] >= 1000 ? undefined : digits)}–${fmt(sp[1], sp[1] >= 1000 ? undefined : digits)})</sub>`
+      : main;
   };
   const rc = (r) => (r === null ? '–' : `${r.toFixed(2)}×`);
   const names = cfg.servers.map((k) => SERVERS[k].label);
   let md = `# Parley benchmark — ${cfg.mode} mode${partial ? ' (PARTIAL: deadline reached)' : ''}\n\n`;
   md += `${results.startedAt} · \`${results.command}\` · ${cfg.runs} run(s), medians shown${cfg.runs > 1 ? ' with (min–max) over runs' : ''} · ${results.durationSec}s\n\n`;
   md += `Machine: ${machine.cpu}, ${machine.cpus} CPUs, ${machine.memGb} GB, ${machine.kernel}, Node ${machine.node}; ${machine.pinning}.\n\n`;
-  md += `Load: fan-out ${cfg.fanout.rooms} rooms × ${cfg.fanout.members} members, ${cfg.fanout.messageBytes}-byte \`roomMessage\` with ack, after a warm-up step, offered rate stepped ×${cfg.fanout.factor} from ${cfg.fanout.startRate} msg/s (${cfg.fanout.stepMs} ms per step) until delivery < ${cfg.fanout.minDelivery * 100}% or p99 > ${cfg.fanout.maxP99Ms} ms; ` +
+  md +=
+    `Load: fan-out ${cfg.fanout.rooms} rooms × ${cfg.fanout.members} members, ${cfg.fanout.messageBytes}-byte \`roomMessage\` with ack, after a warm-up step, offered rate stepped ×${cfg.fanout.factor} from ${cfg.fanout.startRate} msg/s (${cfg.fanout.stepMs} ms per step) until delivery < ${cfg.fanout.minDelivery * 100}% or p99 > ${cfg.fanout.maxP99Ms} ms; ` +
     `call relay ${cfg.calls.pairs} pairs, closed loop call→answer→accepted, then ${cfg.calls.trickle} trickle-ICE signal round trips, then hangup, with ${cfg.calls.signalBytes}-byte call signals for ${cfg.calls.durationMs} ms; ` +
     `connections ${cfg.conns.n} clients logged in to rooms of ${cfg.conns.roomSize}, RSS measured after 2 full GCs (\`--expose-gc\`, same preload for all servers). ` +
     `Load generator: ${cfg.loaders} processes; Socket.IO servers driven by the ${cfg.client === 'lite' ? '"lite" Socket.IO v4 client (Engine.IO/Socket.IO wire protocol on a bare `ws` socket, so the client core is not the limit)' : 'socket.io-client 4.8'}, raw ws by JSON frames.\n\n`;
@@ -977,7 +1048,11 @@ function writeOutputs(partial = false) {
       const r = ratio(med[P][fig], med.bare[fig]);
       // a median inside the other server's min–max over runs: a tie, whatever the ratio says
       const inside = (v, sp) => v !== null && v !== undefined && sp && v >= sp[0] && v <= sp[1];
-      const tie = cfg.runs > 1 && r !== null && r !== 1 && (inside(med[P][fig], spread.bare[fig]) || inside(med.bare[fig], spread[P][fig]));
+      const tie =
+        cfg.runs > 1 &&
+        r !== null &&
+        r !== 1 &&
+        (inside(med[P][fig], spread.bare[fig]) || inside(med.bare[fig], spread[P][fig]));
       md += ` ${rc(r)} | ${target ? `${target[0]}${r === null ? '' : target[1](r) ? ' ✅' : ' ❌'}` : ''}${tie ? ' (tie: inside the run-to-run spread)' : ''} |`;
     }
     if (has(P) && has('raw')) md += ` ${rc(ratio(med[P][fig], med.raw[fig]))} |`;
@@ -1005,7 +1080,8 @@ function writeOutputs(partial = false) {
   if (smokeIssues.length || results.errors.length) {
     md += `\n## Problems\n\n`;
     for (const [k, v] of smokeIssues) md += `- ${SERVERS[k].label} protocol smoke check: ${v.join('; ')}\n`;
-    for (const e of results.errors) md += `- run ${e.run} ${SERVERS[e.server]?.label ?? e.server} ${e.scenario}: ${e.error.split('\n')[0]}\n`;
+    for (const e of results.errors)
+      md += `- run ${e.run} ${SERVERS[e.server]?.label ?? e.server} ${e.scenario}: ${e.error.split('\n')[0]}\n`;
   }
   writeFileSync(join(RESULTS, `${cfg.out}.md`), md);
   writeFileSync(join(RESULTS, `${cfg.out}.json`), JSON.stringify(results, null, 2));
@@ -1022,7 +1098,9 @@ function updateReadmes(md) {
   const START = '<!-- bench:latest:start -->';
   const END = '<!-- bench:latest:end -->';
   const cut = md.indexOf('\n## Fan-out steps');
-  const body = (cut > 0 ? md.slice(0, cut) : md).replace(/^# .*\n/, `**${cfg.mode} mode, from \`bench/results/${cfg.out}.md\`**\n`).trim();
+  const body = (cut > 0 ? md.slice(0, cut) : md)
+    .replace(/^# .*\n/, `**${cfg.mode} mode, from \`bench/results/${cfg.out}.md\`**\n`)
+    .trim();
   for (const file of [join(BENCH, 'README.md'), join(ROOT, 'README.md')]) {
     if (!existsSync(file)) continue;
     const text = readFileSync(file, 'utf8');
@@ -1035,13 +1113,19 @@ function updateReadmes(md) {
 }
 
 async function main() {
-  log(`Parley benchmark, ${cfg.mode} mode: ${cfg.runs} run(s) × [${cfg.servers.join(', ')}] × [${cfg.scenarios.join(', ')}]; ${machine.pinning}`);
+  log(
+    `Parley benchmark, ${cfg.mode} mode: ${cfg.runs} run(s) × [${cfg.servers.join(', ')}] × [${cfg.scenarios.join(', ')}]; ${machine.pinning}`,
+  );
   rmSync(logsDir, { recursive: true, force: true });
   const builtServers = cfg.servers.filter((s) => SERVERS[s].script === SERVERS.parley.script);
   if (builtServers.length) {
     if (cfg.build) {
       log('building Parley (npm run build)…');
-      const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], timeout: 300000 });
+      const b = spawnSync('npm', ['run', 'build'], {
+        cwd: ROOT,
+        stdio: ['ignore', 'inherit', 'inherit'],
+        timeout: 300000,
+      });
       if (b.status !== 0) {
         // tsc still emits on type errors; measure what it emitted, but say so
         const emitted = existsSync(join(ROOT, SERVERS.parley.script));

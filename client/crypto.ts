@@ -34,9 +34,7 @@ export type UndecryptableReason =
   /** Well-formed, but the key (wrong passphrase), room or sender does not match, or it was tampered with. */
   | 'undecryptable';
 
-export type DecryptResult =
-  | { ok: true; text: string }
-  | { ok: false; reason: UndecryptableReason };
+export type DecryptResult = { ok: true; text: string } | { ok: false; reason: UndecryptableReason };
 
 /** What the envelope is bound to (authenticated, not encrypted). */
 export interface EnvelopeContext {
@@ -114,9 +112,7 @@ export async function deriveRoomKey(
     throw new RangeError(`iterations must be an integer >= ${MIN_PBKDF2_ITERATIONS}`);
   }
   const s = subtle();
-  const material = await s.importKey('raw', utf8(passphrase.normalize('NFC')), 'PBKDF2', false, [
-    'deriveKey',
-  ]);
+  const material = await s.importKey('raw', utf8(passphrase.normalize('NFC')), 'PBKDF2', false, ['deriveKey']);
   const key = await s.deriveKey(
     { name: 'PBKDF2', hash: 'SHA-256', salt: roomSalt(room), iterations },
     material,
@@ -133,11 +129,7 @@ function additionalData(ctx: EnvelopeContext): Uint8Array<ArrayBuffer> {
 }
 
 /** Encrypt `text` into a `p1.<iv>.<ciphertext>` envelope. */
-export async function encryptMessage(
-  roomKey: RoomKey,
-  text: string,
-  sender?: string,
-): Promise<string> {
+export async function encryptMessage(roomKey: RoomKey, text: string, sender?: string): Promise<string> {
   const iv = globalThis.crypto.getRandomValues(new Uint8Array(new ArrayBuffer(IV_BYTES)));
   const ciphertext = await subtle().encrypt(
     {
@@ -158,11 +150,7 @@ export function isEnvelope(value: unknown): value is string {
 }
 
 /** Decrypt an envelope. Never throws; failures come back as `{ ok: false, reason }`. */
-export async function decryptMessage(
-  roomKey: RoomKey,
-  envelope: unknown,
-  sender?: string,
-): Promise<DecryptResult> {
+export async function decryptMessage(roomKey: RoomKey, envelope: unknown, sender?: string): Promise<DecryptResult> {
   if (typeof envelope !== 'string') return { ok: false, reason: 'malformed' };
   const parts = envelope.split('.');
   // A member-keys envelope (sender-keys.ts): a Parley message, of the other room mode.
@@ -194,10 +182,7 @@ export async function decryptMessage(
 
 /** A fresh ECDH P-256 identity. The private key is not extractable. */
 export async function generateIdentity(): Promise<Identity> {
-  const keyPair = await subtle().generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, [
-    'deriveKey',
-    'deriveBits',
-  ]);
+  const keyPair = await subtle().generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveKey', 'deriveBits']);
   return identityFromKeyPair(keyPair);
 }
 

@@ -39,7 +39,14 @@ describe('client/ParleyClient', () => {
           case 'listUsers':
             return ack?.({ users });
           case 'roomMessage':
-            socket.emit('roomMessage', { id: 'm1', room: 'r', message: String(payload?.message), from: 'a', fromId: socket.id, at: 5 });
+            socket.emit('roomMessage', {
+              id: 'm1',
+              room: 'r',
+              message: String(payload?.message),
+              from: 'a',
+              fromId: socket.id,
+              at: 5,
+            });
             return ack?.({ id: 'm1', at: 5 });
           case 'iceServers':
             return ack?.({ iceServers: [{ urls: 'stun:stun.example.org' }] });

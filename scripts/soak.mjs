@@ -61,7 +61,8 @@ function request(socket, event, ...args) {
     }, 5000);
     socket.emit(event, ...args, (reply) => {
       clearTimeout(timer);
-      if (reply && typeof reply === 'object' && 'error' in reply) stats.refused[reply.code] = (stats.refused[reply.code] ?? 0) + 1;
+      if (reply && typeof reply === 'object' && 'error' in reply)
+        stats.refused[reply.code] = (stats.refused[reply.code] ?? 0) + 1;
       resolve(reply);
     });
   });
@@ -102,7 +103,10 @@ async function virtualUser(n) {
       if (!me || me.busy) return;
       me.busy = true;
       await request(socket, 'answer', { to: from, signal: { type: 'answer', sdp: 'v=0 soak answer' } });
-      await request(socket, 'candidate', { to: from, candidate: { candidate: 'candidate:1 1 udp 1 127.0.0.1 9 typ host', sdpMid: '0' } });
+      await request(socket, 'candidate', {
+        to: from,
+        candidate: { candidate: 'candidate:1 1 udp 1 127.0.0.1 9 typ host', sdpMid: '0' },
+      });
     });
     socket.on('ended', () => {
       const me = online.get(socket.id);
@@ -180,7 +184,9 @@ async function metrics() {
 function rssFromProc() {
   if (pid === undefined) return undefined;
   try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmRSS:'));
     return line ? Number(line.split(/\s+/)[1]) * 1024 : undefined;
   } catch {
     return undefined;
@@ -219,7 +225,9 @@ process.on('SIGINT', () => {
   stopping = true;
 });
 
-process.stdout.write(`soak: ${minutes} min against ${url.origin}, ${CLIENTS} virtual users, RSS from ${pid ? `/proc/${pid}/status` : '/metrics'}\n`);
+process.stdout.write(
+  `soak: ${minutes} min against ${url.origin}, ${CLIENTS} virtual users, RSS from ${pid ? `/proc/${pid}/status` : '/metrics'}\n`,
+);
 await report();
 const ticker = setInterval(report, INTERVAL_S * 1000);
 await Promise.all(Array.from({ length: CLIENTS }, (_, n) => sleep(rand(2000)).then(() => virtualUser(n))));

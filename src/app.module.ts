@@ -43,7 +43,13 @@ export class AppModule {
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: configFactories(env) }),
         CommonModule,
         SessionsModule,
-        StoreModule.register(storeBackend(env), [...USER_STORES, ...SIGNALING_STORES, ...SESSION_STORES, ...COMPAT_STORES, ...HISTORY_STORES]),
+        StoreModule.register(storeBackend(env), [
+          ...USER_STORES,
+          ...SIGNALING_STORES,
+          ...SESSION_STORES,
+          ...COMPAT_STORES,
+          ...HISTORY_STORES,
+        ]),
         HealthModule,
         MetricsModule,
         AdminModule,
@@ -58,5 +64,7 @@ export class AppModule {
 }
 
 function storeBackend(env: Env): StoreBackend {
-  return env.REDIS_URL ? { kind: 'redis', redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX } } : { kind: 'memory' };
+  return env.REDIS_URL
+    ? { kind: 'redis', redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX } }
+    : { kind: 'memory' };
 }

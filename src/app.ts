@@ -38,7 +38,8 @@ export function resolveEnv(overrides: Record<string, string | undefined> = {}): 
   const merged: Record<string, string | undefined> = { ...process.env };
   for (const [key, value] of Object.entries(overrides)) merged[key] = value;
   if (merged.NODE_ENV !== 'test') {
-    for (const [key, value] of Object.entries(readDotEnv())) if (merged[key] === undefined && !(key in overrides)) merged[key] = value;
+    for (const [key, value] of Object.entries(readDotEnv()))
+      if (merged[key] === undefined && !(key in overrides)) merged[key] = value;
   }
   for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key];
   return validateEnv(merged);
@@ -88,7 +89,9 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
 }
 
 function corsOrigins(env: Env): string[] {
-  return env.CORS_ORIGIN.split(',').map((o) => o.trim()).filter(Boolean);
+  return env.CORS_ORIGIN.split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
 }
 
 function defaultLogger(env: Env): LoggerService {

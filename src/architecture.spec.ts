@@ -8,7 +8,20 @@ import { fileURLToPath } from 'node:url';
  * feature, and a store backend imports nothing of another feature.
  */
 const SRC = dirname(fileURLToPath(import.meta.url));
-const FEATURES = ['admin', 'admin-ui', 'chat', 'compat', 'docs', 'history', 'sessions', 'signaling', 'security', 'users', 'web', 'webhooks'];
+const FEATURES = [
+  'admin',
+  'admin-ui',
+  'chat',
+  'compat',
+  'docs',
+  'history',
+  'sessions',
+  'signaling',
+  'security',
+  'users',
+  'web',
+  'webhooks',
+];
 const INFRASTRUCTURE = ['common', 'config', 'health', 'metrics', 'redis'];
 
 function sources(dir: string): string[] {
@@ -27,7 +40,8 @@ function importedFolders(file: string): string[] {
 }
 
 const topFolder = (file: string) => relative(SRC, file).split('/')[0];
-const isBackend = (file: string) => /\/(in-memory|redis)-[a-z-]+\.service\.ts$/.test(file) && !file.includes('/redis/redis.');
+const isBackend = (file: string) =>
+  /\/(in-memory|redis)-[a-z-]+\.service\.ts$/.test(file) && !file.includes('/redis/redis.');
 
 describe('dependency direction', () => {
   const files = sources(SRC);
@@ -39,7 +53,11 @@ describe('dependency direction', () => {
   it('infrastructure imports no feature', () => {
     const offending = files
       .filter((f) => INFRASTRUCTURE.includes(topFolder(f)))
-      .flatMap((f) => importedFolders(f).filter((d) => FEATURES.includes(d)).map((d) => `${relative(SRC, f)} -> ${d}/`));
+      .flatMap((f) =>
+        importedFolders(f)
+          .filter((d) => FEATURES.includes(d))
+          .map((d) => `${relative(SRC, f)} -> ${d}/`),
+      );
     expect(offending).toEqual([]);
   });
 

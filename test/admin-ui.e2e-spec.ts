@@ -24,8 +24,16 @@ afterEach(async () => {
 });
 
 /** Connects to /admin; resolves with the socket and its first `config`, or rejects with the connect_error message. */
-function admin(url: string, auth?: Record<string, string>): Promise<{ socket: Socket; config: { supportedFeatures: string[] } }> {
-  const socket = io(`${url}/admin`, { transports: ['websocket'], forceNew: true, reconnection: false, ...(auth && { auth }) });
+function admin(
+  url: string,
+  auth?: Record<string, string>,
+): Promise<{ socket: Socket; config: { supportedFeatures: string[] } }> {
+  const socket = io(`${url}/admin`, {
+    transports: ['websocket'],
+    forceNew: true,
+    reconnection: false,
+    ...(auth && { auth }),
+  });
   sockets.push(socket);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no answer')), 3000);
@@ -42,9 +50,15 @@ function admin(url: string, auth?: Record<string, string>): Promise<{ socket: So
 
 describe('configuration', () => {
   it('refuses to start without the username or the hash, or with a plain password as the hash', async () => {
-    await expect(createApp({ env: { ADMIN_UI: 'true', ADMIN_UI_PASSWORD_HASH: HASH }, logger: false })).rejects.toThrow(/ADMIN_UI_USERNAME/);
-    await expect(createApp({ env: { ADMIN_UI: 'true', ADMIN_UI_USERNAME: USERNAME }, logger: false })).rejects.toThrow(/ADMIN_UI_PASSWORD_HASH/);
-    await expect(createApp({ env: { ...ON, ADMIN_UI_PASSWORD_HASH: PASSWORD }, logger: false })).rejects.toThrow(/ADMIN_UI_PASSWORD_HASH.*bcrypt/);
+    await expect(createApp({ env: { ADMIN_UI: 'true', ADMIN_UI_PASSWORD_HASH: HASH }, logger: false })).rejects.toThrow(
+      /ADMIN_UI_USERNAME/,
+    );
+    await expect(createApp({ env: { ADMIN_UI: 'true', ADMIN_UI_USERNAME: USERNAME }, logger: false })).rejects.toThrow(
+      /ADMIN_UI_PASSWORD_HASH/,
+    );
+    await expect(createApp({ env: { ...ON, ADMIN_UI_PASSWORD_HASH: PASSWORD }, logger: false })).rejects.toThrow(
+      /ADMIN_UI_PASSWORD_HASH.*bcrypt/,
+    );
   });
 });
 
@@ -73,9 +87,11 @@ describe('ADMIN_UI=true', () => {
     await expect(admin(server.url, { username: USERNAME, password: HASH })).rejects.toThrow(/invalid credentials/);
   });
 
-  it('allows the hosted UI\'s origin in CORS', async () => {
+  it("allows the hosted UI's origin in CORS", async () => {
     const server = await startServer(ON);
-    const res = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: 'https://admin.socket.io' } });
+    const res = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, {
+      headers: { Origin: 'https://admin.socket.io' },
+    });
     expect(res.headers.get('access-control-allow-origin')).toBe('https://admin.socket.io');
   });
 });
@@ -84,7 +100,9 @@ describe('ADMIN_UI off (default)', () => {
   it('has no /admin namespace and no CORS for the hosted UI', async () => {
     const server = await startServer({ ADMIN_UI_USERNAME: USERNAME, ADMIN_UI_PASSWORD_HASH: HASH });
     await expect(admin(server.url, { username: USERNAME, password: PASSWORD })).rejects.toThrow(/Invalid namespace/);
-    const res = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: 'https://admin.socket.io' } });
+    const res = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, {
+      headers: { Origin: 'https://admin.socket.io' },
+    });
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
@@ -107,7 +125,10 @@ describeRedis('two Redis nodes', () => {
     const { socket } = await admin(nodes[0].url, { username: USERNAME, password: PASSWORD });
     const servers = new Set<string>();
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`stats from ${[...servers].join(', ') || 'no node'} only`)), 6000);
+      const timer = setTimeout(
+        () => reject(new Error(`stats from ${[...servers].join(', ') || 'no node'} only`)),
+        6000,
+      );
       socket.on('server_stats', (stats: { serverId: string }) => {
         servers.add(stats.serverId);
         if (servers.size === 2) {

@@ -33,7 +33,14 @@ function eventNames(interfaceName: string): string[] {
 
 function documented(doc: AsyncAPIDocumentInterface, action: 'send' | 'receive'): string[] {
   const ops = action === 'send' ? doc.operations().filterBySend() : doc.operations().filterByReceive();
-  return ops.flatMap((op) => op.messages().all().map((m) => m.name() ?? `<unnamed ${m.id()}>`)).sort();
+  return ops
+    .flatMap((op) =>
+      op
+        .messages()
+        .all()
+        .map((m) => m.name() ?? `<unnamed ${m.id()}>`),
+    )
+    .sort();
 }
 
 let server: TestServer;
@@ -49,7 +56,9 @@ beforeAll(async () => {
   const { document, diagnostics } = await new Parser().parse(JSON.stringify(raw));
   const errors = diagnostics.filter((d) => d.severity === 0);
   if (errors.length > 0 || !document) {
-    throw new Error(`the AsyncAPI document does not parse:\n${errors.map((d) => `${d.path.join('.')}: ${d.message}`).join('\n')}`);
+    throw new Error(
+      `the AsyncAPI document does not parse:\n${errors.map((d) => `${d.path.join('.')}: ${d.message}`).join('\n')}`,
+    );
   }
   doc = document;
 });
@@ -79,9 +88,7 @@ describe('GET /asyncapi.json', () => {
 
   it('gives every event a payload schema (or none for the argument-less ones) and every ack its error codes', () => {
     const noPayload = new Set(['logout', 'listUsers', 'ping', 'iceServers', 'getOnlineUsers']);
-    const codes = new Set(
-      (raw.components as { schemas: { ErrorCode: { enum: string[] } } }).schemas.ErrorCode.enum,
-    );
+    const codes = new Set((raw.components as { schemas: { ErrorCode: { enum: string[] } } }).schemas.ErrorCode.enum);
     for (const op of doc.operations().filterByReceive()) {
       const [message] = op.messages().all();
       const name = message.name()!;

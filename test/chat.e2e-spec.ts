@@ -441,13 +441,24 @@ describe('roomMessage', () => {
     await login(outsider, 'olga', uniqueRoom());
     const since = mark();
     const before = Date.now();
-    const ack = await b.request<{ id: string; at: number; offset: number; epoch: string }>('roomMessage', { message: 'ciphertext-1' });
+    const ack = await b.request<{ id: string; at: number; offset: number; epoch: string }>('roomMessage', {
+      message: 'ciphertext-1',
+    });
     const after = Date.now();
     expect(ack).toEqual({ id: expect.any(String), at: expect.any(Number), offset: 1, epoch: expect.any(String) });
     expect(ack.id.length).toBeGreaterThan(0);
     expect(ack.at).toBeGreaterThanOrEqual(before);
     expect(ack.at).toBeLessThanOrEqual(after);
-    const expected: RoomMessage = { id: ack.id, room, message: 'ciphertext-1', from: 'bob', fromId: b.id, at: ack.at, offset: 1, epoch: ack.epoch };
+    const expected: RoomMessage = {
+      id: ack.id,
+      room,
+      message: 'ciphertext-1',
+      from: 'bob',
+      fromId: b.id,
+      at: ack.at,
+      offset: 1,
+      epoch: ack.epoch,
+    };
     for (const m of [a, b, c]) expect(await m.waitFor('roomMessage')).toEqual(expected);
     await expectNothing([outsider], ['roomMessage'], since);
     for (const m of [a, b, c]) expect(m.received('roomMessage', since)).toHaveLength(1);
@@ -500,7 +511,16 @@ describe('roomMessage', () => {
     expect(ack.id).not.toBe('fake-id');
     expect(ack.at).not.toBe(1);
     const got = await b.waitFor('roomMessage');
-    expect(got).toEqual({ id: ack.id, room, message: 'hello', from: 'alice', fromId: a.id, at: ack.at, offset: 1, epoch: expect.any(String) });
+    expect(got).toEqual({
+      id: ack.id,
+      room,
+      message: 'hello',
+      from: 'alice',
+      fromId: a.id,
+      at: ack.at,
+      offset: 1,
+      epoch: expect.any(String),
+    });
   });
 
   it('relays the message verbatim (opaque: whitespace, control characters, any Unicode)', async () => {
@@ -520,9 +540,17 @@ describe('roomMessage', () => {
     const since = mark();
     expectError(await a.request('roomMessage', { message: 'hi' }), 'NOT_LOGGED_IN');
     a.send('roomMessage', { message: 'hi' });
-    expect(await a.waitFor('exception')).toEqual({ event: 'roomMessage', error: expect.any(String), code: 'NOT_LOGGED_IN' });
+    expect(await a.waitFor('exception')).toEqual({
+      event: 'roomMessage',
+      error: expect.any(String),
+      code: 'NOT_LOGGED_IN',
+    });
     a.send('roomMessage', 'bare');
-    expect(await a.waitFor('exception')).toEqual({ event: 'roomMessage', error: expect.any(String), code: 'NOT_LOGGED_IN' });
+    expect(await a.waitFor('exception')).toEqual({
+      event: 'roomMessage',
+      error: expect.any(String),
+      code: 'NOT_LOGGED_IN',
+    });
     await expectNothing([member, a], ['roomMessage'], since);
     expect(a.connected).toBe(true);
   });
@@ -553,9 +581,17 @@ describe('roomMessage', () => {
     const a = await connect(server);
     await login(a, 'alice', uniqueRoom());
     a.send('roomMessage', { message: 42 });
-    expect(await a.waitFor('exception')).toEqual({ event: 'roomMessage', error: expect.any(String), code: 'VALIDATION' });
+    expect(await a.waitFor('exception')).toEqual({
+      event: 'roomMessage',
+      error: expect.any(String),
+      code: 'VALIDATION',
+    });
     a.send('roomMessage', '');
-    expect(await a.waitFor('exception')).toEqual({ event: 'roomMessage', error: expect.any(String), code: 'VALIDATION' });
+    expect(await a.waitFor('exception')).toEqual({
+      event: 'roomMessage',
+      error: expect.any(String),
+      code: 'VALIDATION',
+    });
   });
 
   it('checks VALIDATION before NOT_LOGGED_IN', async () => {
@@ -607,7 +643,11 @@ describe('listUsers', () => {
     const a = await connect(server);
     expectError(await a.request('listUsers'), 'NOT_LOGGED_IN');
     a.send('listUsers');
-    expect(await a.waitFor('exception')).toEqual({ event: 'listUsers', error: expect.any(String), code: 'NOT_LOGGED_IN' });
+    expect(await a.waitFor('exception')).toEqual({
+      event: 'listUsers',
+      error: expect.any(String),
+      code: 'NOT_LOGGED_IN',
+    });
   });
 });
 

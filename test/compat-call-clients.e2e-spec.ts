@@ -8,7 +8,14 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import {
-  closeClients, closeServers, connect, expectQuiet, marks, startApp, unique, type Server,
+  closeClients,
+  closeServers,
+  connect,
+  expectQuiet,
+  marks,
+  startApp,
+  unique,
+  type Server,
 } from './helpers/compat.js';
 
 let server: Server;
@@ -26,7 +33,13 @@ describe('a simple-peer video client', () => {
     expect(caller.received('me')).toEqual([caller.id]);
     const offer = { type: 'offer', sdp: 'v=0\r\no=- 46117317 2 IN IP4 127.0.0.1\r\n' };
     // the client sends its own id as `from`; the server stamps it anyway
-    caller.send('call', { userToCall: callee.id, signalData: undefined, signal: offer, from: 'forged', name: 'Caller Cam' });
+    caller.send('call', {
+      userToCall: callee.id,
+      signalData: undefined,
+      signal: offer,
+      from: 'forged',
+      name: 'Caller Cam',
+    });
     expect(await callee.waitFor('call')).toEqual({ from: caller.id, name: 'Caller Cam', signal: offer });
     const answer = { type: 'answer', sdp: 'v=0\r\n' };
     callee.send('answer', { signal: answer, to: caller.id });

@@ -72,25 +72,39 @@ describeRedis('compatibility events across two nodes', () => {
     const own = await pb.waitFor<PeerMsg>('message', (m) => isOpen(m) && m.target === idB);
     expect(own.payload?.connections).toContainEqual({ socketId: pa.id, peerId: idA, peerType: 'cam' });
     expect(await pa.waitFor<PeerMsg>('message', (m) => isOpen(m) && m.from === idB)).toEqual({
-      from: idB, target: 'all', payload: { action: 'open', connections: [{ socketId: pb.id, peerId: idB }], bePolite: true },
+      from: idB,
+      target: 'all',
+      payload: { action: 'open', connections: [{ socketId: pb.id, peerId: idB }], bePolite: true },
     });
 
     pa.send('message', { kind: 'broadcast' });
-    expect(await pb.waitFor('message', (m: PeerMsg) => m.kind === 'broadcast')).toEqual({ kind: 'broadcast', from: idA });
+    expect(await pb.waitFor('message', (m: PeerMsg) => m.kind === 'broadcast')).toEqual({
+      kind: 'broadcast',
+      from: idA,
+    });
     expect(await pb.request('messageOne', { target: idA, kind: 'direct' })).toEqual({});
-    expect(await pa.waitFor('message', (m: PeerMsg) => m.kind === 'direct')).toEqual({ target: idA, kind: 'direct', from: idB });
+    expect(await pa.waitFor('message', (m: PeerMsg) => m.kind === 'direct')).toEqual({
+      target: idA,
+      kind: 'direct',
+      from: idB,
+    });
     expect(await pa.request('messageOne', { target: unique('none') })).toMatchObject({ code: 'NOT_FOUND' });
 
     // the id is taken on the other node too
     const dup = await connect(b.url);
     const m = marks([pa, pb]);
     dup.send('ready', idA);
-    expect(await dup.waitFor<{ message: string }>('uniquenessError')).toMatchObject({ message: expect.stringContaining(idA) });
+    expect(await dup.waitFor<{ message: string }>('uniquenessError')).toMatchObject({
+      message: expect.stringContaining(idA),
+    });
     await waitDisconnect(dup);
     await expectQuiet([pa, pb], m, ['message']);
 
     pb.close();
-    expect(await pa.waitFor<PeerMsg>('message', (x) => x.payload?.action === 'close')).toMatchObject({ from: idB, target: 'all' });
+    expect(await pa.waitFor<PeerMsg>('message', (x) => x.payload?.action === 'close')).toMatchObject({
+      from: idB,
+      target: 'all',
+    });
     const res = await fetch(`${b.url}/connections`, { headers: { Authorization: 'Bearer t' } });
     expect(await res.json()).toEqual([{ socketId: pa.id, peerId: idA, peerType: 'cam' }]);
   });

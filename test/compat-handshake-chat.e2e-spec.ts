@@ -6,7 +6,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { User } from '../src/common/events.js';
 import {
-  closeClients, closeServers, connect, expectQuiet, marks, startApp, unique, type ClientType as Client, type Server,
+  closeClients,
+  closeServers,
+  connect,
+  expectQuiet,
+  marks,
+  startApp,
+  unique,
+  type ClientType as Client,
+  type Server,
 } from './helpers/compat.js';
 
 let server: Server;
@@ -48,7 +56,10 @@ describe('login at connect', () => {
 
     const bob = await connect(server, { auth: { username: ' bob ', room } });
     const joined = await alice.waitFor<Presence>('user-connected');
-    expect(joined).toEqual({ message: expect.stringContaining('bob'), user: { id: bob.id, name: 'bob', room, joinedAt: expect.any(Number) } });
+    expect(joined).toEqual({
+      message: expect.stringContaining('bob'),
+      user: { id: bob.id, name: 'bob', room, joinedAt: expect.any(Number) },
+    });
     expect(await alice.waitFor('notification')).toMatchObject({ type: 'join', user: { id: bob.id } });
     const users = await bob.waitFor<User[]>('users');
     expect(users.map((u) => u.name)).toEqual(['alice', 'bob']);
@@ -65,7 +76,11 @@ describe('login at connect', () => {
     expect((await both.request<{ users: User[] }>('listUsers')).users.map((u) => u.name)).toEqual(['carol', 'dave']);
 
     const named = await joinAtConnect({ query: { name: 'frank', username: 'ignored', room } });
-    expect((await named.request<{ users: User[] }>('listUsers')).users.map((u) => u.name)).toEqual(['carol', 'dave', 'frank']);
+    expect((await named.request<{ users: User[] }>('listUsers')).users.map((u) => u.name)).toEqual([
+      'carol',
+      'dave',
+      'frank',
+    ]);
   });
 
   it('does nothing without both a room and a name', async () => {
@@ -107,7 +122,11 @@ describe('send-message', () => {
     const b = await joinAtConnect({ auth: { name: 'ben', room } });
     const outsider = await joinAtConnect({ auth: { name: 'out', room: unique('room') } });
     const m = marks([outsider]);
-    const ack = await a.request<{ id: string; at: number }>('send-message', { message: 'ciphertext==', from: 'forged', id: 'x' });
+    const ack = await a.request<{ id: string; at: number }>('send-message', {
+      message: 'ciphertext==',
+      from: 'forged',
+      id: 'x',
+    });
     expect(ack).toEqual({ id: expect.any(String), at: expect.any(Number), offset: 1, epoch: expect.any(String) });
     const expected: NewMessage = { msg: 'ciphertext==', from: 'ann', fromId: a.id, ...ack };
     expect(await a.waitFor('new-message')).toEqual(expected);
@@ -134,19 +153,39 @@ describe('send-message', () => {
 
   it('needs a login: NOT_LOGGED_IN by ack or exception; a login by the login event works too', async () => {
     const c = await connect(server);
-    expect(await c.request('send-message', { message: 'x' })).toEqual({ error: expect.any(String), code: 'NOT_LOGGED_IN' });
+    expect(await c.request('send-message', { message: 'x' })).toEqual({
+      error: expect.any(String),
+      code: 'NOT_LOGGED_IN',
+    });
     c.send('send-message', { message: 'x' });
-    expect(await c.waitFor('exception')).toEqual({ event: 'send-message', error: expect.any(String), code: 'NOT_LOGGED_IN' });
+    expect(await c.waitFor('exception')).toEqual({
+      event: 'send-message',
+      error: expect.any(String),
+      code: 'NOT_LOGGED_IN',
+    });
     await c.request('login', { name: 'evt', room: unique('room') });
-    expect(await c.request('send-message', { message: 'x' })).toEqual({ id: expect.any(String), at: expect.any(Number), offset: expect.any(Number), epoch: expect.any(String) });
+    expect(await c.request('send-message', { message: 'x' })).toEqual({
+      id: expect.any(String),
+      at: expect.any(Number),
+      offset: expect.any(Number),
+      epoch: expect.any(String),
+    });
   });
 
   it('holds the MAX_MESSAGE_BYTES limit', async () => {
     const small = await startApp({ MAX_MESSAGE_BYTES: '8' });
     const c = await connect(small, { auth: { name: 'big', room: 'r' } });
     await c.waitFor('users');
-    expect(await c.request('send-message', { message: '12345678' })).toEqual({ id: expect.any(String), at: expect.any(Number), offset: 1, epoch: expect.any(String) });
-    expect(await c.request('send-message', { message: '123456789' })).toEqual({ error: expect.any(String), code: 'PAYLOAD_TOO_LARGE' });
+    expect(await c.request('send-message', { message: '12345678' })).toEqual({
+      id: expect.any(String),
+      at: expect.any(Number),
+      offset: 1,
+      epoch: expect.any(String),
+    });
+    expect(await c.request('send-message', { message: '123456789' })).toEqual({
+      error: expect.any(String),
+      code: 'PAYLOAD_TOO_LARGE',
+    });
     expect(await c.request('send-message', { message: '' })).toMatchObject({ code: 'VALIDATION' });
     c.close();
     await small.close();
@@ -160,7 +199,10 @@ describe('leaving', () => {
     const b = await joinAtConnect({ auth: { name: 'goes', room } });
     const c = await joinAtConnect({ query: { name: 'quits', room } });
     b.close();
-    expect(await a.waitFor<Presence>('user-disconnected')).toEqual({ message: expect.stringContaining('goes'), user: expect.objectContaining({ id: b.id, name: 'goes', room }) });
+    expect(await a.waitFor<Presence>('user-disconnected')).toEqual({
+      message: expect.stringContaining('goes'),
+      user: expect.objectContaining({ id: b.id, name: 'goes', room }),
+    });
     expect(await c.waitFor<Presence>('user-disconnected')).toMatchObject({ user: { id: b.id } });
     expect(await c.request('logout')).toEqual({});
     expect(await a.waitFor<Presence>('user-disconnected')).toMatchObject({ user: { id: c.id, name: 'quits' } });
@@ -175,15 +217,34 @@ describe('with authentication on', () => {
     const secret = 'compat-secret';
     const secured = await startApp({ AUTH_JWT_SECRET: secret });
     const sign = (claims: Record<string, unknown>) =>
-      new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256' })
+        .setExpirationTime('5m')
+        .sign(new TextEncoder().encode(secret));
 
-    const ok = await connect(secured, { auth: { token: await sign({ rooms: ['blue'], name: 'zed' }), name: 'zed', room: 'blue' } });
-    expect(await ok.waitFor<User[]>('users')).toEqual([expect.objectContaining({ id: ok.id, name: 'zed', room: 'blue' })]);
+    const ok = await connect(secured, {
+      auth: { token: await sign({ rooms: ['blue'], name: 'zed' }), name: 'zed', room: 'blue' },
+    });
+    expect(await ok.waitFor<User[]>('users')).toEqual([
+      expect.objectContaining({ id: ok.id, name: 'zed', room: 'blue' }),
+    ]);
 
-    const wrongRoom = await connect(secured, { auth: { token: await sign({ rooms: ['blue'] }), name: 'yan', room: 'red' } });
-    expect(await wrongRoom.waitFor('exception')).toEqual({ event: 'login', error: expect.stringContaining('red'), code: 'UNAUTHORIZED' });
-    const wrongName = await connect(secured, { auth: { token: await sign({ name: 'xi' }), username: 'notxi', room: 'blue' } });
-    expect(await wrongName.waitFor('exception')).toEqual({ event: 'login', error: expect.any(String), code: 'UNAUTHORIZED' });
+    const wrongRoom = await connect(secured, {
+      auth: { token: await sign({ rooms: ['blue'] }), name: 'yan', room: 'red' },
+    });
+    expect(await wrongRoom.waitFor('exception')).toEqual({
+      event: 'login',
+      error: expect.stringContaining('red'),
+      code: 'UNAUTHORIZED',
+    });
+    const wrongName = await connect(secured, {
+      auth: { token: await sign({ name: 'xi' }), username: 'notxi', room: 'blue' },
+    });
+    expect(await wrongName.waitFor('exception')).toEqual({
+      event: 'login',
+      error: expect.any(String),
+      code: 'UNAUTHORIZED',
+    });
     expect(await wrongName.request('listUsers')).toMatchObject({ code: 'NOT_LOGGED_IN' });
     await secured.close();
   });

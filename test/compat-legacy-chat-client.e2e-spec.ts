@@ -6,7 +6,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Notification, RoomMessage, User } from '../src/common/events.js';
 import {
-  closeClients, closeServers, connect, expectQuiet, marks, startApp, unique, type ClientType as Client, type Server,
+  closeClients,
+  closeServers,
+  connect,
+  expectQuiet,
+  marks,
+  startApp,
+  unique,
+  type ClientType as Client,
+  type Server,
 } from './helpers/compat.js';
 
 let server: Server;
@@ -41,7 +49,13 @@ describe('a socket.io-client 4.0 chat client', () => {
     // `users` reached bob before his ack resolved
     expect(b.received<User[]>('users')).toEqual([[expect.objectContaining({ name: 'alice' }), user]]);
     const note = await a.waitFor<Notification>('notification');
-    expect(note).toEqual({ type: 'join', title: expect.any(String), description: expect.stringContaining('bob'), user, at: expect.any(Number) });
+    expect(note).toEqual({
+      type: 'join',
+      title: expect.any(String),
+      description: expect.stringContaining('bob'),
+      user,
+      at: expect.any(Number),
+    });
     expect(await a.waitFor('user-connected')).toEqual({ message: expect.any(String), user });
   });
 
@@ -53,13 +67,26 @@ describe('a socket.io-client 4.0 chat client', () => {
     await legacyLogin(b, 'ben', room);
     const ciphertext = 'U2FsdGVkX1+abc/def==';
     a.send('roomMessage', ciphertext);
-    const expected = { id: expect.any(String), room, message: ciphertext, from: 'ann', fromId: a.id, at: expect.any(Number), offset: 1, epoch: expect.any(String) };
+    const expected = {
+      id: expect.any(String),
+      room,
+      message: ciphertext,
+      from: 'ann',
+      fromId: a.id,
+      at: expect.any(Number),
+      offset: 1,
+      epoch: expect.any(String),
+    };
     const toB = await b.waitFor<RoomMessage>('roomMessage');
     expect(toB).toEqual(expected);
     expect(await a.waitFor<RoomMessage>('roomMessage')).toEqual(toB);
     // a refused bare string (empty) comes back as exception, not a crash
     a.send('roomMessage', '');
-    expect(await a.waitFor('exception')).toEqual({ event: 'roomMessage', error: expect.any(String), code: 'VALIDATION' });
+    expect(await a.waitFor('exception')).toEqual({
+      event: 'roomMessage',
+      error: expect.any(String),
+      code: 'VALIDATION',
+    });
   });
 
   it('logout with only a callback acks {}; the others get leave, users and user-disconnected; the socket may log in again', async () => {

@@ -8,7 +8,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { User } from '../src/common/events.js';
 import {
-  adminGet, closeServers, connect, expectQuiet, marks, startApp, unique, type ClientType as Client, type Server,
+  adminGet,
+  closeServers,
+  connect,
+  expectQuiet,
+  marks,
+  startApp,
+  unique,
+  type ClientType as Client,
+  type Server,
 } from './helpers/compat.js';
 
 const MAX_MESSAGE_BYTES = 16;
@@ -79,7 +87,11 @@ const SWEEP: Record<string, Case[]> = {
     { label: 'message missing', args: [{ msg: 'x' }] },
     { label: 'message empty', args: [{ message: '' }] },
     { label: 'an empty bare string', args: [''] },
-    { label: 'message over MAX_MESSAGE_BYTES', args: [{ message: 'é'.repeat(MAX_MESSAGE_BYTES) }], code: 'PAYLOAD_TOO_LARGE' },
+    {
+      label: 'message over MAX_MESSAGE_BYTES',
+      args: [{ message: 'é'.repeat(MAX_MESSAGE_BYTES) }],
+      code: 'PAYLOAD_TOO_LARGE',
+    },
   ],
   register: [
     ...notAString(),
@@ -114,7 +126,11 @@ const SWEEP: Record<string, Case[]> = {
     { label: 'target empty', args: [{ target: '' }] },
     { label: 'target with a control character', args: [{ target: 'a\u0002' }] },
     { label: 'target of 129 characters', args: [{ target: 't'.repeat(129) }] },
-    { label: 'over MAX_SIGNAL_BYTES', args: [{ target: 'someone', blob: 'x'.repeat(MAX_SIGNAL_BYTES) }], code: 'PAYLOAD_TOO_LARGE' },
+    {
+      label: 'over MAX_SIGNAL_BYTES',
+      args: [{ target: 'someone', blob: 'x'.repeat(MAX_SIGNAL_BYTES) }],
+      code: 'PAYLOAD_TOO_LARGE',
+    },
   ],
 };
 
@@ -217,8 +233,15 @@ describe('after the sweep', () => {
   it('the server still serves everyone', async () => {
     const a = await connect(server, { auth: { name: 'after', room } });
     await a.waitFor('users');
-    expect(await a.request('send-message', { message: 'ok' })).toEqual({ id: expect.any(String), at: expect.any(Number), offset: 1, epoch: expect.any(String) });
-    expect(await watcher.waitFor('new-message', (m: { msg: string }) => m.msg === 'ok')).toMatchObject({ from: 'after' });
+    expect(await a.request('send-message', { message: 'ok' })).toEqual({
+      id: expect.any(String),
+      at: expect.any(Number),
+      offset: 1,
+      epoch: expect.any(String),
+    });
+    expect(await watcher.waitFor('new-message', (m: { msg: string }) => m.msg === 'ok')).toMatchObject({
+      from: 'after',
+    });
     expect(watcher.connected).toBe(true);
   });
 });

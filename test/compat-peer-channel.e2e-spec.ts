@@ -5,7 +5,16 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import {
-  adminGet, closeClients, closeServers, Client, connect, expectQuiet, marks, startApp, unique, waitDisconnect,
+  adminGet,
+  closeClients,
+  closeServers,
+  Client,
+  connect,
+  expectQuiet,
+  marks,
+  startApp,
+  unique,
+  waitDisconnect,
   type Server,
 } from './helpers/compat.js';
 
@@ -40,7 +49,11 @@ describe('ready', () => {
     const idA = unique('a');
     const idB = unique('b');
     const { c: a, open: openA } = await peer(idA, 'camera');
-    expect(openA).toEqual({ from: 'all', target: idA, payload: { action: 'open', connections: expect.any(Array), bePolite: false } });
+    expect(openA).toEqual({
+      from: 'all',
+      target: idA,
+      payload: { action: 'open', connections: expect.any(Array), bePolite: false },
+    });
     expect(openA.payload.connections).not.toContainEqual(expect.objectContaining({ peerId: idA }));
 
     const { c: b, open: openB } = await peer(idB);
@@ -51,7 +64,11 @@ describe('ready', () => {
 
     const toA = await a.waitFor<PeerMsg>('message', (m) => isOpen(m) && m.from === idB);
     // peerType not given: absent, never null
-    expect(toA).toEqual({ from: idB, target: 'all', payload: { action: 'open', connections: [{ socketId: b.id, peerId: idB }], bePolite: true } });
+    expect(toA).toEqual({
+      from: idB,
+      target: 'all',
+      payload: { action: 'open', connections: [{ socketId: b.id, peerId: idB }], bePolite: true },
+    });
   });
 
   it('peers readying at once each learn of every other exactly once', async () => {
@@ -98,7 +115,9 @@ describe('ready', () => {
     await expectQuiet([first], before, ['message']);
     expect(first.connected).toBe(true);
     const { body } = await adminGet(server, '/connections');
-    expect((body as Array<{ peerId: string; socketId: string }>).filter((p) => p.peerId === id)).toEqual([{ socketId: first.id, peerId: id }]);
+    expect((body as Array<{ peerId: string; socketId: string }>).filter((p) => p.peerId === id)).toEqual([
+      { socketId: first.id, peerId: id },
+    ]);
   });
 
   it('acks a taken id with an error before the disconnect, when given a callback', async () => {
@@ -131,7 +150,12 @@ describe('message', () => {
     const { c: a } = await peer(idA);
     const { c: b } = await peer(unique('b'));
     const bystander = await connect(server);
-    const body = { from: 'forged', target: 'all', payload: { action: 'offer', sdp: 'v=0\r\n', nested: [1, { x: null }] }, extra: true };
+    const body = {
+      from: 'forged',
+      target: 'all',
+      payload: { action: 'offer', sdp: 'v=0\r\n', nested: [1, { x: null }] },
+      extra: true,
+    };
     const m = marks([a]);
     expect(await a.request('message', body)).toEqual({});
     const expected = { ...body, from: idA };
@@ -155,7 +179,11 @@ describe('message', () => {
     expect(first).toEqual({ type: 'hello', n: 1, from: me });
     await c.waitFor<PeerMsg>('message', (x) => isOpen(x) && x.target === id);
     c.send('message', { type: 'hello', n: 3 });
-    expect(await listener.waitFor('message', (x: Record<string, unknown>) => x.n === 3)).toEqual({ type: 'hello', n: 3, from: id });
+    expect(await listener.waitFor('message', (x: Record<string, unknown>) => x.n === 3)).toEqual({
+      type: 'hello',
+      n: 3,
+      from: id,
+    });
   });
 
   it('from a socket that never said ready carries its socket id', async () => {
@@ -188,15 +216,26 @@ describe('messageOne', () => {
     const { c: b } = await peer(idB);
     const a = await connect(server);
     expect(await a.request('messageOne', { target: idB, k: 1 })).toEqual({});
-    expect(await b.waitFor('message', (x: Record<string, unknown>) => x.k === 1)).toEqual({ target: idB, k: 1, from: a.id });
+    expect(await b.waitFor('message', (x: Record<string, unknown>) => x.k === 1)).toEqual({
+      target: idB,
+      k: 1,
+      from: a.id,
+    });
     expect(await b.request('messageOne', { target: idB, k: 2 })).toEqual({});
-    expect(await b.waitFor('message', (x: Record<string, unknown>) => x.k === 2)).toEqual({ target: idB, k: 2, from: idB });
+    expect(await b.waitFor('message', (x: Record<string, unknown>) => x.k === 2)).toEqual({
+      target: idB,
+      k: 2,
+      from: idB,
+    });
   });
 
   it('refuses an unknown target with NOT_FOUND, by ack or by exception', async () => {
     const a = await connect(server);
     const missing = unique('nobody');
-    expect(await a.request('messageOne', { target: missing, x: 1 })).toEqual({ error: expect.stringContaining(missing), code: 'NOT_FOUND' });
+    expect(await a.request('messageOne', { target: missing, x: 1 })).toEqual({
+      error: expect.stringContaining(missing),
+      code: 'NOT_FOUND',
+    });
     a.send('messageOne', { target: missing, x: 1 });
     expect(await a.waitFor('exception')).toEqual({ event: 'messageOne', error: expect.any(String), code: 'NOT_FOUND' });
   });

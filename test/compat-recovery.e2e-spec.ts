@@ -6,7 +6,17 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import {
-  adminGet, closeClients, closeServers, connect, expectQuiet, marks, sleep, startApp, unique, type ClientType as Client, type Server,
+  adminGet,
+  closeClients,
+  closeServers,
+  connect,
+  expectQuiet,
+  marks,
+  sleep,
+  startApp,
+  unique,
+  type ClientType as Client,
+  type Server,
 } from './helpers/compat.js';
 
 const WINDOW = 700;

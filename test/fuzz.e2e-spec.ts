@@ -15,7 +15,20 @@ import { closeAllServers, startServer, type TestServer } from './helpers/server.
 import { CaptureLogger } from './helpers/capture-logger.js';
 import { PROTOCOL_CODES, runFuzz } from '../scripts/fuzz-lib.mjs';
 
-const CORE = ['login', 'logout', 'roomMessage', 'listUsers', 'ping', 'call', 'answer', 'offer', 'candidate', 'signal', 'hangup', 'iceServers'];
+const CORE = [
+  'login',
+  'logout',
+  'roomMessage',
+  'listUsers',
+  'ping',
+  'call',
+  'answer',
+  'offer',
+  'candidate',
+  'signal',
+  'hangup',
+  'iceServers',
+];
 const COMPAT = ['send-message', 'register', 'getOnlineUsers', 'ready', 'message', 'messageOne'];
 const EVENTS = [...CORE, ...COMPAT];
 const CODES = PROTOCOL_CODES;
@@ -31,16 +44,50 @@ const TARGETS = Array.from({ length: FUZZERS }, (_, i) => `$target${i}`);
 
 const keyArb = fc.oneof(
   fc.string({ maxLength: 8 }),
-  fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', 'from', 'fromId', 'id', 'user', 'socketId', 'to', 'target', 'message', 'name', 'room', 'signal', 'sdp'),
+  fc.constantFrom(
+    '__proto__',
+    'constructor',
+    'prototype',
+    'toString',
+    'valueOf',
+    'hasOwnProperty',
+    'from',
+    'fromId',
+    'id',
+    'user',
+    'socketId',
+    'to',
+    'target',
+    'message',
+    'name',
+    'room',
+    'signal',
+    'sdp',
+  ),
 );
-const anything = fc.anything({ key: keyArb, maxDepth: 4, maxKeys: 6, withTypedArray: true, withSparseArray: true, withNullPrototype: true });
-const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 40 }), fc.constantFrom('', ' ', '\u0000', '\n', 'a\u007fb', '😀'.repeat(40)));
+const anything = fc.anything({
+  key: keyArb,
+  maxDepth: 4,
+  maxKeys: 6,
+  withTypedArray: true,
+  withSparseArray: true,
+  withNullPrototype: true,
+});
+const text = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'grapheme', maxLength: 40 }),
+  fc.constantFrom('', ' ', '\u0000', '\n', 'a\u007fb', '😀'.repeat(40)),
+);
 const target = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...TARGETS) }, { weight: 1, arbitrary: text });
 const pollution = fc.constantFrom(
-  JSON.parse('{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"message":"m","name":"n","room":"r","to":"$target0"}'),
+  JSON.parse(
+    '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"message":"m","name":"n","room":"r","to":"$target0"}',
+  ),
   JSON.parse('{"__proto__":{"polluted":"yes"}}'),
   JSON.parse('{"constructor":{"prototype":{"polluted":"yes"}}}'),
-  JSON.parse('{"to":"$target1","signal":{"__proto__":{"polluted":"yes"}},"sdp":{"constructor":{"prototype":{"polluted":"yes"}}}}'),
+  JSON.parse(
+    '{"to":"$target1","signal":{"__proto__":{"polluted":"yes"}},"sdp":{"constructor":{"prototype":{"polluted":"yes"}}}}',
+  ),
   JSON.parse('{"target":"$target2","__proto__":{"polluted":"yes"},"payload":{"__proto__":{"isAdmin":true}}}'),
   JSON.parse('[{"__proto__":{"polluted":"yes"}}]'),
 );
@@ -54,13 +101,21 @@ const huge = fc.oneof(
   // Over the frame limit: the transport closes the connection (a fresh fuzzer replaces it).
   fc.constant({ $huge: 600_000, kind: 'string' }),
 );
-const deep = fc.tuple(fc.integer({ min: 20, max: 1500 }), fc.boolean()).map(([depth, arrays]) => ({ $deep: depth, arrays }));
+const deep = fc
+  .tuple(fc.integer({ min: 20, max: 1500 }), fc.boolean())
+  .map(([depth, arrays]) => ({ $deep: depth, arrays }));
 
 function expand(marker: Record<string, unknown>): unknown {
   if (typeof marker.$huge === 'number') {
     const n = marker.$huge;
     if (marker.kind === 'string') return 'x'.repeat(n);
-    return { message: '\u0001'.repeat(n), signal: 's'.repeat(n), to: '$target0', name: 'n'.repeat(n), room: 'r'.repeat(n) };
+    return {
+      message: '\u0001'.repeat(n),
+      signal: 's'.repeat(n),
+      to: '$target0',
+      name: 'n'.repeat(n),
+      room: 'r'.repeat(n),
+    };
   }
   let v: unknown = 'bottom';
   for (let i = 0; i < (marker.$deep as number); i++) v = marker.arrays ? [v] : { a: v, to: '$target1' };
@@ -68,7 +123,14 @@ function expand(marker: Record<string, unknown>): unknown {
 }
 
 const validish: Record<string, fc.Arbitrary<unknown>> = {
-  login: fc.record({ name: text, room: fc.oneof(fc.constantFrom('fuzz-a', 'fuzz-b'), text), publicKey: fc.option(text, { nil: undefined }) }, { requiredKeys: ['name', 'room'] }),
+  login: fc.record(
+    {
+      name: text,
+      room: fc.oneof(fc.constantFrom('fuzz-a', 'fuzz-b'), text),
+      publicKey: fc.option(text, { nil: undefined }),
+    },
+    { requiredKeys: ['name', 'room'] },
+  ),
   roomMessage: fc.oneof(text, fc.record({ message: text })),
   call: fc.record({ userToCall: target, to: target, signal: anything, name: text }, { requiredKeys: [] }),
   answer: fc.oneof(fc.record({ to: target, signal: anything }), fc.record({ to: target, sdp: anything })),
@@ -121,7 +183,12 @@ function substitute(value: unknown, ids: string[], depth = 0): unknown {
   if (depth > 2) return value;
   const out: Record<string, unknown> = Object.getPrototypeOf(value) === null ? Object.create(null) : {};
   for (const key of Object.keys(value)) {
-    Object.defineProperty(out, key, { value: substitute((value as Record<string, unknown>)[key], ids, depth + 1), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, key, {
+      value: substitute((value as Record<string, unknown>)[key], ids, depth + 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }
@@ -178,8 +245,15 @@ describe('fuzzing every inbound event', () => {
     const serverSocketListeners = () =>
       [...io.of('/').sockets.values()].map((s) => s.eventNames().reduce((n, e) => n + s.listenerCount(e), 0));
     const listenersBefore = serverSocketListeners();
-    const nspListenersBefore = io.of('/').eventNames().map((e) => `${String(e)}:${io.of('/').listenerCount(e)}`).join(',');
-    const processListenersBefore = process.eventNames().map((e) => `${String(e)}:${process.listenerCount(e)}`).join(',');
+    const nspListenersBefore = io
+      .of('/')
+      .eventNames()
+      .map((e) => `${String(e)}:${io.of('/').listenerCount(e)}`)
+      .join(',');
+    const processListenersBefore = process
+      .eventNames()
+      .map((e) => `${String(e)}:${process.listenerCount(e)}`)
+      .join(',');
     await sleep(200);
     const resourcesBefore = resourceCounts();
     const since = Math.max(...bystanders.map((b) => b.log.length));
@@ -190,7 +264,8 @@ describe('fuzzing every inbound event', () => {
     const fresh = async (i: number) => {
       const c = await connect(server.url);
       c.socket.on('exception', (e: { code?: string; event?: string }) => {
-        if (!CODES.has(String(e?.code))) problems.push(`exception with code ${String(e?.code)} for ${String(e?.event)}`);
+        if (!CODES.has(String(e?.code)))
+          problems.push(`exception with code ${String(e?.code)} for ${String(e?.event)}`);
       });
       c.socket.on('disconnect', (reason: string) => {
         const allowed = mayDrop.get(i) ?? new Set();
@@ -212,7 +287,10 @@ describe('fuzzing every inbound event', () => {
     const alive = (f: TestClient) =>
       new Promise<void>((resolve, reject) => {
         if (!f.connected) return resolve();
-        const timer = setTimeout(() => (f.connected ? reject(new Error(`fuzzer ${f.id}: no answer to ping`)) : resolve()), 3000);
+        const timer = setTimeout(
+          () => (f.connected ? reject(new Error(`fuzzer ${f.id}: no answer to ping`)) : resolve()),
+          3000,
+        );
         f.socket.once('disconnect', () => {
           clearTimeout(timer);
           resolve();
@@ -256,7 +334,8 @@ describe('fuzzing every inbound event', () => {
             }, 1500);
             socket.emit(cmd.event, ...args, (reply: unknown) => {
               done();
-              if (cmd.event !== 'ping' && (reply === null || typeof reply !== 'object')) problems.push(`${cmd.event}: non-object ack ${typeof reply}`);
+              if (cmd.event !== 'ping' && (reply === null || typeof reply !== 'object'))
+                problems.push(`${cmd.event}: non-object ack ${typeof reply}`);
               const code = (reply as { code?: unknown } | null)?.code;
               if (reply && typeof reply === 'object' && 'error' in reply && !CODES.has(String(code))) {
                 problems.push(`${cmd.event}: ack with code ${String(code)}`);
@@ -301,19 +380,36 @@ describe('fuzzing every inbound event', () => {
 
     // No state left behind by the fuzzers: rooms, peer channel, connection count.
     await settle(async () => {
-      const rooms = (await (await fetch(`${server.url}/rooms`, { headers: { Authorization: `Bearer ${ADMIN}` } })).json()) as Array<{ room: string }>;
+      const rooms = (await (
+        await fetch(`${server.url}/rooms`, { headers: { Authorization: `Bearer ${ADMIN}` } })
+      ).json()) as Array<{ room: string }>;
       return rooms.length === 1;
     });
-    const rooms = (await (await fetch(`${server.url}/rooms`, { headers: { Authorization: `Bearer ${ADMIN}` } })).json()) as Array<{ room: string; users: number }>;
+    const rooms = (await (
+      await fetch(`${server.url}/rooms`, { headers: { Authorization: `Bearer ${ADMIN}` } })
+    ).json()) as Array<{ room: string; users: number }>;
     expect(rooms).toEqual([{ room: bystanderRoom, users: 2 }]);
-    const peers = (await (await fetch(`${server.url}/connections`, { headers: { Authorization: `Bearer ${ADMIN}` } })).json()) as unknown[];
+    const peers = (await (
+      await fetch(`${server.url}/connections`, { headers: { Authorization: `Bearer ${ADMIN}` } })
+    ).json()) as unknown[];
     expect(peers).toEqual([]);
     expect(await server.app.get(ConnectionCounter).count('127.0.0.1')).toBe(bystanders.length);
 
     // No listener leaks: on the remaining sockets, the namespace and the process.
     expect(serverSocketListeners()).toEqual(listenersBefore);
-    expect(io.of('/').eventNames().map((e) => `${String(e)}:${io.of('/').listenerCount(e)}`).join(',')).toBe(nspListenersBefore);
-    expect(process.eventNames().map((e) => `${String(e)}:${process.listenerCount(e)}`).join(',')).toBe(processListenersBefore);
+    expect(
+      io
+        .of('/')
+        .eventNames()
+        .map((e) => `${String(e)}:${io.of('/').listenerCount(e)}`)
+        .join(','),
+    ).toBe(nspListenersBefore);
+    expect(
+      process
+        .eventNames()
+        .map((e) => `${String(e)}:${process.listenerCount(e)}`)
+        .join(','),
+    ).toBe(processListenersBefore);
 
     // No timer or handle leaks (ring timeouts are 10 minutes here: a forgotten call would show).
     await settle(() => JSON.stringify(resourceCounts()) === JSON.stringify(resourcesBefore));
@@ -325,7 +421,13 @@ describe('fuzzing every inbound event', () => {
   it('no fuzzed request ended in an unexpected error (INTERNAL) or an unexpected disconnect', () => {
     expect(fuzzed).toBe(true);
     // Each distinct problem once, with the server's own error lines.
-    const errors = [...new Set(logger.lines.filter((l) => l.level === 'error' || l.level === 'fatal').map((l) => JSON.stringify(l.args).slice(0, 300)))];
+    const errors = [
+      ...new Set(
+        logger.lines
+          .filter((l) => l.level === 'error' || l.level === 'fatal')
+          .map((l) => JSON.stringify(l.args).slice(0, 300)),
+      ),
+    ];
     expect({ problems: [...new Set(problems)], errors }).toEqual({ problems: [], errors: [] });
   });
 });
@@ -366,7 +468,13 @@ describe('a seeded run of the npm run fuzz generator', () => {
     const probe = await connect(server.url);
     expect(await probe.request('ping')).toBe(probe.id);
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
-    const errors = [...new Set(logger.lines.filter((l) => l.level === 'error' || l.level === 'fatal').map((l) => JSON.stringify(l.args).slice(0, 300)))];
+    const errors = [
+      ...new Set(
+        logger.lines
+          .filter((l) => l.level === 'error' || l.level === 'fatal')
+          .map((l) => JSON.stringify(l.args).slice(0, 300)),
+      ),
+    ];
     expect(errors).toEqual([]);
   }, 180_000);
 });

@@ -146,7 +146,10 @@ describe('admin routes', () => {
     expect((await get(admin, `/rooms/${encodeURIComponent(uniqueRoom('never'))}/users`, auth)).status).toBe(404);
     a.close();
     await b.request('logout');
-    const status = await eventually(async () => (await get(admin, path, auth)).status, (s) => s === 404);
+    const status = await eventually(
+      async () => (await get(admin, path, auth)).status,
+      (s) => s === 404,
+    );
     expect(status).toBe(404);
   });
 
@@ -230,7 +233,10 @@ describe('CORS', () => {
       expectNotEchoed(await get(plain, path, { Origin: EVIL }), EVIL);
     }
     expectNotEchoed(await get(admin, '/rooms', { Origin: EVIL, ...auth }), EVIL);
-    expectNotEchoed(await get(plain, '/health', { Origin: 'http://localhost:3000.evil.example' }), 'http://localhost:3000.evil.example');
+    expectNotEchoed(
+      await get(plain, '/health', { Origin: 'http://localhost:3000.evil.example' }),
+      'http://localhost:3000.evil.example',
+    );
     expectNotEchoed(await get(plain, '/health', { Origin: 'null' }), 'null');
   });
 
@@ -238,7 +244,11 @@ describe('CORS', () => {
     const preflight = (origin: string) =>
       fetch(`${admin.url}/rooms`, {
         method: 'OPTIONS',
-        headers: { Origin: origin, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' },
+        headers: {
+          Origin: origin,
+          'Access-Control-Request-Method': 'GET',
+          'Access-Control-Request-Headers': 'authorization',
+        },
       });
     expectEchoed(await preflight(ALLOWED), ALLOWED);
     expectNotEchoed(await preflight(EVIL), EVIL);

@@ -136,7 +136,11 @@ describe('MAX_SIGNAL_BYTES (UTF-8 bytes of compact JSON.stringify)', () => {
       ['two-byte characters', 'é'.repeat(49), 'é'.repeat(49) + 'a'],
       ['four-byte emoji', '😀'.repeat(24) + 'ab', '😀'.repeat(24) + 'abc'],
       ['object', { sdp: 'x'.repeat(90) }, { sdp: 'x'.repeat(91) }],
-      ['object with multi-byte text', { type: 'offer', sdp: 'é'.repeat(37) + 'a' }, { type: 'offer', sdp: 'é'.repeat(37) + 'aa' }],
+      [
+        'object with multi-byte text',
+        { type: 'offer', sdp: 'é'.repeat(37) + 'a' },
+        { type: 'offer', sdp: 'é'.repeat(37) + 'aa' },
+      ],
     ];
 
     type Case = {
@@ -199,31 +203,38 @@ describe('MAX_SIGNAL_BYTES (UTF-8 bytes of compact JSON.stringify)', () => {
       },
     ];
 
-    it.each(cases.map((c) => [c.event, c] as const))('%s: exactly the limit passes, one byte over is PAYLOAD_TOO_LARGE', async (_n, tc) => {
-      const wire = tc.event.split(' ')[0];
-      for (const [label, ok, over] of values) {
-        // the test values measure what they claim
-        expect([label, jsonBytes(ok), jsonBytes(over)]).toEqual([label, 100, 101]);
-        const [a, b] = await connectMany(server, 2);
-        await tc.setup(a, b);
-        const since = mark();
-        const bad = await a.request(wire, tc.payload(b.id, over));
-        expect([label, bad]).toEqual([label, { error: expect.any(String), code: 'PAYLOAD_TOO_LARGE' }]);
-        await expectNothing([b], CALL_EVENTS, since);
-        expect(a.connected).toBe(true);
-        expect([label, await a.request(wire, tc.payload(b.id, ok))]).toEqual([label, {}]);
-        const got = await b.waitFor(tc.received as 'call');
-        expect([label, tc.extract(got)]).toEqual([label, ok]);
-        a.close();
-        b.close();
-      }
-    });
+    it.each(cases.map((c) => [c.event, c] as const))(
+      '%s: exactly the limit passes, one byte over is PAYLOAD_TOO_LARGE',
+      async (_n, tc) => {
+        const wire = tc.event.split(' ')[0];
+        for (const [label, ok, over] of values) {
+          // the test values measure what they claim
+          expect([label, jsonBytes(ok), jsonBytes(over)]).toEqual([label, 100, 101]);
+          const [a, b] = await connectMany(server, 2);
+          await tc.setup(a, b);
+          const since = mark();
+          const bad = await a.request(wire, tc.payload(b.id, over));
+          expect([label, bad]).toEqual([label, { error: expect.any(String), code: 'PAYLOAD_TOO_LARGE' }]);
+          await expectNothing([b], CALL_EVENTS, since);
+          expect(a.connected).toBe(true);
+          expect([label, await a.request(wire, tc.payload(b.id, ok))]).toEqual([label, {}]);
+          const got = await b.waitFor(tc.received as 'call');
+          expect([label, tc.extract(got)]).toEqual([label, ok]);
+          a.close();
+          b.close();
+        }
+      },
+    );
 
     it('refuses an oversized call without ack via exception and creates no call', async () => {
       const [a, b] = await connectMany(server, 2);
       const since = mark();
       a.send('call', { userToCall: b.id, signal: 'a'.repeat(99) });
-      expect(await a.waitFor('exception')).toEqual({ event: 'call', error: expect.any(String), code: 'PAYLOAD_TOO_LARGE' });
+      expect(await a.waitFor('exception')).toEqual({
+        event: 'call',
+        error: expect.any(String),
+        code: 'PAYLOAD_TOO_LARGE',
+      });
       await expectNothing([b], CALL_EVENTS, since);
       expectError(await a.request('hangup', { to: b.id }), 'NO_CALL');
     });
@@ -268,7 +279,11 @@ describe('rate limiting (RATE_LIMIT_PER_SEC / RATE_LIMIT_BURST)', () => {
     expectError(await a.request('login', {}), 'RATE_LIMITED');
     // without an ack: exception
     a.send('listUsers');
-    expect(await a.waitFor('exception')).toEqual({ event: 'listUsers', error: expect.any(String), code: 'RATE_LIMITED' });
+    expect(await a.waitFor('exception')).toEqual({
+      event: 'listUsers',
+      error: expect.any(String),
+      code: 'RATE_LIMITED',
+    });
     // tokens come back at the sustained rate
     await sleep(2200);
     expect(await a.request('ping')).toBe(a.id);
@@ -319,37 +334,63 @@ describe('failing requests change nothing and never disconnect', () => {
     server = await startServer({ RATE_LIMIT_PER_SEC: '0' });
   });
 
-  const EVENTS = ['login', 'logout', 'roomMessage', 'listUsers', 'call', 'answer', 'offer', 'candidate', 'signal', 'hangup'];
-  const GARBAGE: unknown[][] = [[], [null], [42], [true], [[]], [{}], [{ to: {} }], [{ message: {} }], [{ name: [], room: {} }], ['x'.repeat(10)], [1, 2, 3]];
+  const EVENTS = [
+    'login',
+    'logout',
+    'roomMessage',
+    'listUsers',
+    'call',
+    'answer',
+    'offer',
+    'candidate',
+    'signal',
+    'hangup',
+  ];
+  const GARBAGE: unknown[][] = [
+    [],
+    [null],
+    [42],
+    [true],
+    [[]],
+    [{}],
+    [{ to: {} }],
+    [{ message: {} }],
+    [{ name: [], room: {} }],
+    ['x'.repeat(10)],
+    [1, 2, 3],
+  ];
   const CODES = ['VALIDATION', 'NOT_LOGGED_IN', 'NOT_FOUND', 'NO_CALL', 'PAYLOAD_TOO_LARGE'];
 
-  it.each(EVENTS)('%s with malformed payloads: an error reply every time, the socket stays, others see nothing', async (event) => {
-    const [a, member, peer] = await connectMany(server, 3);
-    await login(member, 'member', uniqueRoom());
-    const since = mark();
-    for (const args of GARBAGE) {
-      if (event === 'roomMessage' && typeof args[0] === 'string') continue; // a valid bare message form
-      const reply = await a.request(event, ...args);
-      expect([event, args, isErrorReply(reply)]).toEqual([event, args, true]);
-      expect(CODES).toContain((reply as { code: string }).code);
-      a.send(event, ...args);
-    }
-    // every ack-less failure produced exactly one exception for that event
-    await a.barrier();
-    await sleep(100);
-    const exceptions = a.received('exception', since);
-    expect(exceptions.length).toBeGreaterThan(0);
-    for (const ex of exceptions) {
-      expect(ex).toEqual({ event, error: expect.any(String), code: expect.any(String) });
-    }
-    expect(a.connected).toBe(true);
-    expect(await a.request('ping')).toBe(a.id);
-    await expectNothing([member, peer], ['notification', 'users', 'roomMessage', ...CALL_EVENTS], since);
-    // nothing changed: a is not logged in, has no call with peer
-    expectError(await a.request('listUsers'), 'NOT_LOGGED_IN');
-    expectError(await a.request('hangup', { to: peer.id }), 'NO_CALL');
-    expect((await member.request<{ users: unknown[] }>('listUsers')).users).toHaveLength(1);
-  });
+  it.each(EVENTS)(
+    '%s with malformed payloads: an error reply every time, the socket stays, others see nothing',
+    async (event) => {
+      const [a, member, peer] = await connectMany(server, 3);
+      await login(member, 'member', uniqueRoom());
+      const since = mark();
+      for (const args of GARBAGE) {
+        if (event === 'roomMessage' && typeof args[0] === 'string') continue; // a valid bare message form
+        const reply = await a.request(event, ...args);
+        expect([event, args, isErrorReply(reply)]).toEqual([event, args, true]);
+        expect(CODES).toContain((reply as { code: string }).code);
+        a.send(event, ...args);
+      }
+      // every ack-less failure produced exactly one exception for that event
+      await a.barrier();
+      await sleep(100);
+      const exceptions = a.received('exception', since);
+      expect(exceptions.length).toBeGreaterThan(0);
+      for (const ex of exceptions) {
+        expect(ex).toEqual({ event, error: expect.any(String), code: expect.any(String) });
+      }
+      expect(a.connected).toBe(true);
+      expect(await a.request('ping')).toBe(a.id);
+      await expectNothing([member, peer], ['notification', 'users', 'roomMessage', ...CALL_EVENTS], since);
+      // nothing changed: a is not logged in, has no call with peer
+      expectError(await a.request('listUsers'), 'NOT_LOGGED_IN');
+      expectError(await a.request('hangup', { to: peer.id }), 'NO_CALL');
+      expect((await member.request<{ users: unknown[] }>('listUsers')).users).toHaveLength(1);
+    },
+  );
 
   it('a logged-in socket survives malformed events and keeps its state', async () => {
     const [a, b] = await connectMany(server, 2);

@@ -6,7 +6,15 @@
  * appear in anything the app logged, nor on the console.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { closeAllClients, connect, login, sleep, uniqueRoom, waitDisconnect, type TestClient } from './helpers/client.js';
+import {
+  closeAllClients,
+  connect,
+  login,
+  sleep,
+  uniqueRoom,
+  waitDisconnect,
+  type TestClient,
+} from './helpers/client.js';
 import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
 import { CaptureLogger } from './helpers/capture-logger.js';
 import { hsToken } from './helpers/tokens.js';
@@ -78,7 +86,10 @@ describe('no sensitive data in the logs', () => {
 
   it('drives every event with markers on success and failure paths', async () => {
     const room = uniqueRoom();
-    const tokenA = await hsToken({ name: 'alice', rooms: [room], marker: mark('CLAIM') } as never, { secret: SECRET, expiresIn: 600 });
+    const tokenA = await hsToken({ name: 'alice', rooms: [room], marker: mark('CLAIM') } as never, {
+      secret: SECRET,
+      expiresIn: 600,
+    });
     const tokenB = await hsToken({}, { secret: SECRET, expiresIn: 600 });
     markers.push(tokenA, tokenB, tokenA.split('.')[2], tokenB.split('.')[2]);
     const a = await connect(server.url, { auth: { token: tokenA } });
@@ -100,9 +111,16 @@ describe('no sensitive data in the logs', () => {
     await a.request('listUsers');
     await a.request('iceServers');
     // direct: delivered, too large, a non-member, malformed.
-    expect(await a.request('direct', { items: [{ to: b.id, payload: { share: mark('DIRECTPAYLOAD') } }] })).toHaveProperty('at');
+    expect(
+      await a.request('direct', { items: [{ to: b.id, payload: { share: mark('DIRECTPAYLOAD') } }] }),
+    ).toHaveProperty('at');
     await a.request('direct', { items: [{ to: b.id, payload: mark('DIRECTHUGE').repeat(500) }] });
-    await a.request('direct', { items: [{ to: b.id, payload: 1 }, { to: 'nobody', payload: mark('DIRECTNOTFOUND') }] });
+    await a.request('direct', {
+      items: [
+        { to: b.id, payload: 1 },
+        { to: 'nobody', payload: mark('DIRECTNOTFOUND') },
+      ],
+    });
     await a.request('direct', { items: [{ to: b.id }], extra: mark('DIRECTEXTRA') });
     // Failures that carry the sensitive field.
     await a.request('roomMessage', { message: mark('TOOLARGE').repeat(400) });
@@ -111,7 +129,9 @@ describe('no sensitive data in the logs', () => {
     await b.request('login', { name: 'bob2', room: uniqueRoom(), publicKey: mark('KEYONREFUSEDLOGIN') });
 
     // Calls: every signaling event, with opaque values.
-    expect(await a.request('call', { userToCall: b.id, signal: { sdp: mark('CALLSIGNAL') }, name: 'alice' })).toEqual({});
+    expect(await a.request('call', { userToCall: b.id, signal: { sdp: mark('CALLSIGNAL') }, name: 'alice' })).toEqual(
+      {},
+    );
     expect(await b.request('answer', { to: a.id, signal: { sdp: mark('ANSWERSIGNAL') } })).toEqual({});
     expect(await a.request('answer', { to: b.id, sdp: mark('ANSWERSDP') })).toEqual({});
     expect(await a.request('offer', { to: b.id, sdp: { type: 'offer', sdp: mark('OFFERSDP') } })).toEqual({});
@@ -140,13 +160,17 @@ describe('no sensitive data in the logs', () => {
     a.send('login', mark('LOGINSTRING'), { extra: mark('EXTRAARG') });
 
     // Compatibility handshake login with a public key.
-    const c = await connect(server.url, { auth: { token: await hsToken({}, { secret: SECRET }), name: 'carol', room, publicKey: mark('HANDSHAKEKEY') } });
+    const c = await connect(server.url, {
+      auth: { token: await hsToken({}, { secret: SECRET }), name: 'carol', room, publicKey: mark('HANDSHAKEKEY') },
+    });
     await c.waitFor('users', (list) => list.some((u) => u.id === c.id));
 
     // HTTP: admin with a wrong token, then the right one.
     await fetch(`${server.url}/rooms`, { headers: { Authorization: `Bearer ${mark('WRONGADMIN')}` } });
     await fetch(`${server.url}/rooms`, { headers: { Authorization: `Bearer ${ADMIN}` } });
-    await fetch(`${server.url}/rooms/${encodeURIComponent(room)}/users`, { headers: { Authorization: `Bearer ${ADMIN}` } });
+    await fetch(`${server.url}/rooms/${encodeURIComponent(room)}/users`, {
+      headers: { Authorization: `Bearer ${ADMIN}` },
+    });
 
     // Departures.
     await a.request('logout');
@@ -172,7 +196,10 @@ describe('no sensitive data in the logs', () => {
 describe('no sensitive data in the logs under rate limiting and flooding', () => {
   it('refused and flooded events are not logged with their payload', async () => {
     const logger = new CaptureLogger();
-    const server = await startServer({ LOG_LEVEL: 'verbose', RATE_LIMIT_PER_SEC: '5', RATE_LIMIT_BURST: '10' }, { logger });
+    const server = await startServer(
+      { LOG_LEVEL: 'verbose', RATE_LIMIT_PER_SEC: '5', RATE_LIMIT_BURST: '10' },
+      { logger },
+    );
     const a = await connect(server.url);
     const b = await connect(server.url);
     const room = uniqueRoom();

@@ -27,7 +27,11 @@ function servedRoutes(server: TestServer): string[] {
 }
 
 let server: TestServer;
-let doc: { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; info: { title: string } };
+let doc: {
+  openapi: string;
+  paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+  info: { title: string };
+};
 
 beforeAll(async () => {
   server = await startServer({ ADMIN_TOKEN: 't' });
@@ -58,13 +62,21 @@ describe('GET /openapi.json', () => {
     // The OpenAPI document itself, Swagger UI's pages and the web client's page are not API routes.
     const served = servedRoutes(server).filter((r) => !/ \/(openapi\.json|docs)(\/|$)/.test(r) && r !== 'GET /');
     expect(served).toEqual(
-      expect.arrayContaining(['POST /rooms/{room}/notifications', 'DELETE /rooms/{room}/users/{id}', 'GET /health', 'GET /asyncapi.json']),
+      expect.arrayContaining([
+        'POST /rooms/{room}/notifications',
+        'DELETE /rooms/{room}/users/{id}',
+        'GET /health',
+        'GET /asyncapi.json',
+      ]),
     );
     expect(documented).toEqual(served);
   });
 
   it('documents the server API bodies and the VALIDATION error', () => {
-    const announce = doc.paths['/rooms/{room}/notifications'].post as unknown as { requestBody: unknown; responses: Record<string, unknown> };
+    const announce = doc.paths['/rooms/{room}/notifications'].post as unknown as {
+      requestBody: unknown;
+      responses: Record<string, unknown>;
+    };
     expect(Object.keys(announce.responses)).toEqual(expect.arrayContaining(['202', '400', '401', '404']));
     expect(JSON.stringify(doc)).toContain('"AnnounceDto"');
     const kick = doc.paths['/rooms/{room}/users/{id}'].delete as unknown as { responses: Record<string, unknown> };

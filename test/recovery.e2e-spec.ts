@@ -6,9 +6,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { Notification, User } from '../src/common/events.js';
 import { expectOk } from './helpers/assert.js';
-import {
-  closeAllClients, connect, joinRoom, mark, sleep, uniqueRoom, type TestClient,
-} from './helpers/client.js';
+import { closeAllClients, connect, joinRoom, mark, sleep, uniqueRoom, type TestClient } from './helpers/client.js';
 import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
 
 afterEach(async () => {

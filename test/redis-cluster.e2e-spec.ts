@@ -9,14 +9,31 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import type { Notification, RoomMessage, User } from '../src/common/events.js';
 import { expectError, expectOk, expectUserShape, ids } from './helpers/assert.js';
 import {
-  closeAllClients, connect, expectNothing, login, mark, sleep, uniqueName, uniqueRoom, type TestClient,
+  closeAllClients,
+  connect,
+  expectNothing,
+  login,
+  mark,
+  sleep,
+  uniqueName,
+  uniqueRoom,
+  type TestClient,
 } from './helpers/client.js';
 import { NodeLivenessService } from '../src/redis/node-liveness.service.js';
 import { type RedisSessionStoreService } from '../src/sessions/redis-session-store.service.js';
 import { SessionStoreService } from '../src/sessions/session-store.service.js';
 import { RedisService } from '../src/redis/redis.service.js';
 import { ConnectionRegistryService } from '../src/signaling/connection-registry.service.js';
-import { deletePrefix, describeWithRedis, health, inspector, runPrefix, startNode, waitUntil, type RedisNode } from './helpers/redis.js';
+import {
+  deletePrefix,
+  describeWithRedis,
+  health,
+  inspector,
+  runPrefix,
+  startNode,
+  waitUntil,
+  type RedisNode,
+} from './helpers/redis.js';
 
 const describeRedis = await describeWithRedis('redis-cluster.e2e-spec');
 
@@ -100,9 +117,20 @@ describeRedis('several nodes over Redis', () => {
       const room = uniqueRoom();
       const [ca, cb, cc] = await spread([a, b, c]);
       await joinAll([ca, cb, cc], room, ['ann', 'ben', 'cid']);
-      const ack = await cb.request<{ id: string; at: number; offset: number; epoch: string }>('roomMessage', { message: 'ciphertext-1' });
+      const ack = await cb.request<{ id: string; at: number; offset: number; epoch: string }>('roomMessage', {
+        message: 'ciphertext-1',
+      });
       expectOk(ack);
-      const expected: RoomMessage = { id: ack.id, room, message: 'ciphertext-1', from: 'ben', fromId: cb.id, at: ack.at, offset: 1, epoch: ack.epoch };
+      const expected: RoomMessage = {
+        id: ack.id,
+        room,
+        message: 'ciphertext-1',
+        from: 'ben',
+        fromId: cb.id,
+        at: ack.at,
+        offset: 1,
+        epoch: ack.epoch,
+      };
       for (const client of [ca, cb, cc]) expect(await client.waitFor('roomMessage')).toEqual(expected);
     });
 
@@ -133,12 +161,18 @@ describeRedis('several nodes over Redis', () => {
       const [ua, ub] = await joinAll([ca, cb, cc], room);
       expectOk(await ca.request('logout'));
       for (const client of [cb, cc]) {
-        const leave = (await client.waitFor('notification', (n) => n.type === 'leave' && n.user.id === ca.id)) as Notification;
+        const leave = (await client.waitFor(
+          'notification',
+          (n) => n.type === 'leave' && n.user.id === ca.id,
+        )) as Notification;
         expect(leave.user).toEqual(ua);
         expect(ids(await client.waitFor('users', (l) => l.length === 2))).toEqual([cb.id, cc.id]);
       }
       cb.close();
-      const leave = (await cc.waitFor('notification', (n) => n.type === 'leave' && n.user.id === cb.id)) as Notification;
+      const leave = (await cc.waitFor(
+        'notification',
+        (n) => n.type === 'leave' && n.user.id === cb.id,
+      )) as Notification;
       expect(leave.user).toEqual(ub);
       expect(ids(await cc.waitFor('users', (l) => l.length === 1))).toEqual([cc.id]);
       // The name is free again, on any node.
@@ -177,7 +211,10 @@ describeRedis('several nodes over Redis', () => {
         y.request<{ user?: User }>('login', { name: uniqueName(), room }),
       ]);
       expect(replies.filter((r) => r.user)).toHaveLength(1);
-      expectError(replies.find((r) => !r.user), 'ROOM_FULL');
+      expectError(
+        replies.find((r) => !r.user),
+        'ROOM_FULL',
+      );
       expect((await members[0].request<{ users: User[] }>('listUsers')).users).toHaveLength(MAX_ROOM_USERS);
     });
 
@@ -197,7 +234,11 @@ describeRedis('several nodes over Redis', () => {
       await joinAll([caller, callee], room, ['callerName', 'calleeName']);
 
       expectOk(await caller.request('call', { userToCall: callee.id, signal: { type: 'offer', sdp: 'o' } }));
-      expect(await callee.waitFor('call')).toEqual({ from: caller.id, name: 'callerName', signal: { type: 'offer', sdp: 'o' } });
+      expect(await callee.waitFor('call')).toEqual({
+        from: caller.id,
+        name: 'callerName',
+        signal: { type: 'offer', sdp: 'o' },
+      });
       // The callee cannot call back while the call is pending.
       expectError(await callee.request('call', { userToCall: caller.id }), 'ALREADY_IN_CALL');
 
@@ -205,7 +246,11 @@ describeRedis('several nodes over Redis', () => {
       expect(await caller.waitFor('accepted')).toEqual({ type: 'answer', sdp: 'a' });
 
       expectOk(await caller.request('offer', { to: callee.id, sdp: { type: 'offer', sdp: 'x' } }));
-      expect(await callee.waitFor('offer')).toEqual({ sdp: { type: 'offer', sdp: 'x' }, socketId: caller.id, from: caller.id });
+      expect(await callee.waitFor('offer')).toEqual({
+        sdp: { type: 'offer', sdp: 'x' },
+        socketId: caller.id,
+        from: caller.id,
+      });
       expectOk(await callee.request('candidate', { to: caller.id, candidate: { candidate: 'c1' } }));
       expect(await caller.waitFor('candidate')).toEqual({ candidate: { candidate: 'c1' }, from: callee.id });
       expectOk(await caller.request('signal', { to: callee.id, signal: { renegotiate: true } }));
@@ -329,8 +374,23 @@ describeRedis('several nodes over Redis', () => {
       const k = redis.keys;
       const client = redis.client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
       // Scripts take their fence deadline first (lua.ts `fenced`).
-      await client.parleyUserAdd(k.user(ghost.id), k.roomUsers(room), k.roomNames(room), k.rooms, k.owners, k.seq,
-        redis.deadline(), prefix, ghost.id, room, 'ghost', JSON.stringify(ghost), ghost.joinedAt, 100, ghostNode);
+      await client.parleyUserAdd(
+        k.user(ghost.id),
+        k.roomUsers(room),
+        k.roomNames(room),
+        k.rooms,
+        k.owners,
+        k.seq,
+        redis.deadline(),
+        prefix,
+        ghost.id,
+        room,
+        'ghost',
+        JSON.stringify(ghost),
+        ghost.joinedAt,
+        100,
+        ghostNode,
+      );
       await client.parleyConnAdd(k.conn(ghost.id), k.owners, redis.deadline(), prefix, ghost.id, ghostNode);
       await redis.client.srem(k.owners, ghostNode);
       expect(ids((await member.request<{ users: User[] }>('listUsers')).users)).toEqual([member.id, ghost.id]);
@@ -340,8 +400,19 @@ describeRedis('several nodes over Redis', () => {
       expect(leave.user).toEqual(ghost);
       expect(ids(await member.waitFor('users', (l) => l.length === 1))).toEqual([member.id]);
       // The cleanup finishes (connection, indexes, owner) right after the departures.
-      await waitUntil(async () => (await redis.client.sismember(k.owners, ghostNode)) === 0, 5000, 'the ghost owner released');
-      expect(await redis.client.exists(k.user(ghost.id), k.conn(ghost.id), k.owned(ghostNode, 'users'), k.owned(ghostNode, 'conns'))).toBe(0);
+      await waitUntil(
+        async () => (await redis.client.sismember(k.owners, ghostNode)) === 0,
+        5000,
+        'the ghost owner released',
+      );
+      expect(
+        await redis.client.exists(
+          k.user(ghost.id),
+          k.conn(ghost.id),
+          k.owned(ghostNode, 'users'),
+          k.owned(ghostNode, 'conns'),
+        ),
+      ).toBe(0);
     }, 30_000);
 
     it('holds a dropped session cluster-wide: one release ends it, adopt moves the socket’s entries', async () => {
@@ -372,7 +443,10 @@ describeRedis('several nodes over Redis', () => {
     it('records the owning node with every entry and reports Redis in /health', async () => {
       const res = await health(a.url);
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ status: 'ok', info: { redis: { status: 'up' }, 'redis-adapter': { status: 'up' } } });
+      expect(res.body).toMatchObject({
+        status: 'ok',
+        info: { redis: { status: 'up' }, 'redis-adapter': { status: 'up' } },
+      });
       const [ca] = await spread([a]);
       await login(ca, 'owner-check', uniqueRoom());
       const redis = inspector();

@@ -14,9 +14,25 @@ import { rmSync } from 'node:fs';
 import type { Notification, User } from '../src/common/events.js';
 import { expectError, expectOk, ids } from './helpers/assert.js';
 import { closeAllClients, connect, login, mark, sleep, uniqueName, uniqueRoom } from './helpers/client.js';
-import { buildApp, freePort, hasRedisServer, redisServer, spawnNode, type ChildNode, type RedisServer } from './helpers/processes.js';
 import {
-  deletePrefix, describeWithRedis, health, inspector, REDIS_URL, runPrefix, startNode, waitUntil, type RedisNode,
+  buildApp,
+  freePort,
+  hasRedisServer,
+  redisServer,
+  spawnNode,
+  type ChildNode,
+  type RedisServer,
+} from './helpers/processes.js';
+import {
+  deletePrefix,
+  describeWithRedis,
+  health,
+  inspector,
+  REDIS_URL,
+  runPrefix,
+  startNode,
+  waitUntil,
+  type RedisNode,
 } from './helpers/redis.js';
 
 const describeRedis = await describeWithRedis('redis-faults.e2e-spec');
@@ -88,15 +104,29 @@ describeRedis('Redis faults', () => {
       // The room hears both departures, on both surviving nodes.
       for (const survivor of [a1, b1]) {
         for (const gone of [k1, k2]) {
-          await survivor.waitFor('notification', (n) => n.type === 'leave' && n.user.id === gone.id, DEAD_NODE_DEADLINE_MS);
+          await survivor.waitFor(
+            'notification',
+            (n) => n.type === 'leave' && n.user.id === gone.id,
+            DEAD_NODE_DEADLINE_MS,
+          );
         }
         await survivor.waitFor('users', (l) => l.length === 2, DEAD_NODE_DEADLINE_MS);
       }
       const roomCleanMs = Date.now() - killedAt;
-      expect(await b2.waitFor('ended', undefined, DEAD_NODE_DEADLINE_MS)).toEqual({ from: k1.id, reason: 'disconnected' });
-      expect(await a2.waitFor('ended', undefined, DEAD_NODE_DEADLINE_MS)).toEqual({ from: k2.id, reason: 'disconnected' });
+      expect(await b2.waitFor('ended', undefined, DEAD_NODE_DEADLINE_MS)).toEqual({
+        from: k1.id,
+        reason: 'disconnected',
+      });
+      expect(await a2.waitFor('ended', undefined, DEAD_NODE_DEADLINE_MS)).toEqual({
+        from: k2.id,
+        reason: 'disconnected',
+      });
       expect(await a2.waitFor('userDisconnected', undefined, DEAD_NODE_DEADLINE_MS)).toBe(k3.id);
-      const close = await b1.waitFor('message', (m) => (m as { payload?: { action?: string } }).payload?.action === 'close', DEAD_NODE_DEADLINE_MS);
+      const close = await b1.waitFor(
+        'message',
+        (m) => (m as { payload?: { action?: string } }).payload?.action === 'close',
+        DEAD_NODE_DEADLINE_MS,
+      );
       expect(close).toMatchObject({ from: 'peer-k3', target: 'all' });
       const allCleanMs = Date.now() - killedAt;
       expect(allCleanMs).toBeLessThan(DEAD_NODE_DEADLINE_MS);
@@ -123,7 +153,9 @@ describeRedis('Redis faults', () => {
       try {
         const owners = await redis.smembers(`${prefix}owners`);
         expect(owners.sort()).toEqual((await liveNodes(redis, prefix)).sort());
-        expect(await redis.exists(`${prefix}calls:${k1.id}`, `${prefix}calls:${k2.id}`, `${prefix}user:${k1.id}`)).toBe(0);
+        expect(await redis.exists(`${prefix}calls:${k1.id}`, `${prefix}calls:${k2.id}`, `${prefix}user:${k1.id}`)).toBe(
+          0,
+        );
         // The per-address connection count gave back the dead node's three connections:
         // what is left is the six live ones (a1, a2, b1, b2, again, peer).
         const counted = async () => {
@@ -172,7 +204,14 @@ describeRedis('Redis faults', () => {
         expect(ids(await a1.waitFor('users', (l) => l.length === 1, 1000))).toEqual([a1.id]);
         expect(await a1.waitFor('ended', undefined, 1000)).toEqual({ from: b2.id, reason: 'disconnected' });
         console.log(`graceful shutdown with departures: ${Date.now() - started} ms`);
-        expect(await redis.exists(`${prefix}hb:${node}`, `${prefix}user:${b1.id}`, `${prefix}conn:${b1.id}`, `${prefix}calls:${a1.id}`)).toBe(0);
+        expect(
+          await redis.exists(
+            `${prefix}hb:${node}`,
+            `${prefix}user:${b1.id}`,
+            `${prefix}conn:${b1.id}`,
+            `${prefix}calls:${a1.id}`,
+          ),
+        ).toBe(0);
         expect(await redis.sismember(`${prefix}owners`, node)).toBe(0);
         expect(await redis.keys(`${prefix}node:${node}:*`)).toEqual([]);
       } finally {
@@ -188,7 +227,8 @@ describeRedis('Redis faults', () => {
     let b: RedisNode;
 
     beforeAll(async () => {
-      if (!hasRedisServer()) throw new Error('redis-server is not on PATH (needed to restart a Redis of this spec’s own)');
+      if (!hasRedisServer())
+        throw new Error('redis-server is not on PATH (needed to restart a Redis of this spec’s own)');
       server = await redisServer(await freePort());
       [a, b] = [await startNode(prefix, {}, server.url), await startNode(prefix, {}, server.url)];
     }, 30_000);
@@ -208,10 +248,14 @@ describeRedis('Redis faults', () => {
       expect((await health(a.url)).status).toBe(200);
 
       await server!.stop();
-      const down = await waitUntil(async () => {
-        const h = await health(a.url);
-        return h.status === 503 ? h : undefined;
-      }, 10_000, '/health 503');
+      const down = await waitUntil(
+        async () => {
+          const h = await health(a.url);
+          return h.status === 503 ? h : undefined;
+        },
+        10_000,
+        '/health 503',
+      );
       expect(down.body).toMatchObject({ status: 'error' });
       expect(JSON.stringify(down.body)).toContain('redis');
       // A request that needs Redis fails cleanly meanwhile (an error ack, no crash, no hang).
@@ -220,20 +264,31 @@ describeRedis('Redis faults', () => {
 
       const restartedAt = Date.now();
       await server!.start();
-      for (const node of [a, b]) await waitUntil(async () => (await health(node.url)).status === 200, 15_000, '/health 200');
+      for (const node of [a, b])
+        await waitUntil(async () => (await health(node.url)).status === 200, 15_000, '/health 200');
       console.log(`back to healthy ${Date.now() - restartedAt} ms after Redis restarted`);
 
       // The restarted Redis is empty: each node put its live sockets back.
-      await waitUntil(async () => {
-        const reply = await a1.request<{ users?: User[] }>('listUsers');
-        return reply.users?.length === 2;
-      }, 10_000, 'both users listed again');
-      expect((await b1.request<{ users: User[] }>('listUsers')).users.map((u) => u.name).sort()).toEqual(['Anna', 'Bert']);
+      await waitUntil(
+        async () => {
+          const reply = await a1.request<{ users?: User[] }>('listUsers');
+          return reply.users?.length === 2;
+        },
+        10_000,
+        'both users listed again',
+      );
+      expect((await b1.request<{ users: User[] }>('listUsers')).users.map((u) => u.name).sort()).toEqual([
+        'Anna',
+        'Bert',
+      ]);
 
       // Chat across the nodes again (a new stream).
       const since = mark();
       const ack = await a1.request<{ id: string }>('roomMessage', { message: 'after-restart' });
-      expect(await b1.waitFor('roomMessage', (m) => m.id === ack.id, 5000)).toMatchObject({ message: 'after-restart', fromId: a1.id });
+      expect(await b1.waitFor('roomMessage', (m) => m.id === ack.id, 5000)).toMatchObject({
+        message: 'after-restart',
+        fromId: a1.id,
+      });
       expect(a1.received('roomMessage', since)).toHaveLength(1);
       // Names are unique again, and a newcomer joins the restored room.
       const c1 = await connect(b.url);
@@ -262,4 +317,3 @@ async function liveNodes(redis: ReturnType<typeof inspector>, prefix: string): P
   const keys = await redis.keys(`${prefix}hb:*`);
   return keys.map((key) => key.slice(`${prefix}hb:`.length));
 }
-

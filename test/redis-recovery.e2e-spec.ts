@@ -112,7 +112,9 @@ describeRedis('recovery across nodes', () => {
     const leave = await y.waitFor('notification', (n) => n.type === 'leave', 3000);
     expect('user' in leave && leave.user.id).toBe(ux.id);
     expect(Date.now() - droppedOnB).toBeGreaterThanOrEqual(WINDOW_MS - 100);
-    expect(await y.waitFor('users', (u) => !u.some((m) => m.id === ux.id))).toEqual([expect.objectContaining({ name: 'yuri' })]);
+    expect(await y.waitFor('users', (u) => !u.some((m) => m.id === ux.id))).toEqual([
+      expect.objectContaining({ name: 'yuri' }),
+    ]);
     expect(await y.waitFor('ended')).toEqual({ from: ux.id, reason: 'disconnected' });
   }, 20_000);
 });

@@ -152,10 +152,14 @@ describe('AUTH_JWT_SECRET set', () => {
 
     it('the compatibility handshake login honours the claims too', async () => {
       const room = uniqueRoom();
-      const a = await connect(server.url, { auth: { token: await hsToken({ rooms: ['elsewhere'] }), name: 'alice', room } });
+      const a = await connect(server.url, {
+        auth: { token: await hsToken({ rooms: ['elsewhere'] }), name: 'alice', room },
+      });
       expect(await a.waitFor('exception')).toEqual({ event: 'login', error: expect.any(String), code: 'UNAUTHORIZED' });
       expectError(await a.request('listUsers'), 'NOT_LOGGED_IN');
-      const b = await connect(server.url, { auth: { token: await hsToken({ rooms: [room], name: 'bob' }), name: 'bob', room } });
+      const b = await connect(server.url, {
+        auth: { token: await hsToken({ rooms: [room], name: 'bob' }), name: 'bob', room },
+      });
       await b.waitFor('users', (list) => list.some((u) => u.id === b.id));
     });
   });

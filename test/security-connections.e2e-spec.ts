@@ -44,7 +44,10 @@ describe('MAX_CONNECTIONS_PER_IP', () => {
       const refused = await attempt(server);
       expect(refused).toBeInstanceOf(Error);
       expect((refused as Error).message).toBe('TOO_MANY_CONNECTIONS');
-      expect((refused as Error & { data?: unknown }).data).toEqual({ code: 'TOO_MANY_CONNECTIONS', error: expect.any(String) });
+      expect((refused as Error & { data?: unknown }).data).toEqual({
+        code: 'TOO_MANY_CONNECTIONS',
+        error: expect.any(String),
+      });
     }
     for (const c of open) expect(await c.request('ping')).toBe(c.id);
     // Refused attempts took no slot: one close frees exactly one.

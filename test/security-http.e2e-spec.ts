@@ -55,7 +55,9 @@ describe('CORS is never `*`', () => {
     const other = await fetch(`${server.url}/health`, { headers: { Origin: 'https://evil.example' } });
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
     // The Socket.IO handshake follows the same rule.
-    const hs = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: 'https://evil.example' } });
+    const hs = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, {
+      headers: { Origin: 'https://evil.example' },
+    });
     expect(hs.headers.get('access-control-allow-origin')).not.toBe('*');
     expect(hs.headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
   });
@@ -68,15 +70,20 @@ describe('CORS is never `*`', () => {
   });
 
   it('production refuses to start with CORS_ORIGIN `*` or without CORS_ORIGIN', async () => {
-    await expect(createApp({ env: { NODE_ENV: 'production', CORS_ORIGIN: '*' }, logger: false })).rejects.toThrow(/CORS_ORIGIN/);
-    await expect(createApp({ env: { NODE_ENV: 'production', CORS_ORIGIN: undefined }, logger: false })).rejects.toThrow(/CORS_ORIGIN/);
+    await expect(createApp({ env: { NODE_ENV: 'production', CORS_ORIGIN: '*' }, logger: false })).rejects.toThrow(
+      /CORS_ORIGIN/,
+    );
+    await expect(createApp({ env: { NODE_ENV: 'production', CORS_ORIGIN: undefined }, logger: false })).rejects.toThrow(
+      /CORS_ORIGIN/,
+    );
   });
 });
 
 describe('admin token', () => {
   it('is required, compared whole (a prefix or a longer token is refused)', async () => {
     const server = await startServer({ ADMIN_TOKEN: 'correct-horse-battery-staple' });
-    const get = (auth?: string) => fetch(`${server.url}/rooms`, { headers: auth ? { Authorization: auth } : {} }).then((r) => r.status);
+    const get = (auth?: string) =>
+      fetch(`${server.url}/rooms`, { headers: auth ? { Authorization: auth } : {} }).then((r) => r.status);
     expect(await get()).toBe(401);
     expect(await get('Bearer correct-horse')).toBe(401);
     expect(await get('Bearer correct-horse-battery-staple-and-more')).toBe(401);
@@ -90,7 +97,11 @@ describe('frame limit (maxHttpBufferSize)', () => {
   const MAX = 1000;
   let server: TestServer;
   beforeAll(async () => {
-    server = await startServer({ MAX_MESSAGE_BYTES: String(MAX), MAX_SIGNAL_BYTES: String(MAX), RATE_LIMIT_PER_SEC: '0' });
+    server = await startServer({
+      MAX_MESSAGE_BYTES: String(MAX),
+      MAX_SIGNAL_BYTES: String(MAX),
+      RATE_LIMIT_PER_SEC: '0',
+    });
   });
 
   const worstCases: Array<[string, string]> = [
@@ -106,7 +117,10 @@ describe('frame limit (maxHttpBufferSize)', () => {
     const b = await connect(server.url, { transports: ['polling'] });
     await login(a, 'alice', room);
     await login(b, 'bob', room);
-    for (const [from, to] of [[a, b], [b, a]]) {
+    for (const [from, to] of [
+      [a, b],
+      [b, a],
+    ]) {
       const ack = await from.request<{ id: string }>('roomMessage', { message });
       expect(isErrorReply(ack)).toBe(false);
       const got = await to.waitFor('roomMessage', (m) => m.id === ack.id);
@@ -146,7 +160,11 @@ describe('frame limit (maxHttpBufferSize)', () => {
     const a = await connect(tiny.url);
     // 2048 lone surrogates: 2048 characters, 6 bytes each once JSON-escaped.
     const publicKey = '\udc00'.repeat(2048);
-    const reply = await a.request<{ user: { publicKey: string } }>('login', { name: '😀'.repeat(32), room: '"'.repeat(64), publicKey });
+    const reply = await a.request<{ user: { publicKey: string } }>('login', {
+      name: '😀'.repeat(32),
+      room: '"'.repeat(64),
+      publicKey,
+    });
     expect(isErrorReply(reply)).toBe(false);
     expect(reply.user.publicKey).toBe(publicKey);
   });

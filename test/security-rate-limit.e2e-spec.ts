@@ -3,7 +3,17 @@
  * inbound event, and the flood disconnect.
  */
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
-import { closeAllClients, connect, isErrorReply, login, mark, sleep, uniqueRoom, waitDisconnect, type TestClient } from './helpers/client.js';
+import {
+  closeAllClients,
+  connect,
+  isErrorReply,
+  login,
+  mark,
+  sleep,
+  uniqueRoom,
+  waitDisconnect,
+  type TestClient,
+} from './helpers/client.js';
 import { expectError } from './helpers/assert.js';
 import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
 import { CaptureLogger } from './helpers/capture-logger.js';
@@ -49,9 +59,17 @@ describe('rate limit: token bucket (5/s sustained, burst 10)', () => {
     const a = await connect(server.url);
     await pings(a, 10);
     a.send('listUsers');
-    expect(await a.waitFor('exception')).toEqual({ event: 'listUsers', error: expect.any(String), code: 'RATE_LIMITED' });
+    expect(await a.waitFor('exception')).toEqual({
+      event: 'listUsers',
+      error: expect.any(String),
+      code: 'RATE_LIMITED',
+    });
     a.send('roomMessage', 'bare string, no ack');
-    expect(await a.waitFor('exception')).toEqual({ event: 'roomMessage', error: expect.any(String), code: 'RATE_LIMITED' });
+    expect(await a.waitFor('exception')).toEqual({
+      event: 'roomMessage',
+      error: expect.any(String),
+      code: 'RATE_LIMITED',
+    });
   });
 
   it('checks RATE_LIMITED before validation and state', async () => {
@@ -154,7 +172,9 @@ describe('rate limit: token bucket (5/s sustained, burst 10)', () => {
     await login(b, 'bob', room);
     await sleep(2100);
     const since = mark();
-    const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => a.request<unknown>('roomMessage', { message: `m${i}` })));
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => a.request<unknown>('roomMessage', { message: `m${i}` })),
+    );
     const accepted = replies.map((r, i) => (isErrorReply(r) ? undefined : `m${i}`)).filter(Boolean);
     expect(accepted.length).toBeGreaterThanOrEqual(10);
     await b.barrier();

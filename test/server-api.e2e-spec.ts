@@ -7,7 +7,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import type { Notification, ServerNotification, User } from '../src/common/events.js';
 import { expectError, expectOk, expectUserShape } from './helpers/assert.js';
 import {
-  closeAllClients, connect, expectNothing, login, mark, uniqueName, uniqueRoom, type TestClient,
+  closeAllClients,
+  connect,
+  expectNothing,
+  login,
+  mark,
+  uniqueName,
+  uniqueRoom,
+  type TestClient,
 } from './helpers/client.js';
 import { closeAllServers, startServer } from './helpers/server.js';
 import { deletePrefix, describeWithRedis, runPrefix, startNode, type RedisNode } from './helpers/redis.js';
@@ -23,7 +30,11 @@ interface Cluster {
 }
 
 function post(base: string, path: string, body: unknown, headers: Record<string, string> = AUTH): Promise<Response> {
-  return fetch(`${base}${path}`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return fetch(`${base}${path}`, {
+    method: 'POST',
+    headers,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 }
 
 function del(base: string, path: string, body?: unknown, headers: Record<string, string> = AUTH): Promise<Response> {
@@ -70,7 +81,7 @@ function serverApiSuite(name: string, setup: () => Promise<Cluster>) {
     });
 
     describe('POST /rooms/:room/notifications', () => {
-      it('reaches exactly the room\'s members, on every node, with the exact shape; 202 { members }', async () => {
+      it("reaches exactly the room's members, on every node, with the exact shape; 202 { members }", async () => {
         const room = uniqueRoom('announce');
         const { clients } = await members(cluster, room, 3);
         const other = (await members(cluster, uniqueRoom('other'), 1)).clients[0];
@@ -78,19 +89,29 @@ function serverApiSuite(name: string, setup: () => Promise<Cluster>) {
         const since = mark();
         const before = Date.now();
 
-        const res = await post(cluster.http, announcePath(room), { title: '  Maintenance  ', description: 'Back in 5 minutes\n', extra: 1 });
+        const res = await post(cluster.http, announcePath(room), {
+          title: '  Maintenance  ',
+          description: 'Back in 5 minutes\n',
+          extra: 1,
+        });
         expect(res.status).toBe(202);
         expect(await res.json()).toEqual({ members: 3 });
 
         for (const c of clients) {
           const note = (await c.waitFor('notification', (n) => n.type === 'server')) as ServerNotification;
-          expect(note).toEqual({ type: 'server', title: 'Maintenance', description: 'Back in 5 minutes', at: expect.any(Number) });
+          expect(note).toEqual({
+            type: 'server',
+            title: 'Maintenance',
+            description: 'Back in 5 minutes',
+            at: expect.any(Number),
+          });
           expect(note.at).toBeGreaterThanOrEqual(before);
           expect(note.at).toBeLessThanOrEqual(Date.now());
         }
         await expectNothing([other, lobby], ['notification'], since);
         // Exactly once each.
-        for (const c of clients) expect(c.received('notification', since).filter((n) => n.type === 'server')).toHaveLength(1);
+        for (const c of clients)
+          expect(c.received('notification', since).filter((n) => n.type === 'server')).toHaveLength(1);
       });
 
       it('404 for an empty or unknown room, and for a room that emptied', async () => {
@@ -108,9 +129,15 @@ function serverApiSuite(name: string, setup: () => Promise<Cluster>) {
         const { clients } = await members(cluster, room, 1);
         const since = mark();
         const body = { title: 'x', description: 'y' };
-        expect((await post(cluster.http, announcePath(room), body, { 'Content-Type': 'application/json' })).status).toBe(401);
-        expect((await post(cluster.http, announcePath(room), body, { ...AUTH, Authorization: 'Bearer wrong' })).status).toBe(401);
-        expect((await post(cluster.http, announcePath(room), body, { ...AUTH, Authorization: TOKEN })).status).toBe(401);
+        expect(
+          (await post(cluster.http, announcePath(room), body, { 'Content-Type': 'application/json' })).status,
+        ).toBe(401);
+        expect(
+          (await post(cluster.http, announcePath(room), body, { ...AUTH, Authorization: 'Bearer wrong' })).status,
+        ).toBe(401);
+        expect((await post(cluster.http, announcePath(room), body, { ...AUTH, Authorization: TOKEN })).status).toBe(
+          401,
+        );
         await expectNothing(clients, ['notification'], since);
       });
 
@@ -121,11 +148,26 @@ function serverApiSuite(name: string, setup: () => Promise<Cluster>) {
         const long = 'é'.repeat(201);
         await expectValidation(await post(cluster.http, announcePath(room), { description: 'y' }), /title/);
         await expectValidation(await post(cluster.http, announcePath(room), { title: 'x' }), /description/);
-        await expectValidation(await post(cluster.http, announcePath(room), { title: '   ', description: 'y' }), /title/);
-        await expectValidation(await post(cluster.http, announcePath(room), { title: long, description: 'y' }), /title/);
-        await expectValidation(await post(cluster.http, announcePath(room), { title: 'x', description: long }), /description/);
-        await expectValidation(await post(cluster.http, announcePath(room), { title: 'a\u0007b', description: 'y' }), /title/);
-        await expectValidation(await post(cluster.http, announcePath(room), { title: 'x', description: 'a\u007fb' }), /description/);
+        await expectValidation(
+          await post(cluster.http, announcePath(room), { title: '   ', description: 'y' }),
+          /title/,
+        );
+        await expectValidation(
+          await post(cluster.http, announcePath(room), { title: long, description: 'y' }),
+          /title/,
+        );
+        await expectValidation(
+          await post(cluster.http, announcePath(room), { title: 'x', description: long }),
+          /description/,
+        );
+        await expectValidation(
+          await post(cluster.http, announcePath(room), { title: 'a\u0007b', description: 'y' }),
+          /title/,
+        );
+        await expectValidation(
+          await post(cluster.http, announcePath(room), { title: 'x', description: 'a\u007fb' }),
+          /description/,
+        );
         await expectValidation(await post(cluster.http, announcePath(room), { title: 5, description: 'y' }), /title/);
         await expectValidation(await post(cluster.http, announcePath(room), '{"title": "x",'));
         await expectValidation(await post(cluster.http, announcePath(room), '[1,2]'));
@@ -200,7 +242,10 @@ function serverApiSuite(name: string, setup: () => Promise<Cluster>) {
         const since = mark();
         expect((await del(cluster.http, kickPath(room, clients[0].id), undefined, {})).status).toBe(401);
         await expectValidation(await del(cluster.http, kickPath(room, clients[0].id), { reason: '' }), /reason/);
-        await expectValidation(await del(cluster.http, kickPath(room, clients[0].id), { reason: 'x'.repeat(201) }), /reason/);
+        await expectValidation(
+          await del(cluster.http, kickPath(room, clients[0].id), { reason: 'x'.repeat(201) }),
+          /reason/,
+        );
         await expectValidation(await del(cluster.http, kickPath(room, clients[0].id), { reason: 'a\nb' }), /reason/);
         await expectValidation(await del(cluster.http, kickPath(room, clients[0].id), { reason: 42 }), /reason/);
         await expectNothing(clients, ['kicked', 'notification', 'users'], since);

@@ -192,7 +192,10 @@ describe('call', () => {
 
   it('checks VALIDATION / PAYLOAD_TOO_LARGE before the target state errors', async () => {
     const a = await connect(server);
-    expectError(await a.request('call', { userToCall: 'no-such-socket-id', signal: 'x'.repeat(70000) }), 'PAYLOAD_TOO_LARGE');
+    expectError(
+      await a.request('call', { userToCall: 'no-such-socket-id', signal: 'x'.repeat(70000) }),
+      'PAYLOAD_TOO_LARGE',
+    );
     expectError(await a.request('call', { userToCall: 'no-such-socket-id', name: '' }), 'VALIDATION');
     expectError(await a.request('call', { userToCall: a.id, name: 'n'.repeat(40) }), 'VALIDATION');
   });
@@ -242,16 +245,19 @@ describe('answer', () => {
     ['only a callback', () => []],
   ];
 
-  it.each(invalid)('refuses %s with VALIDATION; the peer receives nothing, the call stays pending', async (_l, args) => {
-    const [a, b] = await connectMany(server, 2);
-    await ring(a, b);
-    const since = mark();
-    expectError(await b.request('answer', ...args(a.id)), 'VALIDATION');
-    await expectNothing([a, b], CALL_EVENTS, since);
-    // still pending: it can be answered
-    expect(await b.request('answer', { to: a.id, signal: 'ok' })).toEqual({});
-    expect(await a.waitFor('accepted')).toBe('ok');
-  });
+  it.each(invalid)(
+    'refuses %s with VALIDATION; the peer receives nothing, the call stays pending',
+    async (_l, args) => {
+      const [a, b] = await connectMany(server, 2);
+      await ring(a, b);
+      const since = mark();
+      expectError(await b.request('answer', ...args(a.id)), 'VALIDATION');
+      await expectNothing([a, b], CALL_EVENTS, since);
+      // still pending: it can be answered
+      expect(await b.request('answer', { to: a.id, signal: 'ok' })).toEqual({});
+      expect(await a.waitFor('accepted')).toBe('ok');
+    },
+  );
 
   it('refuses NO_CALL for a connected stranger, and for a disconnected former peer', async () => {
     const [a, b, c] = await connectMany(server, 3);
@@ -275,7 +281,11 @@ describe('relays: offer, candidate, signal', () => {
     expect(await b.request('offer', { to: a.id, sdp })).toEqual({});
     expect(await a.waitFor('offer')).toEqual({ sdp, socketId: b.id, from: b.id });
 
-    const candidate = { candidate: 'candidate:1 1 udp 2122260223 10.0.0.1 54321 typ host', sdpMid: '0', sdpMLineIndex: 0 };
+    const candidate = {
+      candidate: 'candidate:1 1 udp 2122260223 10.0.0.1 54321 typ host',
+      sdpMid: '0',
+      sdpMLineIndex: 0,
+    };
     expect(await a.request('candidate', { to: b.id, candidate })).toEqual({});
     expect(await b.waitFor('candidate')).toEqual({ candidate, from: a.id });
 
@@ -317,19 +327,22 @@ describe('relays: offer, candidate, signal', () => {
     ['signal', { signal: 's' }],
   ];
 
-  it.each(relays)('%s: NOT_FOUND for an unknown target, NO_CALL for a connected stranger, VALIDATION without to', async (event, body) => {
-    const [a, stranger] = await connectMany(server, 2);
-    const since = mark();
-    expectError(await a.request(event, { to: 'no-such-socket-id', ...body }), 'NOT_FOUND');
-    expectError(await a.request(event, { to: stranger.id, ...body }), 'NO_CALL');
-    expectError(await a.request(event, { ...body }), 'VALIDATION');
-    expectError(await a.request(event, { to: 12, ...body }), 'VALIDATION');
-    expectError(await a.request(event, null), 'VALIDATION');
-    expectError(await a.request(event), 'VALIDATION');
-    await expectNothing([stranger], CALL_EVENTS, since);
-    a.send(event, { to: stranger.id, ...body });
-    expect(await a.waitFor('exception')).toEqual({ event, error: expect.any(String), code: 'NO_CALL' });
-  });
+  it.each(relays)(
+    '%s: NOT_FOUND for an unknown target, NO_CALL for a connected stranger, VALIDATION without to',
+    async (event, body) => {
+      const [a, stranger] = await connectMany(server, 2);
+      const since = mark();
+      expectError(await a.request(event, { to: 'no-such-socket-id', ...body }), 'NOT_FOUND');
+      expectError(await a.request(event, { to: stranger.id, ...body }), 'NO_CALL');
+      expectError(await a.request(event, { ...body }), 'VALIDATION');
+      expectError(await a.request(event, { to: 12, ...body }), 'VALIDATION');
+      expectError(await a.request(event, null), 'VALIDATION');
+      expectError(await a.request(event), 'VALIDATION');
+      await expectNothing([stranger], CALL_EVENTS, since);
+      a.send(event, { to: stranger.id, ...body });
+      expect(await a.waitFor('exception')).toEqual({ event, error: expect.any(String), code: 'NO_CALL' });
+    },
+  );
 });
 
 describe('hangup', () => {
@@ -408,7 +421,7 @@ describe('ends the server decides', () => {
     expect(await a.waitFor('ended')).toEqual({ from: bId, reason: 'disconnected' });
   });
 
-  it('a bystander receives nothing from other people\'s calls', async () => {
+  it("a bystander receives nothing from other people's calls", async () => {
     const [a, b, bystander] = await connectMany(server, 3);
     await joinRoom([a, b, bystander], uniqueRoom());
     const since = mark();
@@ -479,7 +492,10 @@ describe('iceServers', () => {
   });
 
   it('hands out ICE_SERVERS then a TURN entry with coturn shared-secret credentials', async () => {
-    const ice = [{ urls: 'stun:stun.example.org:3478' }, { urls: ['turn:t.example.org'], username: 'u', credential: 'c' }];
+    const ice = [
+      { urls: 'stun:stun.example.org:3478' },
+      { urls: ['turn:t.example.org'], username: 'u', credential: 'c' },
+    ];
     const s = await startServer({
       ICE_SERVERS: JSON.stringify(ice),
       TURN_SECRET: 'turn-secret',
@@ -489,7 +505,9 @@ describe('iceServers', () => {
     try {
       const a = await connect(s);
       const before = Math.floor(Date.now() / 1000);
-      const reply = await a.request<{ iceServers: Array<{ urls: unknown; username?: string; credential?: string }> }>('iceServers');
+      const reply = await a.request<{ iceServers: Array<{ urls: unknown; username?: string; credential?: string }> }>(
+        'iceServers',
+      );
       const after = Math.ceil(Date.now() / 1000);
       expect(reply.iceServers).toHaveLength(3);
       expect(reply.iceServers.slice(0, 2)).toEqual(ice);

@@ -83,15 +83,15 @@ describe('unusable files stop the start with a message naming them', () => {
   });
 
   it('a missing key file', async () => {
-    await expect(createApp({ env: { TLS_CERT_FILE: cert.cert, TLS_KEY_FILE: `${cert.dir}/nope.pem` }, logger: false })).rejects.toThrow(
-      /TLS_KEY_FILE ".*nope\.pem" cannot be read/,
-    );
+    await expect(
+      createApp({ env: { TLS_CERT_FILE: cert.cert, TLS_KEY_FILE: `${cert.dir}/nope.pem` }, logger: false }),
+    ).rejects.toThrow(/TLS_KEY_FILE ".*nope\.pem" cannot be read/);
   });
 
   it('a directory instead of a file', async () => {
-    await expect(createApp({ env: { TLS_CERT_FILE: cert.cert, TLS_KEY_FILE: cert.dir }, logger: false })).rejects.toThrow(
-      /TLS_KEY_FILE ".*" cannot be read: EISDIR/,
-    );
+    await expect(
+      createApp({ env: { TLS_CERT_FILE: cert.cert, TLS_KEY_FILE: cert.dir }, logger: false }),
+    ).rejects.toThrow(/TLS_KEY_FILE ".*" cannot be read: EISDIR/);
   });
 
   it('an unreadable file (permissions)', async () => {
@@ -116,10 +116,14 @@ describe('unusable files stop the start with a message naming them', () => {
     expect(err?.message).toMatch(/TLS_CERT_FILE ".*bogus\.pem" and TLS_KEY_FILE ".*key\.pem"/);
     expect(err?.message).not.toContain('SECRET-KEY-MATERIAL-MARKER');
     // Swapped: the key where the certificate belongs.
-    await expect(createApp({ env: { TLS_CERT_FILE: cert.key, TLS_KEY_FILE: cert.cert }, logger: false })).rejects.toThrow(/TLS_CERT_FILE/);
+    await expect(
+      createApp({ env: { TLS_CERT_FILE: cert.key, TLS_KEY_FILE: cert.cert }, logger: false }),
+    ).rejects.toThrow(/TLS_CERT_FILE/);
   });
 
   it('only one of the two set is a configuration error', async () => {
-    await expect(createApp({ env: { TLS_CERT_FILE: cert.cert, TLS_KEY_FILE: undefined }, logger: false })).rejects.toThrow(/TLS_(CERT|KEY)_FILE/);
+    await expect(
+      createApp({ env: { TLS_CERT_FILE: cert.cert, TLS_KEY_FILE: undefined }, logger: false }),
+    ).rejects.toThrow(/TLS_(CERT|KEY)_FILE/);
   });
 });

@@ -101,11 +101,9 @@ describe('web client (Chromium)', () => {
 
     // Everyone is listed, with fingerprints; alice sees bob's key as bob does.
     await alice.page.waitForSelector(`${byTestId('user')}[data-name="bob"]`);
-    expect(await alice.page.$$eval(byTestId('user'), (els) => els.map((e) => (e as HTMLElement).dataset.name))).toEqual([
-      'observer',
-      'alice',
-      'bob',
-    ]);
+    expect(await alice.page.$$eval(byTestId('user'), (els) => els.map((e) => (e as HTMLElement).dataset.name))).toEqual(
+      ['observer', 'alice', 'bob'],
+    );
     const bobOwn = await bob.page.textContent(byTestId('my-fingerprint'));
     expect(await userFingerprint(alice.page, 'bob')).toBe(bobOwn);
     expect(await userFingerprint(bob.page, 'alice')).toBe(await alice.page.textContent(byTestId('my-fingerprint')));
@@ -137,7 +135,9 @@ describe('web client (Chromium)', () => {
       expect(m.message).not.toContain(Buffer.from(secret).toString('base64').slice(0, 12));
     }
     // The two ends show the server's time, with sender names.
-    const shown = await bob.page.$$eval(`${byTestId('message')} time`, (els) => els.map((e) => e.getAttribute('datetime')));
+    const shown = await bob.page.$$eval(`${byTestId('message')} time`, (els) =>
+      els.map((e) => e.getAttribute('datetime')),
+    );
     expect(shown).toEqual(relayed.map((m) => new Date(m.at).toISOString()));
 
     await screenshot(alice.page, 'chat-alice.png');
@@ -198,7 +198,10 @@ describe('web client (Chromium)', () => {
     // Both sides are sending as well as receiving.
     for (const p of [alice.page, bob.page]) {
       expect(
-        await p.$eval(byTestId('local-video'), (v) => ((v as HTMLVideoElement).srcObject as MediaStream | null)?.getVideoTracks().length),
+        await p.$eval(
+          byTestId('local-video'),
+          (v) => ((v as HTMLVideoElement).srcObject as MediaStream | null)?.getVideoTracks().length,
+        ),
       ).toBe(1);
       expect(await p.isDisabled(`${byTestId('call-button')} >> nth=0`)).toBe(true);
     }
@@ -216,7 +219,10 @@ describe('web client (Chromium)', () => {
     }
 
     await alice.page.click(byTestId('hangup'));
-    await Promise.all([waitForCallState(alice.page, 'ended', 'hangup'), waitForCallState(bob.page, 'ended', 'remote-hangup')]);
+    await Promise.all([
+      waitForCallState(alice.page, 'ended', 'hangup'),
+      waitForCallState(bob.page, 'ended', 'remote-hangup'),
+    ]);
     expect(await peerConnectionState(alice.page)).toBe('closed');
     expect(await peerConnectionState(bob.page)).toBe('closed');
     for (const p of [alice.page, bob.page]) {
@@ -288,7 +294,9 @@ describe('web client (Chromium)', () => {
   it('rejoins the room by itself when the connection drops', async () => {
     const before = await bob.page.getAttribute(`${byTestId('user')}[data-name="bob"]`, 'data-user-id');
     await bob.page.evaluate(() =>
-      (window as unknown as { parley: { client: { socket: { io: { engine: { close(): void } } } } } }).parley.client.socket.io.engine.close(),
+      (
+        window as unknown as { parley: { client: { socket: { io: { engine: { close(): void } } } } } }
+      ).parley.client.socket.io.engine.close(),
     );
     await bob.page.waitForSelector(`${byTestId('toast')}:has-text("Reconnected")`, { timeout: 20_000 });
     const after = await bob.page.getAttribute(`${byTestId('user')}[data-name="bob"]`, 'data-user-id');

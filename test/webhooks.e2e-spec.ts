@@ -30,7 +30,13 @@ afterEach(async () => {
 });
 
 function hookEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: SECRET, WEBHOOK_RETRY_BASE_MS: '50', ADMIN_TOKEN: ADMIN, ...extra };
+  return {
+    WEBHOOK_URL: receiver.url,
+    WEBHOOK_SECRET: SECRET,
+    WEBHOOK_RETRY_BASE_MS: '50',
+    ADMIN_TOKEN: ADMIN,
+    ...extra,
+  };
 }
 
 function typesOf(events: WebhookEvent[]): WebhookType[] {
@@ -39,7 +45,15 @@ function typesOf(events: WebhookEvent[]): WebhookType[] {
 
 /** One event of `type` whose data matches; fails when there is none or more than one. */
 function only(type: WebhookType, match: Record<string, unknown>): WebhookEvent {
-  const found = receiver.events().filter((e) => e.type === type && Object.entries(match).every(([k, v]) => JSON.stringify((e.data as Record<string, unknown>)[k]) === JSON.stringify(v)));
+  const found = receiver
+    .events()
+    .filter(
+      (e) =>
+        e.type === type &&
+        Object.entries(match).every(
+          ([k, v]) => JSON.stringify((e.data as Record<string, unknown>)[k]) === JSON.stringify(v),
+        ),
+    );
   const ids = new Set(found.map((e) => e.id));
   expect(ids.size).toBe(1);
   return found[0];
@@ -58,9 +72,15 @@ async function call(caller: TestClient, callee: TestClient): Promise<void> {
 
 describe('configuration', () => {
   it('refuses to start with WEBHOOK_URL but no WEBHOOK_SECRET, or with a URL that is not http(s)', async () => {
-    await expect(createApp({ env: { WEBHOOK_URL: 'http://127.0.0.1:9/x' }, logger: false })).rejects.toThrow(/WEBHOOK_SECRET/);
-    await expect(createApp({ env: { WEBHOOK_URL: 'ftp://example.com/x', WEBHOOK_SECRET: 's' }, logger: false })).rejects.toThrow(/WEBHOOK_URL/);
-    await expect(createApp({ env: { WEBHOOK_URL: 'not a url', WEBHOOK_SECRET: 's' }, logger: false })).rejects.toThrow(/WEBHOOK_URL/);
+    await expect(createApp({ env: { WEBHOOK_URL: 'http://127.0.0.1:9/x' }, logger: false })).rejects.toThrow(
+      /WEBHOOK_SECRET/,
+    );
+    await expect(
+      createApp({ env: { WEBHOOK_URL: 'ftp://example.com/x', WEBHOOK_SECRET: 's' }, logger: false }),
+    ).rejects.toThrow(/WEBHOOK_URL/);
+    await expect(createApp({ env: { WEBHOOK_URL: 'not a url', WEBHOOK_SECRET: 's' }, logger: false })).rejects.toThrow(
+      /WEBHOOK_URL/,
+    );
   });
 });
 
@@ -90,10 +110,17 @@ describe('every event type, one node', () => {
     await b.waitFor('ended', (e) => e.reason === 'disconnected');
     // user.left: logout, kick; the room empties.
     expectOk(await b.request('logout'));
-    const kick = await fetch(`${server.url}/rooms/${room}/users/${a.id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${ADMIN}` } });
+    const kick = await fetch(`${server.url}/rooms/${room}/users/${a.id}`, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${ADMIN}` },
+    });
     expect(kick.status).toBe(204);
 
-    await receiver.until((h) => h.filter((x) => x.event.type === 'room.vacated').length === 1 && h.length >= 12, 5000, 'twelve events');
+    await receiver.until(
+      (h) => h.filter((x) => x.event.type === 'room.vacated').length === 1 && h.length >= 12,
+      5000,
+      'twelve events',
+    );
     await sleep(200); // nothing more arrives
 
     const user = (u: typeof ua) => ({ id: u.id, name: u.name, joinedAt: u.joinedAt });
@@ -157,14 +184,20 @@ describe('every event type, one node', () => {
     await receiver.until((h) => h.filter((x) => x.event.type === 'room.vacated').length === 3);
     await sleep(200);
     expect(typesOf(receiver.events(room)).filter((t) => t.startsWith('room.'))).toEqual([
-      'room.occupied', 'room.vacated', 'room.occupied', 'room.vacated', 'room.occupied', 'room.vacated',
+      'room.occupied',
+      'room.vacated',
+      'room.occupied',
+      'room.vacated',
+      'room.occupied',
+      'room.vacated',
     ]);
   });
 });
 
 describe('delivery', () => {
   it('retries a 500 with the same id, body and signature, after growing pauses', async () => {
-    receiver.decide = (event, attempt) => (event.type !== 'room.occupied' ? 200 : attempt === 1 ? 500 : attempt === 2 ? 503 : 200);
+    receiver.decide = (event, attempt) =>
+      event.type !== 'room.occupied' ? 200 : attempt === 1 ? 500 : attempt === 2 ? 503 : 200;
     const server = await startServer(hookEnv({ WEBHOOK_RETRY_BASE_MS: '100' }));
     const a = await connect(server);
     await login(a, 'alice', uniqueRoom('retry'));
@@ -214,7 +247,9 @@ describe('delivery', () => {
   it('keeps chat and signaling acks coming while the receiver is down, and drops what a full queue cannot hold', async () => {
     receiver.fallback = 'hang';
     const logger = new CaptureLogger();
-    const server: TestServer = await startServer(hookEnv({ WEBHOOK_QUEUE_SIZE: '5', WEBHOOK_TIMEOUT_MS: '5000' }), { logger });
+    const server: TestServer = await startServer(hookEnv({ WEBHOOK_QUEUE_SIZE: '5', WEBHOOK_TIMEOUT_MS: '5000' }), {
+      logger,
+    });
     const room = uniqueRoom('down');
     const [a, b] = [await connect(server), await connect(server)];
     await login(a, 'alice', room);
@@ -237,7 +272,9 @@ describe('delivery', () => {
     // 3 presence events + 10 call events, 5 held: at least 8 dropped.
     expect(await metric(server, 'parley_webhooks_dropped_total')).toBeGreaterThanOrEqual(8);
     // Logged, but once per interval, not once per drop.
-    const full = logger.lines.filter((l) => l.level === 'warn' && JSON.stringify(l.args).includes('webhook-queue-full'));
+    const full = logger.lines.filter(
+      (l) => l.level === 'warn' && JSON.stringify(l.args).includes('webhook-queue-full'),
+    );
     expect(full).toHaveLength(1);
     // Never a secret or a body in the logs either.
     expect(JSON.stringify(logger.lines)).not.toContain(SECRET);
@@ -273,7 +310,11 @@ describeRedis('two Redis nodes', () => {
         a.close();
         b.close();
       }
-      await receiver.until((h) => h.filter((x) => (x.event.data as { room?: string }).room === room).length >= 6, 5000, `round ${round}`);
+      await receiver.until(
+        (h) => h.filter((x) => (x.event.data as { room?: string }).room === room).length >= 6,
+        5000,
+        `round ${round}`,
+      );
       await sleep(300);
       const events = receiver.events(room);
       expect(typesOf(events).filter((t) => t.startsWith('room.'))).toEqual(['room.occupied', 'room.vacated']);

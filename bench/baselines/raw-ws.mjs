@@ -180,13 +180,18 @@ const handlers = {
     r.names.add(key);
     socket.data.user = user;
     join(socket, room);
-    broadcast(room, 'notification', {
-      type: 'join',
-      title: "Someone's here",
-      description: `${name} just entered the room`,
-      user,
-      at: Date.now(),
-    }, socket);
+    broadcast(
+      room,
+      'notification',
+      {
+        type: 'join',
+        title: "Someone's here",
+        description: `${name} just entered the room`,
+        user,
+        at: Date.now(),
+      },
+      socket,
+    );
     broadcast(room, 'users', usersOf(room));
     if (COMPAT_EVENTS) broadcast(room, 'user-connected', { message: `${name} joined the room`, user }, socket);
     return { user };

@@ -1,9 +1,27 @@
 import {
-  Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, UseFilters, UseGuards, UsePipes,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  UseFilters,
+  UseGuards,
+  UsePipes,
 } from '@nestjs/common';
 import {
-  ApiAcceptedResponse, ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse,
-  ApiOperation, ApiTags, ApiUnauthorizedResponse,
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { ChatService } from '../chat/chat.service.js';
 import { HttpBodyFilter } from '../common/filters/http-body.filter.js';
@@ -17,11 +35,21 @@ import { DEFAULT_KICK_REASON, KickDto } from './dto/kick.dto.js';
 const USER = {
   type: 'object',
   required: ['id', 'name', 'room', 'joinedAt'],
-  properties: { id: { type: 'string' }, name: { type: 'string' }, room: { type: 'string' }, publicKey: { type: 'string' }, joinedAt: { type: 'integer' } },
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    room: { type: 'string' },
+    publicKey: { type: 'string' },
+    joinedAt: { type: 'integer' },
+  },
 };
 const VALIDATION = {
   description: 'A bad body: `{ error, code: "VALIDATION" }`',
-  schema: { type: 'object', required: ['error', 'code'], properties: { error: { type: 'string' }, code: { type: 'string', enum: ['VALIDATION'] } } },
+  schema: {
+    type: 'object',
+    required: ['error', 'code'],
+    properties: { error: { type: 'string' }, code: { type: 'string', enum: ['VALIDATION'] } },
+  },
 };
 
 /**
@@ -45,13 +73,18 @@ export class AdminController {
 
   @Get('rooms')
   @ApiOperation({ summary: 'Rooms with at least one member, and their member counts' })
-  @ApiOkResponse({ schema: { type: 'array', items: { type: 'object', properties: { room: { type: 'string' }, users: { type: 'integer' } } } } })
+  @ApiOkResponse({
+    schema: {
+      type: 'array',
+      items: { type: 'object', properties: { room: { type: 'string' }, users: { type: 'integer' } } },
+    },
+  })
   rooms() {
     return this.users.listRooms();
   }
 
   @Get('rooms/:room/users')
-  @ApiOperation({ summary: 'A room\'s users, oldest first' })
+  @ApiOperation({ summary: "A room's users, oldest first" })
   @ApiOkResponse({ schema: { type: 'array', items: USER } })
   async roomUsers(@Param('room') room: string) {
     const users = await this.users.listRoom(room);
@@ -61,8 +94,13 @@ export class AdminController {
 
   @Post('rooms/:room/notifications')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Send a `notification { type: "server", title, description, at }` to every member of the room, on every node' })
-  @ApiAcceptedResponse({ schema: { type: 'object', required: ['members'], properties: { members: { type: 'integer' } } } })
+  @ApiOperation({
+    summary:
+      'Send a `notification { type: "server", title, description, at }` to every member of the room, on every node',
+  })
+  @ApiAcceptedResponse({
+    schema: { type: 'object', required: ['members'], properties: { members: { type: 'integer' } } },
+  })
   @ApiBadRequestResponse(VALIDATION)
   async announce(@Param('room') room: string, @Body() dto: AnnounceDto) {
     const members = await this.chat.announce(room, dto.title, dto.description);
@@ -83,8 +121,16 @@ export class AdminController {
   }
 
   @Get('connections')
-  @ApiOperation({ summary: 'The peer channel\'s registered peers' })
-  @ApiOkResponse({ schema: { type: 'array', items: { type: 'object', properties: { socketId: { type: 'string' }, peerId: { type: 'string' }, peerType: { type: 'string' } } } } })
+  @ApiOperation({ summary: "The peer channel's registered peers" })
+  @ApiOkResponse({
+    schema: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { socketId: { type: 'string' }, peerId: { type: 'string' }, peerType: { type: 'string' } },
+      },
+    },
+  })
   connections() {
     return this.peers.list();
   }

@@ -1,6 +1,10 @@
 import { UseFilters, UsePipes } from '@nestjs/common';
 import {
-  ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, WebSocketServer,
+  ConnectedSocket,
+  MessageBody,
+  SubscribeMessage,
+  WebSocketGateway,
+  WebSocketServer,
   type OnGatewayInit,
 } from '@nestjs/websockets';
 import type { User } from '../common/events.js';

@@ -155,7 +155,8 @@ export class ChatService implements OnModuleInit {
       if (!user) continue;
       const outcome = await this.users.restore(user);
       if (outcome === 'restored') rooms.add(user.room);
-      else if (outcome === 'name-taken') this.logger.warn({ event: 'restore-name-taken', socketId: socket.id, room: user.room });
+      else if (outcome === 'name-taken')
+        this.logger.warn({ event: 'restore-name-taken', socketId: socket.id, room: user.room });
     }
     for (const room of rooms) this.realtime.server.to(roomChannel(room)).emit('users', await this.users.listRoom(room));
     if (rooms.size > 0) this.logger.log({ event: 'users-restored', rooms: rooms.size });
@@ -173,7 +174,11 @@ export class ChatService implements OnModuleInit {
   }
 
   /** The same for the compatibility `send-message`: retained alike, delivered by `deliver`. */
-  record(user: User, message: string, deliver: Parameters<HistoryService['record']>[2]): MessageAck | Promise<MessageAck> {
+  record(
+    user: User,
+    message: string,
+    deliver: Parameters<HistoryService['record']>[2],
+  ): MessageAck | Promise<MessageAck> {
     return this.history.record(user, message, deliver);
   }
 

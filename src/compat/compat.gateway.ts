@@ -1,6 +1,10 @@
 import { UseFilters, UsePipes } from '@nestjs/common';
 import {
-  Ack, ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway,
+  Ack,
+  ConnectedSocket,
+  MessageBody,
+  SubscribeMessage,
+  WebSocketGateway,
   type OnGatewayConnection,
 } from '@nestjs/websockets';
 import { RoomMessageDto } from '../chat/dto/room-message.dto.js';

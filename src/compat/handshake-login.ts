@@ -13,7 +13,9 @@ const given = (v: unknown) => v !== undefined && v !== null;
  * room and a name (`name`, else `username`). Values are returned as sent, for the same
  * validation as `login`; undefined when the handshake asks for no login.
  */
-export function handshakeCredentials(handshake: Pick<ParleySocket['handshake'], 'auth' | 'query'>): HandshakeCredentials | undefined {
+export function handshakeCredentials(
+  handshake: Pick<ParleySocket['handshake'], 'auth' | 'query'>,
+): HandshakeCredentials | undefined {
   return pick(handshake.auth) ?? pick(handshake.query);
 }
 

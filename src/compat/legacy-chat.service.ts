@@ -25,8 +25,12 @@ export class LegacyChatService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.bus.on('user.joined', ({ user }) => this.toOthersInRoom(user, 'user-connected', `${user.name} joined the room`));
-    this.bus.on('user.left', ({ user }) => this.toOthersInRoom(user, 'user-disconnected', `${user.name} left the room`));
+    this.bus.on('user.joined', ({ user }) =>
+      this.toOthersInRoom(user, 'user-connected', `${user.name} joined the room`),
+    );
+    this.bus.on('user.left', ({ user }) =>
+      this.toOthersInRoom(user, 'user-disconnected', `${user.name} left the room`),
+    );
   }
 
   /** To every member of the sender's room, the sender included, as `new-message`. */
@@ -37,7 +41,13 @@ export class LegacyChatService implements OnModuleInit {
     // Retained (and offset) as a RoomMessage, delivered in the older servers' shape.
     return this.chat.record(user, message, (m) => {
       this.realtime.server.to(roomChannel(user.room)).emit('new-message', {
-        msg: m.message, from: m.from, fromId: m.fromId, id: m.id, at: m.at, offset: m.offset, epoch: m.epoch,
+        msg: m.message,
+        from: m.from,
+        fromId: m.fromId,
+        id: m.id,
+        at: m.at,
+        offset: m.offset,
+        epoch: m.epoch,
       });
       this.metrics.messages.inc();
     });

@@ -19,17 +19,29 @@ function opt<S extends Joi.Schema>(schema: S): Optional<S> {
 const spec = {
   PORT: Joi.number().integer().min(0).max(65535).default(3001),
   HOST: Joi.string().default('0.0.0.0'),
-  NODE_ENV: Joi.string<'development' | 'production' | 'test'>().valid('development', 'production', 'test').default('development'),
+  NODE_ENV: Joi.string<'development' | 'production' | 'test'>()
+    .valid('development', 'production', 'test')
+    .default('development'),
   CORS_ORIGIN: Joi.string().when('NODE_ENV', {
     is: 'production',
     then: Joi.required().invalid('*'),
     otherwise: Joi.optional().default('http://localhost:3000'),
   }),
-  LOG_LEVEL: Joi.string<'error' | 'warn' | 'log' | 'debug' | 'verbose'>().valid('error', 'warn', 'log', 'debug', 'verbose').default('log'),
+  LOG_LEVEL: Joi.string<'error' | 'warn' | 'log' | 'debug' | 'verbose'>()
+    .valid('error', 'warn', 'log', 'debug', 'verbose')
+    .default('log'),
   // Pretty lines in development, JSON lines otherwise.
   LOG_FORMAT: opt(Joi.string<'json' | 'pretty'>().valid('json', 'pretty')),
-  MAX_MESSAGE_BYTES: Joi.number().integer().min(1).max(16 * 1024 * 1024).default(65536),
-  MAX_SIGNAL_BYTES: Joi.number().integer().min(1).max(16 * 1024 * 1024).default(65536),
+  MAX_MESSAGE_BYTES: Joi.number()
+    .integer()
+    .min(1)
+    .max(16 * 1024 * 1024)
+    .default(65536),
+  MAX_SIGNAL_BYTES: Joi.number()
+    .integer()
+    .min(1)
+    .max(16 * 1024 * 1024)
+    .default(65536),
   MAX_ROOM_USERS: Joi.number().integer().min(1).default(500),
   RING_TIMEOUT_MS: Joi.number().integer().min(1).default(30000),
   RECOVERY_WINDOW_MS: Joi.number().integer().min(0).default(0),
@@ -50,7 +62,8 @@ const spec = {
           (s) =>
             s !== null &&
             typeof s === 'object' &&
-            (typeof s.urls === 'string' || (Array.isArray(s.urls) && s.urls.every((u: unknown) => typeof u === 'string'))),
+            (typeof s.urls === 'string' ||
+              (Array.isArray(s.urls) && s.urls.every((u: unknown) => typeof u === 'string'))),
         );
       return ok ? value : helpers.error('any.invalid');
     })
@@ -66,20 +79,31 @@ const spec = {
   COMPAT_EVENTS: bool.default(true),
   TLS_CERT_FILE: opt(Joi.string().min(1)),
   TLS_KEY_FILE: opt(Joi.string().min(1)),
-  WEB_CLIENT: bool.when('NODE_ENV', { is: 'production', then: Joi.optional().default(false), otherwise: Joi.optional().default(true) }),
+  WEB_CLIENT: bool.when('NODE_ENV', {
+    is: 'production',
+    then: Joi.optional().default(false),
+    otherwise: Joi.optional().default(true),
+  }),
   WEB_CLIENT_DIR: opt(Joi.string().min(1)),
   HISTORY_SIZE: Joi.number().integer().min(0).max(100_000).default(50),
   HISTORY_TTL_S: Joi.number().integer().min(1).default(3600),
   HISTORY_ROOM_BYTES: Joi.number().integer().min(0).default(1048576),
   HISTORY_MAX_BYTES: Joi.number().integer().min(0).default(268435456),
-  DOCS_UI: bool.when('NODE_ENV', { is: 'production', then: Joi.optional().default(false), otherwise: Joi.optional().default(true) }),
+  DOCS_UI: bool.when('NODE_ENV', {
+    is: 'production',
+    then: Joi.optional().default(false),
+    otherwise: Joi.optional().default(true),
+  }),
   ADMIN_UI: bool.default(false),
   ADMIN_UI_USERNAME: opt(Joi.string().min(1)).when('ADMIN_UI', { is: true, then: Joi.required() }),
   // A bcrypt hash ($2a$, $2b$ or $2y$, cost, 53 characters of salt and hash), never a password.
   ADMIN_UI_PASSWORD_HASH: opt(
     Joi.string()
       .pattern(/^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/)
-      .messages({ 'string.pattern.base': '"ADMIN_UI_PASSWORD_HASH" must be a bcrypt hash, never the password itself (see README, "Admin UI")' }),
+      .messages({
+        'string.pattern.base':
+          '"ADMIN_UI_PASSWORD_HASH" must be a bcrypt hash, never the password itself (see README, "Admin UI")',
+      }),
   ).when('ADMIN_UI', { is: true, then: Joi.required() }),
   ADMIN_UI_READONLY: bool.default(true),
   WEBHOOK_URL: opt(Joi.string().uri({ scheme: ['http', 'https'] })),

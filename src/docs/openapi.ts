@@ -9,7 +9,7 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Parley HTTP API')
     .setDescription(
-      'Health, metrics, the admin routes and the server API for the application\'s backend. ' +
+      "Health, metrics, the admin routes and the server API for the application's backend. " +
         'The Socket.IO API is described by the AsyncAPI document at /asyncapi.json; the contract is docs/PROTOCOL.md.',
     )
     .setVersion('1.1.0')

@@ -10,8 +10,16 @@ import type { ErrorCode } from '../common/errors/error-codes.js';
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
-  readonly connections = new Gauge({ name: 'parley_open_connections', help: 'Open Socket.IO connections on this node', registers: [this.registry] });
-  readonly users = new Gauge({ name: 'parley_logged_in_users', help: 'Logged-in users on this node', registers: [this.registry] });
+  readonly connections = new Gauge({
+    name: 'parley_open_connections',
+    help: 'Open Socket.IO connections on this node',
+    registers: [this.registry],
+  });
+  readonly users = new Gauge({
+    name: 'parley_logged_in_users',
+    help: 'Logged-in users on this node',
+    registers: [this.registry],
+  });
   readonly rooms = new Gauge({
     name: 'parley_rooms',
     help: 'Rooms with at least one user',
@@ -21,14 +29,48 @@ export class MetricsService {
       if (count) this.rooms.set(await count());
     },
   });
-  readonly messages = new Counter({ name: 'parley_messages_relayed_total', help: 'Room messages relayed', registers: [this.registry] });
-  readonly directs = new Counter({ name: 'parley_direct_items_relayed_total', help: 'Per-recipient direct payloads relayed', registers: [this.registry] });
-  readonly signals = new Counter({ name: 'parley_signals_relayed_total', help: 'Call signaling events relayed', registers: [this.registry] });
-  readonly callsStarted = new Counter({ name: 'parley_calls_started_total', help: 'Calls started (ringing)', registers: [this.registry] });
-  readonly callsAnswered = new Counter({ name: 'parley_calls_answered_total', help: 'Calls answered', registers: [this.registry] });
-  readonly callsEnded = new Counter({ name: 'parley_calls_ended_total', help: 'Calls ended, by reason', labelNames: ['reason'], registers: [this.registry] });
-  readonly rejected = new Counter({ name: 'parley_rejected_requests_total', help: 'Refused requests by error code', labelNames: ['code'], registers: [this.registry] });
-  readonly recovered = new Counter({ name: 'parley_reconnections_recovered_total', help: 'Dropped connections recovered within the window', registers: [this.registry] });
+  readonly messages = new Counter({
+    name: 'parley_messages_relayed_total',
+    help: 'Room messages relayed',
+    registers: [this.registry],
+  });
+  readonly directs = new Counter({
+    name: 'parley_direct_items_relayed_total',
+    help: 'Per-recipient direct payloads relayed',
+    registers: [this.registry],
+  });
+  readonly signals = new Counter({
+    name: 'parley_signals_relayed_total',
+    help: 'Call signaling events relayed',
+    registers: [this.registry],
+  });
+  readonly callsStarted = new Counter({
+    name: 'parley_calls_started_total',
+    help: 'Calls started (ringing)',
+    registers: [this.registry],
+  });
+  readonly callsAnswered = new Counter({
+    name: 'parley_calls_answered_total',
+    help: 'Calls answered',
+    registers: [this.registry],
+  });
+  readonly callsEnded = new Counter({
+    name: 'parley_calls_ended_total',
+    help: 'Calls ended, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly rejected = new Counter({
+    name: 'parley_rejected_requests_total',
+    help: 'Refused requests by error code',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
+  readonly recovered = new Counter({
+    name: 'parley_reconnections_recovered_total',
+    help: 'Dropped connections recovered within the window',
+    registers: [this.registry],
+  });
   private historyTotals?: () => { messages: number; bytes: number };
   readonly historyMessages = new Gauge({
     name: 'parley_history_retained_messages',
@@ -58,7 +100,11 @@ export class MetricsService {
     labelNames: ['complete'],
     registers: [this.registry],
   });
-  readonly expired = new Counter({ name: 'parley_reconnections_expired_total', help: 'Dropped connections logged out when the window ended', registers: [this.registry] });
+  readonly expired = new Counter({
+    name: 'parley_reconnections_expired_total',
+    help: 'Dropped connections logged out when the window ended',
+    registers: [this.registry],
+  });
 
   constructor(private readonly bus: DomainEventBus) {
     collectDefaultMetrics({ register: this.registry, prefix: 'parley_' });

@@ -1,6 +1,10 @@
 import {
-  Inject, Injectable, Logger,
-  type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit,
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnModuleInit,
 } from '@nestjs/common';
 import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { RealtimeService } from '../common/realtime/realtime.service.js';
@@ -221,7 +225,9 @@ export class NodeLivenessService implements OnModuleInit, OnApplicationBootstrap
     if (this.stopped) return;
     try {
       const t = this.redis.timings;
-      await this.redis.run((c) => c.set(this.redis.keys.heartbeat(this.nodeId), String(Date.now()), 'PX', t.heartbeatTtlMs));
+      await this.redis.run((c) =>
+        c.set(this.redis.keys.heartbeat(this.nodeId), String(Date.now()), 'PX', t.heartbeatTtlMs),
+      );
     } catch (err) {
       this.warn('heartbeat-failed', err);
     }

@@ -30,7 +30,6 @@ export interface RedisIoOptions {
 type Ack = (...args: unknown[]) => unknown;
 type AdapterFactory = ReturnType<typeof createAdapter>;
 
-
 /**
  * Socket.IO over Redis Streams (@socket.io/redis-streams-adapter): every broadcast goes
  * through one stream, so rooms, `io.to(socketId)` and connection state recovery span every
@@ -80,7 +79,9 @@ export class RedisIoAdapter extends ParleyIoAdapter {
     const clock = new RedisClock(pub);
     pub.on('ready', () => clock.measure());
     pub.defineCommand('parleyXadd', XADD_SCRIPT);
-    const fencedXadd = (pub as unknown as { parleyXadd: (...args: unknown[]) => Promise<unknown> }).parleyXadd.bind(pub);
+    const fencedXadd = (pub as unknown as { parleyXadd: (...args: unknown[]) => Promise<unknown> }).parleyXadd.bind(
+      pub,
+    );
     // The adapter calls xadd(stream, 'MAXLEN', '~', n, '*', ...fields) (as one array).
     pub.xadd = ((...args: unknown[]) => {
       const [stream, ...rest] = args.flat();
@@ -115,7 +116,12 @@ export class RedisIoAdapter extends ParleyIoAdapter {
       }),
     );
     this.registerHealth();
-    this.redisLog.log({ event: 'socketio-adapter', adapter: 'redis-streams', url: redactUrl(this.redis.url), stream: keys.socketIo });
+    this.redisLog.log({
+      event: 'socketio-adapter',
+      adapter: 'redis-streams',
+      url: redactUrl(this.redis.url),
+      stream: keys.socketIo,
+    });
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
@@ -200,7 +206,10 @@ export class RedisIoAdapter extends ParleyIoAdapter {
       const unpublished = new WeakSet<object>();
       let publishing: { opts: object; call?: HandlerCall } | undefined;
       type Publish = (message: { type: number }) => Promise<unknown>;
-      const target = adapter as unknown as { publishAndReturnOffset: Publish; apply: (opts: object, fn: unknown) => void };
+      const target = adapter as unknown as {
+        publishAndReturnOffset: Publish;
+        apply: (opts: object, fn: unknown) => void;
+      };
       const publish = target.publishAndReturnOffset.bind(adapter);
       // ClusterAdapter.broadcast calls this synchronously, then, whatever happened,
       // delivers locally through apply(opts): a failed publish marks opts to skip that.

@@ -6,7 +6,14 @@ import { hostname } from 'node:os';
 import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { UnavailableError } from '../common/errors/parley.error.js';
 import { fenced, SCRIPTS, type ScriptName } from './lua.js';
-import { DEFAULT_TIMINGS, redactUrl, RedisKeys, REDIS_OPTIONS, type LivenessTimings, type RedisModuleOptions } from './redis.constants.js';
+import {
+  DEFAULT_TIMINGS,
+  redactUrl,
+  RedisKeys,
+  REDIS_OPTIONS,
+  type LivenessTimings,
+  type RedisModuleOptions,
+} from './redis.constants.js';
 
 type Arg = string | number;
 type ScriptFn = (...args: Arg[]) => Promise<unknown>;
@@ -79,7 +86,10 @@ export async function connectReady(client: Redis, url: string, timeoutMs: number
   let timer: NodeJS.Timeout | undefined;
   const ready = new Promise<void>((resolve) => client.once('ready', () => resolve()));
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis at ${redactUrl(url)} is not reachable (no connection within ${timeoutMs} ms)`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new Error(`Redis at ${redactUrl(url)} is not reachable (no connection within ${timeoutMs} ms)`)),
+      timeoutMs,
+    );
   });
   // connect() rejects when the first attempt fails; ioredis keeps retrying, so only the
   // timeout decides.
@@ -123,7 +133,9 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     this.keys = new RedisKeys(options.keyPrefix);
     this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
     // No ':' in node ids: they are parsed back out of `node:<id>:<kind>` keys.
-    this.nodeId = `${hostname().replace(/[^A-Za-z0-9.-]/g, '-').slice(0, 40)}-${process.pid}-${randomBytes(4).toString('hex')}`;
+    this.nodeId = `${hostname()
+      .replace(/[^A-Za-z0-9.-]/g, '-')
+      .slice(0, 40)}-${process.pid}-${randomBytes(4).toString('hex')}`;
     this.client = new Redis(options.url, clientOptions(`parley-${this.nodeId}`));
     this.clock = new RedisClock(this.client);
     // Every script is fenced (see lua.ts `fenced`): one that reaches Redis after its caller

@@ -1,6 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { LogThrottle } from '../common/logging/log-throttle.js';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract, type RateLimiterStoreAbstract } from 'rate-limiter-flexible';
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+  type RateLimiterStoreAbstract,
+} from 'rate-limiter-flexible';
 
 /** One counted connection; releasing it twice counts once. */
 export interface ConnectionLease {
@@ -81,7 +87,11 @@ export class LimiterConnectionCounter extends ConnectionCounter {
 
   private storeError(err: unknown): void {
     this.throttle.run('store', (extra) =>
-      this.logger.warn({ msg: 'connection counter store failed; connections are not being counted', err: String(err), ...extra }),
+      this.logger.warn({
+        msg: 'connection counter store failed; connections are not being counted',
+        err: String(err),
+        ...extra,
+      }),
     );
   }
 }
@@ -109,10 +119,21 @@ interface TallyClient {
  * counts of a node that died without giving back are returned by `forgetNodeConnections`.
  * While Redis is unreachable, connections are let in uncounted.
  */
-export function redisConnectionCounter(storeClient: unknown, maxPerIp: number, keyPrefix: string, nodeId: string): ConnectionCounter {
+export function redisConnectionCounter(
+  storeClient: unknown,
+  maxPerIp: number,
+  keyPrefix: string,
+  nodeId: string,
+): ConnectionCounter {
   const client = storeClient as TallyClient;
   return new LimiterConnectionCounter(
-    new RateLimiterRedis({ storeClient, keyPrefix: `${keyPrefix}conn-ip`, points: maxPerIp, duration: 0, rejectIfRedisNotReady: true }),
+    new RateLimiterRedis({
+      storeClient,
+      keyPrefix: `${keyPrefix}conn-ip`,
+      points: maxPerIp,
+      duration: 0,
+      rejectIfRedisNotReady: true,
+    }),
     false,
     (ip, delta) => client.hincrby(`${keyPrefix}conn-ip-node:${nodeId}`, ip, delta),
   );

@@ -4,7 +4,12 @@ import { DomainEventBus } from '../common/domain-events/domain-event-bus.service
 import { limitsConfig, redisConfig, type LimitsConfig, type RedisConfig } from '../config/configuration.js';
 import { REDIS_CLIENT } from '../redis/redis.constants.js';
 import { RedisService } from '../redis/redis.service.js';
-import { ConnectionCounter, forgetNodeConnections, inMemoryConnectionCounter, redisConnectionCounter } from './connection-counter.js';
+import {
+  ConnectionCounter,
+  forgetNodeConnections,
+  inMemoryConnectionCounter,
+  redisConnectionCounter,
+} from './connection-counter.js';
 import { SocketGuardService } from './socket-guard.service.js';
 
 /**

@@ -129,7 +129,8 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
 
   private readonly limitConnections: Middleware = (socket, next) => {
     void this.admit(socket).then(
-      (admitted) => (admitted ? next() : next(connectError(TOO_MANY_CONNECTIONS, 'Too many connections from your address'))),
+      (admitted) =>
+        admitted ? next() : next(connectError(TOO_MANY_CONNECTIONS, 'Too many connections from your address')),
       (err: unknown) => {
         // Never lock clients out on an internal error.
         this.logger.error({ msg: 'connection limit check failed', err: String(err) });
@@ -201,28 +202,30 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
     let queue: Promise<void> = Promise.resolve();
     let flooded = false;
     socket.use((packet, proceed) => {
-      queue = queue.then(async () => {
-        let decision: Awaited<ReturnType<SocketRateLimiter['check']>>;
-        try {
-          decision = await limiter.check(socket.id);
-        } catch (err) {
-          // A limiter failure must not stall the socket: let the event through.
-          this.logger.error({ msg: 'rate limiter failed', err: String(err) });
-          decision = 'allow';
-        }
-        if (decision === 'allow') return proceed();
-        this.refuse(socket, packet as Packet);
-        if (decision === 'flood' && !flooded) {
-          flooded = true;
-          this.floodDisconnects.inc();
-          this.logger.warn({
-            event: 'flood-disconnect',
-            socketId: socket.id,
-            reason: `kept sending over ${limiter.floodPerSec} events a second for several seconds (limit ${this.limits.rateLimitPerSec}/s)`,
-          });
-          socket.disconnect(true);
-        }
-      }).catch((err: unknown) => this.logger.error({ msg: 'rate limit reply failed', err: String(err) }));
+      queue = queue
+        .then(async () => {
+          let decision: Awaited<ReturnType<SocketRateLimiter['check']>>;
+          try {
+            decision = await limiter.check(socket.id);
+          } catch (err) {
+            // A limiter failure must not stall the socket: let the event through.
+            this.logger.error({ msg: 'rate limiter failed', err: String(err) });
+            decision = 'allow';
+          }
+          if (decision === 'allow') return proceed();
+          this.refuse(socket, packet as Packet);
+          if (decision === 'flood' && !flooded) {
+            flooded = true;
+            this.floodDisconnects.inc();
+            this.logger.warn({
+              event: 'flood-disconnect',
+              socketId: socket.id,
+              reason: `kept sending over ${limiter.floodPerSec} events a second for several seconds (limit ${this.limits.rateLimitPerSec}/s)`,
+            });
+            socket.disconnect(true);
+          }
+        })
+        .catch((err: unknown) => this.logger.error({ msg: 'rate limit reply failed', err: String(err) }));
     });
     socket.once('disconnect', () => void limiter.forget(socket.id));
     next();

@@ -68,7 +68,11 @@ export class SocketRateLimiter {
 
     this.floodPerSec = Math.ceil(Math.max(FLOOD_FACTOR * perSec, burst + perSec));
     this.attempts = new RateLimiterMemory({ keyPrefix: 'attempts', points: this.floodPerSec, duration: 1 });
-    this.strikes = new RateLimiterMemory({ keyPrefix: 'strikes', points: FLOOD_STRIKES - 1, duration: FLOOD_STRIKE_WINDOW_S });
+    this.strikes = new RateLimiterMemory({
+      keyPrefix: 'strikes',
+      points: FLOOD_STRIKES - 1,
+      duration: FLOOD_STRIKE_WINDOW_S,
+    });
   }
 
   /** Counts one inbound event of socket `key` and decides its fate. */

@@ -12,7 +12,12 @@ describe('IceService', () => {
   });
 
   it("appends a TURN entry with coturn's shared-secret credentials", () => {
-    const ice = new IceService({ iceServers: [stun], turnSecret: 's3cret', turnUrls: ['turn:a', 'turns:b'], turnTtlS: 600 } as IceConfig);
+    const ice = new IceService({
+      iceServers: [stun],
+      turnSecret: 's3cret',
+      turnUrls: ['turn:a', 'turns:b'],
+      turnTtlS: 600,
+    } as IceConfig);
     const [first, turn] = ice.serversFor('sock', 1_700_000_000_000);
     expect(first).toEqual(stun);
     expect(turn.urls).toEqual(['turn:a', 'turns:b']);

@@ -74,7 +74,10 @@ describe('InMemoryCallStateService', () => {
   it('publishes call.started once when answered, and call.ended once with its reason', async () => {
     const seen: string[] = [];
     bus.on('call.started', ({ callerId, calleeId }) => void seen.push(`started ${callerId}->${calleeId}`));
-    bus.on('call.ended', ({ callerId, calleeId, reason }) => void seen.push(`ended ${callerId}->${calleeId} ${reason}`));
+    bus.on(
+      'call.ended',
+      ({ callerId, calleeId, reason }) => void seen.push(`ended ${callerId}->${calleeId} ${reason}`),
+    );
     await calls.start('a', 'b', 1000);
     await calls.accept('b', 'a');
     await calls.accept('a', 'b'); // already active: no second start
@@ -86,8 +89,11 @@ describe('InMemoryCallStateService', () => {
     await calls.start('g', 'e', 1000);
     await calls.endAll('e');
     expect(seen).toEqual([
-      'started a->b', 'ended a->b hangup', 'ended c->d timeout', 'ended e->f disconnected', 'ended g->e disconnected',
+      'started a->b',
+      'ended a->b hangup',
+      'ended c->d timeout',
+      'ended e->f disconnected',
+      'ended g->e disconnected',
     ]);
   });
 });
-

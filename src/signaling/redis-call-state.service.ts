@@ -56,7 +56,11 @@ export class RedisCallStateService extends CallStateService implements OnModuleI
 
   async accept(a: string, b: string): Promise<boolean> {
     const pair = pairKey(a, b);
-    const accepted = await this.redis.script<[string, string, string, string] | null>('parleyCallAccept', [this.redis.keys.call(pair)], []);
+    const accepted = await this.redis.script<[string, string, string, string] | null>(
+      'parleyCallAccept',
+      [this.redis.keys.call(pair)],
+      [],
+    );
     if (!accepted) return false;
     const [token, before, callerId, calleeId] = accepted;
     this.disarm(pair, token);
@@ -72,7 +76,11 @@ export class RedisCallStateService extends CallStateService implements OnModuleI
 
   async end(a: string, b: string): Promise<boolean> {
     const pair = pairKey(a, b);
-    const ended = await this.redis.script<[string, string, string] | null>('parleyCallEnd', [this.redis.keys.call(pair)], [pair, '']);
+    const ended = await this.redis.script<[string, string, string] | null>(
+      'parleyCallEnd',
+      [this.redis.keys.call(pair)],
+      [pair, ''],
+    );
     if (!ended) return false;
     this.disarm(pair, ended[2]);
     this.bus.publish('call.ended', { callerId: ended[0], calleeId: ended[1], reason: 'hangup' });
@@ -97,7 +105,11 @@ export class RedisCallStateService extends CallStateService implements OnModuleI
    */
   async adopt(deadNode: string): Promise<number> {
     const k = this.redis.keys;
-    const flat = await this.redis.script<string[]>('parleyCallAdopt', [k.owned(deadNode, 'calls'), k.owners], [this.redis.nodeId]);
+    const flat = await this.redis.script<string[]>(
+      'parleyCallAdopt',
+      [k.owned(deadNode, 'calls'), k.owners],
+      [this.redis.nodeId],
+    );
     let adopted = 0;
     for (let i = 0; i < flat.length; i += 6) {
       const [pair, status, token, deadline] = flat.slice(i, i + 4);
@@ -135,7 +147,11 @@ export class RedisCallStateService extends CallStateService implements OnModuleI
     if (this.stopped) return;
     let ended: [string, string, string] | null;
     try {
-      ended = await this.redis.script<[string, string, string] | null>('parleyCallEnd', [this.redis.keys.call(pair)], [pair, token]);
+      ended = await this.redis.script<[string, string, string] | null>(
+        'parleyCallEnd',
+        [this.redis.keys.call(pair)],
+        [pair, token],
+      );
     } catch (err) {
       // Redis is unreachable: try again, so the call does not stay pending for ever.
       if (attempt < 30 && !this.stopped) {

@@ -1,7 +1,11 @@
 import { UseFilters, UsePipes } from '@nestjs/common';
 import {
-  ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway,
-  type OnGatewayConnection, type OnGatewayDisconnect,
+  ConnectedSocket,
+  MessageBody,
+  SubscribeMessage,
+  WebSocketGateway,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
 } from '@nestjs/websockets';
 import { UnavailableError } from '../common/errors/parley.error.js';
 import { WsExceptionsFilter } from '../common/filters/ws-exceptions.filter.js';

@@ -9,5 +9,9 @@ import { RedisConnectionRegistryService } from './redis-connection-registry.serv
 /** Call state between socket pairs, and which socket ids are connected anywhere. */
 export const SIGNALING_STORES: StoreBinding[] = [
   { contract: CallStateService, memory: InMemoryCallStateService, redis: RedisCallStateService },
-  { contract: ConnectionRegistryService, memory: InMemoryConnectionRegistryService, redis: RedisConnectionRegistryService },
+  {
+    contract: ConnectionRegistryService,
+    memory: InMemoryConnectionRegistryService,
+    redis: RedisConnectionRegistryService,
+  },
 ];

@@ -59,7 +59,11 @@ export class RedisUserStoreService extends UserStoreService {
 
   /** Removes the user only when `node` owns it ('' for any owner). */
   async removeOwned(id: string, node: string): Promise<User | undefined> {
-    const removed = await this.redis.script<[string, string] | null>('parleyUserRemove', [this.redis.keys.user(id)], [id, node]);
+    const removed = await this.redis.script<[string, string] | null>(
+      'parleyUserRemove',
+      [this.redis.keys.user(id)],
+      [id, node],
+    );
     if (!removed) return undefined;
     const user = parseUser(removed[0]);
     if (removed[1] === '1') this.bus.publish('room.vacated', { room: user.room });

@@ -20,11 +20,9 @@ export const WEB_CLIENT_EXCLUDE = /^\/(?:socket\.io|health|metrics|rooms|connect
  */
 export function resolveWebDist(configured?: string): string {
   const here = fileURLToPath(new URL('.', import.meta.url));
-  const candidates = [
-    configured,
-    resolve(process.cwd(), 'web/dist'),
-    resolve(here, '../../web/dist'),
-  ].filter((p): p is string => !!p);
+  const candidates = [configured, resolve(process.cwd(), 'web/dist'), resolve(here, '../../web/dist')].filter(
+    (p): p is string => !!p,
+  );
   return candidates.find((p) => existsSync(resolve(p, 'index.html'))) ?? candidates[0]!;
 }
 

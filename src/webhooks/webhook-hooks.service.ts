@@ -20,10 +20,16 @@ export class WebhookHooksService implements OnModuleInit {
     if (!this.sender.enabled) return;
     this.bus.on('room.occupied', ({ room }) => this.sender.send('room.occupied', { room }));
     this.bus.on('room.vacated', ({ room }) => this.sender.send('room.vacated', { room }));
-    this.bus.on('user.joined', ({ user }) => this.sender.send('user.joined', { room: user.room, user: webhookUser(user) }));
-    this.bus.on('user.left', ({ user, reason }) => this.sender.send('user.left', { room: user.room, user: webhookUser(user), reason }));
+    this.bus.on('user.joined', ({ user }) =>
+      this.sender.send('user.joined', { room: user.room, user: webhookUser(user) }),
+    );
+    this.bus.on('user.left', ({ user, reason }) =>
+      this.sender.send('user.left', { room: user.room, user: webhookUser(user), reason }),
+    );
     this.bus.on('call.started', ({ callerId, calleeId }) => this.sender.send('call.started', { callerId, calleeId }));
-    this.bus.on('call.ended', ({ callerId, calleeId, reason }) => this.sender.send('call.ended', { callerId, calleeId, reason }));
+    this.bus.on('call.ended', ({ callerId, calleeId, reason }) =>
+      this.sender.send('call.ended', { callerId, calleeId, reason }),
+    );
   }
 }
 

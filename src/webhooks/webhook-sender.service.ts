@@ -46,10 +46,26 @@ export class WebhookSenderService implements OnModuleDestroy {
     metrics: MetricsService,
   ) {
     const registers = [metrics.registry];
-    this.sent = new Counter({ name: 'parley_webhooks_sent_total', help: 'Webhook events the receiver accepted (2xx)', registers });
-    this.retried = new Counter({ name: 'parley_webhooks_retried_total', help: 'Webhook attempts scheduled again after a failure', registers });
-    this.failed = new Counter({ name: 'parley_webhooks_failed_total', help: 'Webhook events given up after the last retry', registers });
-    this.dropped = new Counter({ name: 'parley_webhooks_dropped_total', help: 'Webhook events dropped because the queue was full', registers });
+    this.sent = new Counter({
+      name: 'parley_webhooks_sent_total',
+      help: 'Webhook events the receiver accepted (2xx)',
+      registers,
+    });
+    this.retried = new Counter({
+      name: 'parley_webhooks_retried_total',
+      help: 'Webhook attempts scheduled again after a failure',
+      registers,
+    });
+    this.failed = new Counter({
+      name: 'parley_webhooks_failed_total',
+      help: 'Webhook events given up after the last retry',
+      registers,
+    });
+    this.dropped = new Counter({
+      name: 'parley_webhooks_dropped_total',
+      help: 'Webhook events dropped because the queue was full',
+      registers,
+    });
     const queued = () => this.size;
     new Gauge({
       name: 'parley_webhooks_queued',

@@ -49,7 +49,10 @@ function render(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value instanceof Error) return `${value.name}: ${value.message}\n${value.stack ?? ''}`;
   try {
-    return JSON.stringify(value, (_k, v: unknown) => (v instanceof Error ? `${v.message} ${v.stack ?? ''}` : v)) ?? String(value);
+    return (
+      JSON.stringify(value, (_k, v: unknown) => (v instanceof Error ? `${v.message} ${v.stack ?? ''}` : v)) ??
+      String(value)
+    );
   } catch {
     return String(value);
   }

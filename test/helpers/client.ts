@@ -7,11 +7,7 @@
  */
 import { io, type Socket, type ManagerOptions, type SocketOptions } from 'socket.io-client';
 import { io as io40 } from 'socket.io-client-40';
-import type {
-  ClientToServerEvents,
-  ServerToClientEvents,
-  User,
-} from '../../src/common/events.js';
+import type { ClientToServerEvents, ServerToClientEvents, User } from '../../src/common/events.js';
 import type { TestServer } from './server.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -141,15 +137,27 @@ export class TestClient {
   }
 
   /** The first argument of the next `event` (optionally matching `filter` on it). */
-  waitFor<E extends ServerEvent>(event: E, filter?: (payload: Payload<E>) => boolean, timeout?: number): Promise<Payload<E>>;
+  waitFor<E extends ServerEvent>(
+    event: E,
+    filter?: (payload: Payload<E>) => boolean,
+    timeout?: number,
+  ): Promise<Payload<E>>;
   waitFor<T = unknown>(event: string, filter?: (payload: T) => boolean, timeout?: number): Promise<T>;
-  async waitFor(event: string, filter: (payload: unknown) => boolean = () => true, timeout = DEFAULT_TIMEOUT): Promise<unknown> {
+  async waitFor(
+    event: string,
+    filter: (payload: unknown) => boolean = () => true,
+    timeout = DEFAULT_TIMEOUT,
+  ): Promise<unknown> {
     const rec = await this.waitForRecord(event, (p) => filter(p), timeout);
     return rec.args[0];
   }
 
   /** Every argument of the next `event` whose arguments pass `filter`. */
-  async next(event: string, filter: (args: unknown[]) => boolean = () => true, timeout = DEFAULT_TIMEOUT): Promise<unknown[]> {
+  async next(
+    event: string,
+    filter: (args: unknown[]) => boolean = () => true,
+    timeout = DEFAULT_TIMEOUT,
+  ): Promise<unknown[]> {
     return (await this.waitForRecord(event, (_p, args) => filter(args), timeout)).args;
   }
 
@@ -162,7 +170,9 @@ export class TestClient {
 
   /** Every event name received after `since`, acks and the disconnect excluded. */
   eventsSince(since: number): string[] {
-    return this.log.filter((r) => r.seq > since && !r.event.startsWith('ack:') && r.event !== 'disconnect').map((r) => r.event);
+    return this.log
+      .filter((r) => r.seq > since && !r.event.startsWith('ack:') && r.event !== 'disconnect')
+      .map((r) => r.event);
   }
 
   /**

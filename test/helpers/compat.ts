@@ -43,7 +43,9 @@ export async function expectQuiet(clients: TestClient[], marks: number[], events
       .slice(marks[i])
       .filter((r) => !r.event.startsWith('ack:') && (events ? events.includes(r.event) : r.event !== 'disconnect'));
     if (got.length > 0) {
-      throw new Error(`${c.id} unexpectedly received ${got.map((r) => `${r.event} ${JSON.stringify(r.args)}`).join('; ')}`);
+      throw new Error(
+        `${c.id} unexpectedly received ${got.map((r) => `${r.event} ${JSON.stringify(r.args)}`).join('; ')}`,
+      );
     }
   });
 }

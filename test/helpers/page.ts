@@ -27,7 +27,9 @@ export async function login(page: Page, user: { name: string; room: string; pass
 export async function sendMessage(page: Page, text: string): Promise<void> {
   await page.fill(byTestId('message-input'), text);
   await page.press(byTestId('message-input'), 'Enter');
-  await page.waitForFunction(() => (document.querySelector('[data-testid="message-input"]') as HTMLTextAreaElement).value === '');
+  await page.waitForFunction(
+    () => (document.querySelector('[data-testid="message-input"]') as HTMLTextAreaElement).value === '',
+  );
 }
 
 export interface ShownMessage {
@@ -51,7 +53,12 @@ export function messages(page: Page): Promise<ShownMessage[]> {
 }
 
 /** Wait until a message with this state (and text, when given) from `from` is shown. */
-export async function waitForMessage(page: Page, from: string, state: 'ok' | 'undecryptable', text?: string): Promise<void> {
+export async function waitForMessage(
+  page: Page,
+  from: string,
+  state: 'ok' | 'undecryptable',
+  text?: string,
+): Promise<void> {
   await page.waitForFunction(
     ({ from, state, text }) =>
       [...document.querySelectorAll<HTMLElement>('[data-testid="message"]')].some(
@@ -67,7 +74,10 @@ export async function waitForMessage(page: Page, from: string, state: 'ok' | 'un
 
 export async function userFingerprint(page: Page, name: string): Promise<string> {
   const sel = `${byTestId('user')}[data-name="${name}"] ${byTestId('fingerprint')}`;
-  await page.waitForFunction((s) => /^[0-9a-f]{4}( [0-9a-f]{4}){3}$/.test(document.querySelector(s)?.textContent ?? ''), sel);
+  await page.waitForFunction(
+    (s) => /^[0-9a-f]{4}( [0-9a-f]{4}){3}$/.test(document.querySelector(s)?.textContent ?? ''),
+    sel,
+  );
   return (await page.textContent(sel))!;
 }
 
@@ -97,13 +107,21 @@ export async function waitForCallState(page: Page, state: string, reason?: strin
 /** The page's RTCPeerConnection state (kept after the call ends), via window.parley. */
 export function peerConnectionState(page: Page): Promise<string | null> {
   return page.evaluate(
-    () => (window as unknown as { parley: { peerConnection: RTCPeerConnection | null } }).parley.peerConnection?.connectionState ?? null,
+    () =>
+      (window as unknown as { parley: { peerConnection: RTCPeerConnection | null } }).parley.peerConnection
+        ?.connectionState ?? null,
   );
 }
 
-export async function waitForPeerConnection(page: Page, state: RTCPeerConnectionState, timeout = 20_000): Promise<void> {
+export async function waitForPeerConnection(
+  page: Page,
+  state: RTCPeerConnectionState,
+  timeout = 20_000,
+): Promise<void> {
   await page.waitForFunction(
-    (state) => (window as unknown as { parley: { peerConnection: RTCPeerConnection | null } }).parley.peerConnection?.connectionState === state,
+    (state) =>
+      (window as unknown as { parley: { peerConnection: RTCPeerConnection | null } }).parley.peerConnection
+        ?.connectionState === state,
     state,
     { timeout },
   );

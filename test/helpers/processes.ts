@@ -23,10 +23,22 @@ export function buildApp(): string {
   mkdirSync(out);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', out, '--sourceMap', 'false'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+  const tsc = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules/typescript/bin/tsc'),
+      '-p',
+      'tsconfig.build.json',
+      '--outDir',
+      out,
+      '--sourceMap',
+      'false',
+    ],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  );
   if (!existsSync(join(out, 'app.js'))) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`building the app for the child node failed:\n${tsc.stdout}${tsc.stderr}`);
@@ -115,9 +127,13 @@ export async function redisServer(port: number): Promise<RedisServer> {
     port,
     url,
     async start() {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
-        stdio: 'ignore',
-      });
+      child = spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+        {
+          stdio: 'ignore',
+        },
+      );
       const until = Date.now() + 10_000;
       while (!(await probeRedis(url, 300))) {
         if (Date.now() > until) throw new Error(`redis-server did not start on port ${port}`);

@@ -25,7 +25,9 @@ export function probeRedis(url = REDIS_URL, timeoutMs = 1000): Promise<boolean> 
     };
     const timer = setTimeout(() => done(false), timeoutMs);
     let buffer = '';
-    socket.on('connect', () => socket.write(u.password ? `AUTH ${decodeURIComponent(u.password)}\r\nPING\r\n` : 'PING\r\n'));
+    socket.on('connect', () =>
+      socket.write(u.password ? `AUTH ${decodeURIComponent(u.password)}\r\nPING\r\n` : 'PING\r\n'),
+    );
     socket.on('data', (d) => {
       buffer += d.toString();
       if (buffer.includes('+PONG')) done(true);
@@ -82,7 +84,12 @@ export function health(url: string): Promise<{ status: number; body: Record<stri
 }
 
 /** Polls `check` until it returns a truthy value; rejects after `timeoutMs`. */
-export async function waitUntil<T>(check: () => Promise<T> | T, timeoutMs: number, what: string, intervalMs = 100): Promise<NonNullable<T>> {
+export async function waitUntil<T>(
+  check: () => Promise<T> | T,
+  timeoutMs: number,
+  what: string,
+  intervalMs = 100,
+): Promise<NonNullable<T>> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -95,7 +95,11 @@ export interface RedisNode {
 }
 
 /** One Parley node in this process, on a free port, against Redis with `prefix`. */
-export async function startNode(prefix: string, env: Record<string, string> = {}, redisUrl = REDIS_URL): Promise<RedisNode> {
+export async function startNode(
+  prefix: string,
+  env: Record<string, string> = {},
+  redisUrl = REDIS_URL,
+): Promise<RedisNode> {
   const app = await createApp({
     env: { NODE_ENV: 'test', REDIS_URL: redisUrl, REDIS_KEY_PREFIX: prefix, ...env },
     logger: process.env.REDIS_TEST_LOGS ? ['error', 'warn', 'log'] : false,

@@ -48,7 +48,9 @@ export class WebhookReceiver {
       const attempt = this.hooks.filter((h) => h.event.id === event.id).length;
       const behaviour = this.decide
         ? this.decide(event, attempt)
-        : this.script.length > 0 ? this.script.shift()! : this.fallback;
+        : this.script.length > 0
+          ? this.script.shift()!
+          : this.fallback;
       if (behaviour === 'hang') {
         this.held.add(res);
         res.on('close', () => this.held.delete(res));
@@ -61,7 +63,9 @@ export class WebhookReceiver {
 
   /** Every request's event (retries included), optionally for one room. */
   events(room?: string): WebhookEvent[] {
-    return this.hooks.map((h) => h.event).filter((e) => room === undefined || (e.data as { room?: string }).room === room);
+    return this.hooks
+      .map((h) => h.event)
+      .filter((e) => room === undefined || (e.data as { room?: string }).room === room);
   }
 
   /** Resolves when `check` holds over the received hooks, or fails after `timeoutMs`. */
@@ -70,7 +74,9 @@ export class WebhookReceiver {
     while (!check(this.hooks)) {
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new Error(`timed out waiting for ${what}; received: ${this.hooks.map((h) => h.event.type).join(', ') || 'nothing'}`);
+        throw new Error(
+          `timed out waiting for ${what}; received: ${this.hooks.map((h) => h.event.type).join(', ') || 'nothing'}`,
+        );
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 200));

@@ -119,7 +119,8 @@ function toast(type: 'join' | 'leave' | 'error' | 'info' | 'call', title: string
 
 function errorText(err: unknown): string {
   if (err instanceof ParleyError) {
-    if (err.code === 'DISCONNECTED' || err.code === 'TIMEOUT') return 'Cannot reach the server right now. Try again in a moment.';
+    if (err.code === 'DISCONNECTED' || err.code === 'TIMEOUT')
+      return 'Cannot reach the server right now. Try again in a moment.';
     if (err.code === 'UNAUTHORIZED') return 'This server requires an access token.';
     if (err.code === 'TOO_MANY_CONNECTIONS') return 'Too many connections from your network.';
     if (err.code === 'RATE_LIMITED') return 'Slow down a little and try again.';
@@ -235,7 +236,11 @@ function resumed(e: ResumeEvent): void {
     showLogin();
     return;
   }
-  toast('info', 'Reconnected', e.complete ? `Back in ${s.user.room}` : `Back in ${s.user.room}; some messages may be missing`);
+  toast(
+    'info',
+    'Reconnected',
+    e.complete ? `Back in ${s.user.room}` : `Back in ${s.user.room}; some messages may be missing`,
+  );
 }
 
 // ---------- login / logout ----------
@@ -294,7 +299,10 @@ async function login(): Promise<void> {
   ui.loginSubmit.disabled = true;
   ui.loginSubmit.textContent = mode === 'passphrase' ? 'Deriving key…' : 'Joining…';
   try {
-    const [roomKey, id] = await Promise.all([mode === 'passphrase' ? deriveRoomKey(passphrase, room) : undefined, identityReady]);
+    const [roomKey, id] = await Promise.all([
+      mode === 'passphrase' ? deriveRoomKey(passphrase, room) : undefined,
+      identityReady,
+    ]);
     ui.loginSubmit.textContent = 'Joining…';
     await client.ready();
     const user = await client.login({ name, room, publicKey: id.bundle });
@@ -457,7 +465,12 @@ async function showMessage(m: RoomMessage): Promise<void> {
     h(
       'div',
       {},
-      h('div', { class: 'message-meta' }, h('span', { class: 'message-from', text: m.from, testid: 'message-from' }), time),
+      h(
+        'div',
+        { class: 'message-meta' },
+        h('span', { class: 'message-from', text: m.from, testid: 'message-from' }),
+        time,
+      ),
       text,
     ),
   );
@@ -477,7 +490,10 @@ async function showMessage(m: RoomMessage): Promise<void> {
     } else {
       li.dataset.state = 'undecryptable';
       li.dataset.reason = state.reason;
-      text.replaceChildren(icon(state.reason === 'unverified' || state.reason === 'malformed' ? 'warning' : 'lock'), failureText(state.reason));
+      text.replaceChildren(
+        icon(state.reason === 'unverified' || state.reason === 'malformed' ? 'warning' : 'lock'),
+        failureText(state.reason),
+      );
     }
     return;
   }
@@ -627,5 +643,12 @@ function renderCall(view: CallView): void {
 // ---------- start ----------
 
 setConnection('connecting', 'Connecting…');
-(ui.loginName.value ? (ui.loginRoom.value ? (ui.passphraseField.hidden ? ui.loginSubmit : ui.loginPassphrase) : ui.loginRoom) : ui.loginName).focus();
+(ui.loginName.value
+  ? ui.loginRoom.value
+    ? ui.passphraseField.hidden
+      ? ui.loginSubmit
+      : ui.loginPassphrase
+    : ui.loginRoom
+  : ui.loginName
+).focus();
 void identityReady;

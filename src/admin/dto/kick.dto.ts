@@ -6,7 +6,12 @@ export const DEFAULT_KICK_REASON = 'Removed from the room';
 
 /** Optional body of DELETE /rooms/:room/users/:id. */
 export class KickDto {
-  @ApiPropertyOptional({ description: 'Trimmed, 1–200 characters, no control characters.', minLength: 1, maxLength: 200, default: DEFAULT_KICK_REASON })
+  @ApiPropertyOptional({
+    description: 'Trimmed, 1–200 characters, no control characters.',
+    minLength: 1,
+    maxLength: 200,
+    default: DEFAULT_KICK_REASON,
+  })
   @IsOptional()
   @Trim()
   @IsCleanText(1, 200)

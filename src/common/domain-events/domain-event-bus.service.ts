@@ -42,7 +42,11 @@ export class DomainEventBus {
   /** Subscribes; returns the unsubscribe function. */
   on<E extends DomainEventName>(event: E, handler: Handler<E>, options: { order?: number } = {}): () => void {
     const list = this.subscriptions.get(event) ?? [];
-    const sub: Subscription = { order: options.order ?? 100, seq: this.seq++, handler: handler as Subscription['handler'] };
+    const sub: Subscription = {
+      order: options.order ?? 100,
+      seq: this.seq++,
+      handler: handler as Subscription['handler'],
+    };
     list.push(sub);
     list.sort((a, b) => a.order - b.order || a.seq - b.seq);
     this.subscriptions.set(event, list);

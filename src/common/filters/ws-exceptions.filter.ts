@@ -5,7 +5,6 @@ import { isErrorCode } from '../errors/error-codes.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { handlerCalls } from '../realtime/handler-call.js';
 
-
 /**
  * Turns any error thrown while handling an event into the protocol's `{ error, code }`:
  * through the ack callback when the client gave one, else as the `exception` event.
@@ -44,7 +43,9 @@ export class WsExceptionsFilter extends BaseWsExceptionFilter {
 
 function isErrorReply(body: unknown): body is ErrorReply {
   return (
-    typeof body === 'object' && body !== null && typeof (body as ErrorReply).error === 'string' &&
+    typeof body === 'object' &&
+    body !== null &&
+    typeof (body as ErrorReply).error === 'string' &&
     isErrorCode((body as ErrorReply).code)
   );
 }

@@ -34,20 +34,26 @@ describe('WsValidationPipe', () => {
 
   it('counts code points, so 32 emoji make a valid name', async () => {
     await expect(run({ name: '😀'.repeat(32), room: 'r' }, body(LoginDto))).resolves.toBeInstanceOf(LoginDto);
-    await expect(run({ name: '😀'.repeat(33), room: 'r' }, body(LoginDto))).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(run({ name: '😀'.repeat(33), room: 'r' }, body(LoginDto))).rejects.toMatchObject({
+      code: 'VALIDATION',
+    });
   });
 
   it('accepts the bare-string message form and measures UTF-8 bytes', async () => {
     await expect(run('0123456789', body(RoomMessageDto))).resolves.toMatchObject({ message: '0123456789' });
     await expect(run('é'.repeat(5), body(RoomMessageDto))).resolves.toBeInstanceOf(RoomMessageDto);
-    await expect(run({ message: 'é'.repeat(5) + 'x' }, body(RoomMessageDto))).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    await expect(run({ message: 'é'.repeat(5) + 'x' }, body(RoomMessageDto))).rejects.toMatchObject({
+      code: 'PAYLOAD_TOO_LARGE',
+    });
     await expect(run({ message: '' }, body(RoomMessageDto))).rejects.toMatchObject({ code: 'VALIDATION' });
   });
 
   it('measures signals as compact JSON bytes', async () => {
     // {"a":"xxxxxxxxxxxx"} is 20 bytes.
     await expect(run({ to: 'x', signal: { a: 'x'.repeat(12) } }, body(CallDto))).resolves.toBeInstanceOf(CallDto);
-    await expect(run({ to: 'x', signal: { a: 'x'.repeat(13) } }, body(CallDto))).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    await expect(run({ to: 'x', signal: { a: 'x'.repeat(13) } }, body(CallDto))).rejects.toMatchObject({
+      code: 'PAYLOAD_TOO_LARGE',
+    });
   });
 
   it('takes `to` as an alias of userToCall, and userToCall wins', async () => {

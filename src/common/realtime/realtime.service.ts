@@ -65,7 +65,11 @@ export class RealtimeService {
    * With a recovery window every emit goes through the adapter instead, because only
    * broadcasts are kept for replay to a socket that recovers after a drop.
    */
-  emitTo<E extends keyof ServerToClientEvents>(id: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void {
+  emitTo<E extends keyof ServerToClientEvents>(
+    id: string,
+    event: E,
+    ...args: Parameters<ServerToClientEvents[E]>
+  ): void {
     const io = this.server;
     const local = this.limits.recoveryWindowMs > 0 ? undefined : io.sockets.sockets.get(id);
     if (local) local.emit(event, ...args);

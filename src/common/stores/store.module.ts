@@ -31,6 +31,12 @@ export class StoreModule {
     const contracts = bindings.map((b) => b.contract);
     if (!redis) return { module: StoreModule, global: true, providers, exports: contracts };
     const redisModule = RedisModule.forRoot(backend.redis);
-    return { module: StoreModule, global: true, imports: [redisModule], providers, exports: [...contracts, redisModule] };
+    return {
+      module: StoreModule,
+      global: true,
+      imports: [redisModule],
+      providers,
+      exports: [...contracts, redisModule],
+    };
   }
 }

@@ -11,7 +11,11 @@ export class RedisLobbyStoreService extends LobbyStoreService {
 
   async register(id: string, name: string): Promise<boolean> {
     const k = this.redis.keys;
-    const isNew = await this.redis.script<number>('parleyLobbyRegister', [k.lobby, k.lobbyOwner, k.owners], [id, name, this.redis.nodeId]);
+    const isNew = await this.redis.script<number>(
+      'parleyLobbyRegister',
+      [k.lobby, k.lobbyOwner, k.owners],
+      [id, name, this.redis.nodeId],
+    );
     return isNew === 1;
   }
 

@@ -34,7 +34,8 @@ export class PeerChannelService implements OnModuleInit {
   onModuleInit(): void {
     this.bus.on(
       'socket.departed',
-      ({ id, node }) => this.serial(() => this.leave(id, node)).catch((err: unknown) => void compatFault('peer-leave', id, err)),
+      ({ id, node }) =>
+        this.serial(() => this.leave(id, node)).catch((err: unknown) => void compatFault('peer-leave', id, err)),
       { order: DEPARTURE_ORDER.compat },
     );
     this.bus.on('store.reconnected', () => this.restoreLocal());
@@ -73,8 +74,18 @@ export class PeerChannelService implements OnModuleInit {
       // from its `connections`, the older one from an `open` sent to it alone. The
       // registry's order (cluster-wide, atomic with the registration) says which is which.
       const all = (await this.peers.list()).map(peerInfo);
-      const earlier = all.slice(0, Math.max(0, all.findIndex((p) => p.socketId === client.id)));
-      client.emit('message', { from: 'all', target: peerId, payload: { action: 'open', connections: earlier, bePolite: false } });
+      const earlier = all.slice(
+        0,
+        Math.max(
+          0,
+          all.findIndex((p) => p.socketId === client.id),
+        ),
+      );
+      client.emit('message', {
+        from: 'all',
+        target: peerId,
+        payload: { action: 'open', connections: earlier, bePolite: false },
+      });
       for (const other of earlier) {
         this.realtime.emitTo(other.socketId, 'message', {
           from: peerId,
@@ -115,11 +126,14 @@ export class PeerChannelService implements OnModuleInit {
   private async leave(id: string, owner?: string): Promise<void> {
     const peer = await this.peers.unregister(id, owner);
     if (!peer) return;
-    this.realtime.server.to(PEERS_ROOM).except(id).emit('message', {
-      from: peer.peerId,
-      target: 'all',
-      payload: { action: 'close', message: `Peer "${peer.peerId}" disconnected` },
-    });
+    this.realtime.server
+      .to(PEERS_ROOM)
+      .except(id)
+      .emit('message', {
+        from: peer.peerId,
+        target: 'all',
+        payload: { action: 'close', message: `Peer "${peer.peerId}" disconnected` },
+      });
     this.logger.log({ event: 'peer-close', socketId: id, peerId: peer.peerId });
   }
 
@@ -128,7 +142,8 @@ export class PeerChannelService implements OnModuleInit {
     if (!this.realtime.attached) return;
     for (const socket of this.realtime.server.sockets.sockets.values()) {
       const { peerId, peerType } = socket.data;
-      if (peerId !== undefined) await this.peers.register({ socketId: socket.id, peerId, ...(peerType !== undefined && { peerType }) });
+      if (peerId !== undefined)
+        await this.peers.register({ socketId: socket.id, peerId, ...(peerType !== undefined && { peerType }) });
     }
   }
 
