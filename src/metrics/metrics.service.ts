@@ -60,6 +60,17 @@ export class MetricsService {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly refusedConnections = new Counter({
+    name: 'parley_connections_refused_total',
+    help: 'Socket.IO connections refused before they were accepted, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly floodDisconnects = new Counter({
+    name: 'parley_flood_disconnects_total',
+    help: 'Sockets disconnected for flooding far over their rate limit',
+    registers: [this.registry],
+  });
   readonly rejected = new Counter({
     name: 'parley_rejected_requests_total',
     help: 'Refused requests by error code',

@@ -1,10 +1,12 @@
+import { luaKeyFunctions } from './redis.constants.js';
 /**
  * The Lua scripts behind every multi-key change, registered with ioredis `defineCommand`
  * (EVALSHA, with EVAL when Redis forgot the script, e.g. after a restart). Each runs
  * atomically, so concurrent requests on several nodes see all of a change or none of it.
  *
- * Conventions: ARGV[1] is always the key prefix (some keys are computed inside the script
- * from stored values, which is why Redis Cluster is not supported); every entry records its
+ * Conventions: ARGV[1] is always the key prefix; a key a script computes from stored values
+ * comes from a generated `key_<name>(prefix, …)` function (KEY_TEMPLATES in
+ * redis.constants.ts, which RedisKeys uses too), never spelt in the script; every entry records its
  * owning node and is indexed in `node:<node>:<kind>`, and the node is added to `owners` in
  * the same script.
  */
@@ -21,8 +23,11 @@ export interface ScriptDef {
  * effect then.
  */
 export function fenced(def: ScriptDef): ScriptDef {
-  return { numberOfKeys: def.numberOfKeys, lua: FENCE + def.lua };
+  return { numberOfKeys: def.numberOfKeys, lua: FENCE + KEY_FUNCTIONS + def.lua };
 }
+
+/** The key-name functions every script may call (generated from KEY_TEMPLATES). */
+const KEY_FUNCTIONS = `\n${luaKeyFunctions()}\n`;
 
 const FENCE = `
 local fence_deadline = tonumber(table.remove(ARGV, 1))
@@ -203,7 +208,7 @@ redis.call('HSET', KEYS[1], 'json', ARGV[5], 'room', ARGV[3], 'nk', ARGV[4], 'no
 redis.call('ZADD', KEYS[2], ARGV[6], ARGV[2])
 redis.call('HSET', KEYS[3], ARGV[4], ARGV[2])
 redis.call('ZADD', KEYS[4], 'NX', seq, ARGV[3])
-redis.call('SADD', ARGV[1] .. 'node:' .. ARGV[8] .. ':users', ARGV[2])
+redis.call('SADD', key_owned(ARGV[1], ARGV[8], 'users'), ARGV[2])
 redis.call('SADD', KEYS[5], ARGV[8])
 if size == 0 then return {'OK', '1'} end
 return {'OK', '0'}
@@ -224,16 +229,16 @@ if not f[1] then return false end
 if ARGV[3] ~= '' and f[4] ~= ARGV[3] then return false end
 redis.call('DEL', KEYS[1])
 local p = ARGV[1]
-local ru = p .. 'room:' .. f[2] .. ':users'
-local rn = p .. 'room:' .. f[2] .. ':names'
+local ru = key_roomUsers(p, f[2])
+local rn = key_roomNames(p, f[2])
 redis.call('ZREM', ru, ARGV[2])
 if redis.call('HGET', rn, f[3]) == ARGV[2] then redis.call('HDEL', rn, f[3]) end
 local vacated = '0'
 if redis.call('ZCARD', ru) == 0 then
-  redis.call('ZREM', p .. 'rooms', f[2])
+  redis.call('ZREM', key_rooms(p), f[2])
   vacated = '1'
 end
-redis.call('SREM', p .. 'node:' .. f[4] .. ':users', ARGV[2])
+redis.call('SREM', key_owned(p, f[4], 'users'), ARGV[2])
 return {f[1], vacated}
 `,
   },
@@ -249,7 +254,7 @@ return {f[1], vacated}
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 local out = {}
 for _, id in ipairs(ids) do
-  local f = redis.call('HMGET', ARGV[1] .. 'user:' .. id, 'json', 'seq')
+  local f = redis.call('HMGET', key_user(ARGV[1], id), 'json', 'seq')
   if f[1] then
     out[#out + 1] = f[1]
     out[#out + 1] = f[2] or '0'
@@ -270,7 +275,7 @@ return out
 local rooms = redis.call('ZRANGE', KEYS[1], 0, -1)
 local out = {}
 for _, room in ipairs(rooms) do
-  local n = redis.call('ZCARD', ARGV[1] .. 'room:' .. room .. ':users')
+  local n = redis.call('ZCARD', key_roomUsers(ARGV[1], room))
   if n > 0 then
     out[#out + 1] = room
     out[#out + 1] = n
@@ -292,29 +297,29 @@ return out
 local p, id, node = ARGV[1], ARGV[2], ARGV[3]
 local old = redis.call('GET', KEYS[1])
 if old and old ~= node then
-  redis.call('SREM', p .. 'node:' .. old .. ':conns', id)
-  local uk = p .. 'user:' .. id
+  redis.call('SREM', key_owned(p, old, 'conns'), id)
+  local uk = key_user(p, id)
   local un = redis.call('HGET', uk, 'node')
   if un and un ~= node then
     redis.call('HSET', uk, 'node', node)
-    redis.call('SREM', p .. 'node:' .. un .. ':users', id)
-    redis.call('SADD', p .. 'node:' .. node .. ':users', id)
+    redis.call('SREM', key_owned(p, un, 'users'), id)
+    redis.call('SADD', key_owned(p, node, 'users'), id)
   end
-  local ln = redis.call('HGET', p .. 'lobby:owner', id)
+  local ln = redis.call('HGET', key_lobbyOwner(p), id)
   if ln and ln ~= node then
-    redis.call('HSET', p .. 'lobby:owner', id, node)
-    redis.call('SREM', p .. 'node:' .. ln .. ':lobby', id)
-    redis.call('SADD', p .. 'node:' .. node .. ':lobby', id)
+    redis.call('HSET', key_lobbyOwner(p), id, node)
+    redis.call('SREM', key_owned(p, ln, 'lobby'), id)
+    redis.call('SADD', key_owned(p, node, 'lobby'), id)
   end
-  local pn = redis.call('HGET', p .. 'peers:owner', id)
+  local pn = redis.call('HGET', key_peersOwner(p), id)
   if pn and pn ~= node then
-    redis.call('HSET', p .. 'peers:owner', id, node)
-    redis.call('SREM', p .. 'node:' .. pn .. ':peers', id)
-    redis.call('SADD', p .. 'node:' .. node .. ':peers', id)
+    redis.call('HSET', key_peersOwner(p), id, node)
+    redis.call('SREM', key_owned(p, pn, 'peers'), id)
+    redis.call('SADD', key_owned(p, node, 'peers'), id)
   end
 end
 redis.call('SET', KEYS[1], node)
-redis.call('SADD', p .. 'node:' .. node .. ':conns', id)
+redis.call('SADD', key_owned(p, node, 'conns'), id)
 redis.call('SADD', KEYS[2], node)
 return 1
 `,
@@ -332,7 +337,7 @@ local n = redis.call('GET', KEYS[1])
 if not n then return false end
 if ARGV[3] ~= '' and n ~= ARGV[3] then return false end
 redis.call('DEL', KEYS[1])
-redis.call('SREM', ARGV[1] .. 'node:' .. n .. ':conns', ARGV[2])
+redis.call('SREM', key_owned(ARGV[1], n, 'conns'), ARGV[2])
 return n
 `,
   },
@@ -349,7 +354,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'caller', ARGV[2], 'callee', ARGV[3], 'status', 'pending', 'node', ARGV[5], 'token', ARGV[6], 'deadline', ARGV[7])
 redis.call('SADD', KEYS[2], ARGV[4])
 redis.call('SADD', KEYS[3], ARGV[4])
-redis.call('SADD', ARGV[1] .. 'node:' .. ARGV[5] .. ':calls', ARGV[4])
+redis.call('SADD', key_owned(ARGV[1], ARGV[5], 'calls'), ARGV[4])
 redis.call('SADD', KEYS[4], ARGV[5])
 return 1
 `,
@@ -383,9 +388,9 @@ if not f[1] then return false end
 if ARGV[3] ~= '' and (f[5] ~= ARGV[3] or f[3] ~= 'pending') then return false end
 local p = ARGV[1]
 redis.call('DEL', KEYS[1])
-redis.call('SREM', p .. 'calls:' .. f[1], ARGV[2])
-redis.call('SREM', p .. 'calls:' .. f[2], ARGV[2])
-redis.call('SREM', p .. 'node:' .. f[4] .. ':calls', ARGV[2])
+redis.call('SREM', key_socketCalls(p, f[1]), ARGV[2])
+redis.call('SREM', key_socketCalls(p, f[2]), ARGV[2])
+redis.call('SREM', key_owned(p, f[4], 'calls'), ARGV[2])
 return {f[1], f[2], f[5]}
 `,
   },
@@ -402,13 +407,13 @@ return {f[1], f[2], f[5]}
 local p, id = ARGV[1], ARGV[2]
 local out = {}
 for _, pk in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local ck = p .. 'call:' .. pk
+  local ck = key_call(p, pk)
   local f = redis.call('HMGET', ck, 'caller', 'callee', 'node', 'token')
   if f[1] then
     redis.call('DEL', ck)
-    redis.call('SREM', p .. 'calls:' .. f[1], pk)
-    redis.call('SREM', p .. 'calls:' .. f[2], pk)
-    redis.call('SREM', p .. 'node:' .. f[3] .. ':calls', pk)
+    redis.call('SREM', key_socketCalls(p, f[1]), pk)
+    redis.call('SREM', key_socketCalls(p, f[2]), pk)
+    redis.call('SREM', key_owned(p, f[3], 'calls'), pk)
     if f[1] == id then out[#out + 1] = f[2] else out[#out + 1] = f[1] end
     out[#out + 1] = f[4]
     out[#out + 1] = f[1]
@@ -432,11 +437,11 @@ return out
 local p, me = ARGV[1], ARGV[2]
 local out = {}
 for _, pk in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local ck = p .. 'call:' .. pk
+  local ck = key_call(p, pk)
   local f = redis.call('HMGET', ck, 'status', 'token', 'deadline', 'caller', 'callee')
   if f[1] then
     redis.call('HSET', ck, 'node', me)
-    redis.call('SADD', p .. 'node:' .. me .. ':calls', pk)
+    redis.call('SADD', key_owned(p, me, 'calls'), pk)
     redis.call('SADD', KEYS[2], me)
     out[#out + 1] = pk
     out[#out + 1] = f[1]
@@ -462,9 +467,9 @@ return out
 local p, id, node = ARGV[1], ARGV[2], ARGV[4]
 local isNew = redis.call('HSET', KEYS[1], id, ARGV[3])
 local old = redis.call('HGET', KEYS[2], id)
-if old and old ~= node then redis.call('SREM', p .. 'node:' .. old .. ':lobby', id) end
+if old and old ~= node then redis.call('SREM', key_owned(p, old, 'lobby'), id) end
 redis.call('HSET', KEYS[2], id, node)
-redis.call('SADD', p .. 'node:' .. node .. ':lobby', id)
+redis.call('SADD', key_owned(p, node, 'lobby'), id)
 redis.call('SADD', KEYS[3], node)
 return isNew
 `,
@@ -484,7 +489,7 @@ local n = redis.call('HGET', KEYS[2], ARGV[2])
 if ARGV[3] ~= '' and n ~= ARGV[3] then return false end
 redis.call('HDEL', KEYS[1], ARGV[2])
 redis.call('HDEL', KEYS[2], ARGV[2])
-if n then redis.call('SREM', ARGV[1] .. 'node:' .. n .. ':lobby', ARGV[2]) end
+if n then redis.call('SREM', key_owned(ARGV[1], n, 'lobby'), ARGV[2]) end
 return name
 `,
   },
@@ -503,7 +508,7 @@ redis.call('HSET', KEYS[1], ARGV[2], ARGV[4])
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[2])
 redis.call('HSET', KEYS[3], ARGV[3], ARGV[5])
 redis.call('ZADD', KEYS[4], redis.call('INCR', KEYS[6]), ARGV[2])
-redis.call('SADD', ARGV[1] .. 'node:' .. ARGV[5] .. ':peers', ARGV[3])
+redis.call('SADD', key_owned(ARGV[1], ARGV[5], 'peers'), ARGV[3])
 redis.call('SADD', KEYS[5], ARGV[5])
 return 1
 `,
@@ -526,7 +531,7 @@ redis.call('HDEL', KEYS[1], peerId)
 redis.call('HDEL', KEYS[2], ARGV[2])
 redis.call('HDEL', KEYS[3], ARGV[2])
 redis.call('ZREM', KEYS[4], peerId)
-if n then redis.call('SREM', ARGV[1] .. 'node:' .. n .. ':peers', ARGV[2]) end
+if n then redis.call('SREM', key_owned(ARGV[1], n, 'peers'), ARGV[2]) end
 return json
 `,
   },
@@ -557,9 +562,8 @@ return out
   parleyOwnerRelease: {
     numberOfKeys: 1,
     lua: `
-local base = ARGV[1] .. 'node:' .. ARGV[2] .. ':'
 for _, kind in ipairs({'users', 'conns', 'calls', 'lobby', 'peers'}) do
-  if redis.call('EXISTS', base .. kind) == 1 then return 0 end
+  if redis.call('EXISTS', key_owned(ARGV[1], ARGV[2], kind)) == 1 then return 0 end
 end
 redis.call('SREM', KEYS[1], ARGV[2])
 return 1

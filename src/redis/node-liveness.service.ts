@@ -6,6 +6,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleInit,
 } from '@nestjs/common';
+import { LogThrottle } from '../common/logging/log-throttle.js';
 import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { RealtimeService } from '../common/realtime/realtime.service.js';
 import { limitsConfig, type LimitsConfig } from '../config/configuration.js';
@@ -46,7 +47,7 @@ export class NodeLivenessService implements OnModuleInit, OnApplicationBootstrap
   private lastOwnerScan = 0;
   private sweeping = false;
   private stopped = false;
-  private lastWarn = 0;
+  private readonly throttle = new LogThrottle();
   private readonly staleTimers = new Set<NodeJS.Timeout>();
 
   constructor(
@@ -268,10 +269,7 @@ export class NodeLivenessService implements OnModuleInit, OnApplicationBootstrap
   }
 
   private warn(event: string, err: unknown): void {
-    const now = Date.now();
-    if (now - this.lastWarn < 10_000) return;
-    this.lastWarn = now;
-    this.logger.warn({ event, err: String(err) });
+    this.throttle.run(event, (extra) => this.logger.warn({ event, err: String(err), ...extra }));
   }
 }
 

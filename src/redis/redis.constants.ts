@@ -33,6 +33,43 @@ export const REDIS_OPTIONS = Symbol('REDIS_OPTIONS');
 export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
 
 /**
+ * The keys a Lua script must compute from values it reads (a user's room, an entry's owning
+ * node), as templates: `$` is a parameter. The one source for those names: RedisKeys builds
+ * them from here, and every script gets a `key_<name>(prefix, …)` Lua function generated
+ * from the same template (see lua.ts), so no script spells a key name itself.
+ */
+export const KEY_TEMPLATES = {
+  owned: ['node:', '$', ':', '$'],
+  user: ['user:', '$'],
+  roomUsers: ['room:', '$', ':users'],
+  roomNames: ['room:', '$', ':names'],
+  rooms: ['rooms'],
+  call: ['call:', '$'],
+  socketCalls: ['calls:', '$'],
+  lobbyOwner: ['lobby:owner'],
+  peersOwner: ['peers:owner'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type TemplatedKey = keyof typeof KEY_TEMPLATES;
+
+function fill(prefix: string, name: TemplatedKey, args: string[]): string {
+  let next = 0;
+  return prefix + KEY_TEMPLATES[name].map((part) => (part === '$' ? args[next++] : part)).join('');
+}
+
+/** The Lua functions, one per template: `key_roomUsers(p, room)` and so on. */
+export function luaKeyFunctions(): string {
+  return Object.entries(KEY_TEMPLATES)
+    .map(([name, parts]) => {
+      const params = parts.filter((part) => part === '$').map((_, i) => `a${i + 1}`);
+      let next = 0;
+      const body = ['p', ...parts.map((part) => (part === '$' ? params[next++] : `'${part}'`))].join(' .. ');
+      return `local function key_${name}(${['p', ...params].join(', ')}) return ${body} end`;
+    })
+    .join('\n');
+}
+
+/**
  * Every key Parley keeps in Redis, under one prefix. One Redis (or a primary with
  * replicas / Sentinel): the Lua scripts compute some keys at run time, so Redis Cluster is
  * not supported.
@@ -68,7 +105,7 @@ export class RedisKeys {
     return `${this.prefix}owners`;
   }
   owned(node: string, kind: OwnedKind): string {
-    return `${this.prefix}node:${node}:${kind}`;
+    return fill(this.prefix, 'owned', [node, kind]);
   }
   sweepLock(node: string): string {
     return `${this.prefix}sweep:${node}`;
@@ -77,13 +114,13 @@ export class RedisKeys {
     return `${this.prefix}seq`;
   }
   user(id: string): string {
-    return `${this.prefix}user:${id}`;
+    return fill(this.prefix, 'user', [id]);
   }
   roomUsers(room: string): string {
-    return `${this.prefix}room:${room}:users`;
+    return fill(this.prefix, 'roomUsers', [room]);
   }
   roomNames(room: string): string {
-    return `${this.prefix}room:${room}:names`;
+    return fill(this.prefix, 'roomNames', [room]);
   }
   /** A room's history keys share the hash tag `{<room>}`, so a cluster keeps them in one slot. */
   roomHistoryMeta(room: string): string {
@@ -93,7 +130,7 @@ export class RedisKeys {
     return `${this.prefix}room:{${room}}:history`;
   }
   get rooms(): string {
-    return `${this.prefix}rooms`;
+    return fill(this.prefix, 'rooms', []);
   }
   conn(id: string): string {
     return `${this.prefix}conn:${id}`;
@@ -103,16 +140,16 @@ export class RedisKeys {
     return `${this.prefix}held:${id}`;
   }
   call(pair: string): string {
-    return `${this.prefix}call:${pair}`;
+    return fill(this.prefix, 'call', [pair]);
   }
   socketCalls(id: string): string {
-    return `${this.prefix}calls:${id}`;
+    return fill(this.prefix, 'socketCalls', [id]);
   }
   get lobby(): string {
     return `${this.prefix}lobby`;
   }
   get lobbyOwner(): string {
-    return `${this.prefix}lobby:owner`;
+    return fill(this.prefix, 'lobbyOwner', []);
   }
   get peers(): string {
     return `${this.prefix}peers`;
@@ -121,7 +158,7 @@ export class RedisKeys {
     return `${this.prefix}peers:sock`;
   }
   get peersOwner(): string {
-    return `${this.prefix}peers:owner`;
+    return fill(this.prefix, 'peersOwner', []);
   }
   get peersOrder(): string {
     return `${this.prefix}peers:order`;

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { LogThrottle } from '../common/logging/log-throttle.js';
 import type { HealthIndicatorResult } from '@nestjs/terminus';
 import { Redis, type RedisOptions } from 'ioredis';
 import { randomBytes } from 'node:crypto';
@@ -291,12 +292,9 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     this.bus.publish('store.reconnected', {});
   }
 
-  private lastErrorLog = 0;
+  private readonly errorLog = new LogThrottle();
   private onError(err: Error): void {
     // ioredis reports every failed reconnection attempt; one line every 10 s is enough.
-    const now = Date.now();
-    if (now - this.lastErrorLog < 10_000) return;
-    this.lastErrorLog = now;
-    this.logger.warn({ event: 'redis-error', err: err.message });
+    this.errorLog.run('redis-error', (extra) => this.logger.warn({ event: 'redis-error', err: err.message, ...extra }));
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { Counter } from 'prom-client';
+import { LogThrottle } from '../common/logging/log-throttle.js';
 import { RateLimitedError } from '../common/errors/parley.error.js';
 import type { ParleySocket } from '../common/realtime/parley-socket.js';
 import { RealtimeService, type ParleyServer } from '../common/realtime/realtime.service.js';
@@ -41,9 +41,7 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
   private readonly verifier?: JwtVerifier;
   private readonly limiter?: SocketRateLimiter;
   private readonly held = new Map<string, Held>();
-  private readonly lastWarn = new Map<string, { at: number; suppressed: number }>();
-  private readonly refusedConnections: Counter<'reason'>;
-  private readonly floodDisconnects: Counter;
+  private readonly throttle = new LogThrottle();
 
   constructor(
     private readonly realtime: RealtimeService,
@@ -70,17 +68,6 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
     if (limits.rateLimitPerSec > 0) {
       this.limiter = new SocketRateLimiter({ perSec: limits.rateLimitPerSec, burst: limits.rateLimitBurst });
     }
-    this.refusedConnections = new Counter({
-      name: 'parley_connections_refused_total',
-      help: 'Socket.IO connections refused before they were accepted, by reason',
-      labelNames: ['reason'],
-      registers: [metrics.registry],
-    });
-    this.floodDisconnects = new Counter({
-      name: 'parley_flood_disconnects_total',
-      help: 'Sockets disconnected for flooding far over their rate limit',
-      registers: [metrics.registry],
-    });
   }
 
   onApplicationBootstrap(): void {
@@ -119,7 +106,7 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
       (err: unknown) => {
         const reason = err instanceof TokenRefused ? err.reason : 'verification failed';
         this.logger.debug({ event: 'connection-refused', reason: UNAUTHORIZED, detail: reason });
-        this.refusedConnections.inc({ reason: UNAUTHORIZED });
+        this.metrics.refusedConnections.inc({ reason: UNAUTHORIZED });
         next(connectError(UNAUTHORIZED, 'A valid authentication token is required'));
       },
     );
@@ -151,7 +138,7 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
     }
     lease ??= await this.counter.acquire(ip);
     if (!lease) {
-      this.refusedConnections.inc({ reason: TOO_MANY_CONNECTIONS });
+      this.metrics.refusedConnections.inc({ reason: TOO_MANY_CONNECTIONS });
       this.warnThrottled('too-many-connections', { event: 'connection-refused', reason: TOO_MANY_CONNECTIONS, ip });
       return false;
     }
@@ -184,14 +171,7 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
 
   /** At most one warning of a kind every 10 s, so a connection storm cannot flood the logs. */
   private warnThrottled(kind: string, entry: Record<string, unknown>): void {
-    const now = Date.now();
-    const last = this.lastWarn.get(kind);
-    if (last && now - last.at < 10_000) {
-      last.suppressed += 1;
-      return;
-    }
-    this.lastWarn.set(kind, { at: now, suppressed: 0 });
-    this.logger.warn({ ...entry, ...(last?.suppressed && { suppressedSince: last.suppressed }) });
+    this.throttle.run(kind, (extra) => this.logger.warn({ ...entry, ...extra }));
   }
 
   // ---------- 3. rate limit ----------
@@ -216,7 +196,7 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
           this.refuse(socket, packet as Packet);
           if (decision === 'flood' && !flooded) {
             flooded = true;
-            this.floodDisconnects.inc();
+            this.metrics.floodDisconnects.inc();
             this.logger.warn({
               event: 'flood-disconnect',
               socketId: socket.id,
