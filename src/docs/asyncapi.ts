@@ -7,10 +7,14 @@
  * server-to-client ones. An operation's `reply` is the event's acknowledgement: its success
  * shape, or `{ error, code }` with the codes that event can answer.
  */
+import { ERROR_CODES } from '../common/errors/error-codes.js';
 import type { ErrorCode } from '../common/events.js';
 
 type Schema = Record<string, unknown>;
 type Code = Exclude<ErrorCode, 'INTERNAL'>;
+
+/** The codes of the error table a request may be refused with (INTERNAL is a fault, not an answer). */
+const PROTOCOL_CODES = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((c): c is Code => c !== 'INTERNAL');
 
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
 const str = (description?: string, extra: Schema = {}): Schema => ({
@@ -62,21 +66,7 @@ const schemas: Record<string, Schema> = {
   }),
   ErrorReply: obj({ error: str('A human sentence naming the offending field or state.'), code: ref('ErrorCode') }),
   ErrorCode: str('See docs/PROTOCOL.md, "Conventions".', {
-    enum: [
-      'VALIDATION',
-      'NOT_LOGGED_IN',
-      'ALREADY_LOGGED_IN',
-      'NAME_TAKEN',
-      'ROOM_FULL',
-      'NOT_FOUND',
-      'NO_CALL',
-      'ALREADY_IN_CALL',
-      'SELF_CALL',
-      'PAYLOAD_TOO_LARGE',
-      'RATE_LIMITED',
-      'UNAUTHORIZED',
-      'UNAVAILABLE',
-    ] satisfies Code[],
+    enum: PROTOCOL_CODES,
   }),
   RTCIceServer: obj(
     {
