@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { User } from '../common/events.js';
 import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { AlreadyLoggedInError, NameTakenError, RoomFullError } from '../common/errors/parley.error.js';
-import { nameKey, UserStoreService, type RestoreOutcome, type RoomSummary } from './user-store.service.js';
+import { nameKey, UserStoreService, restoreWith, type RestoreOutcome, type RoomSummary } from './user-store.service.js';
 
 interface Room {
   // Insertion order is join order, so listing needs no sort.
@@ -39,14 +39,7 @@ export class InMemoryUserStoreService extends UserStoreService {
   }
 
   async restore(user: User): Promise<RestoreOutcome> {
-    try {
-      await this.add(user, Number.MAX_SAFE_INTEGER);
-      return 'restored';
-    } catch (err) {
-      if (err instanceof AlreadyLoggedInError) return 'present';
-      if (err instanceof NameTakenError) return 'name-taken';
-      throw err;
-    }
+    return restoreWith(() => this.add(user, Number.MAX_SAFE_INTEGER));
   }
 
   /** One node owns everything here, so `owner` needs no check. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { User } from '../common/events.js';
 import { AlreadyLoggedInError, NameTakenError, RoomFullError } from '../common/errors/parley.error.js';
-import { nameKey, UserStoreService, type RestoreOutcome, type RoomSummary } from './user-store.service.js';
+import { nameKey, UserStoreService, restoreWith, type RestoreOutcome, type RoomSummary } from './user-store.service.js';
 import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { RedisService } from '../redis/redis.service.js';
 
@@ -42,15 +42,8 @@ export class RedisUserStoreService extends UserStoreService {
    * room's capacity. Resolves to what happened.
    */
   async restore(user: User): Promise<RestoreOutcome> {
-    try {
-      // Not a new arrival: the room was occupied before Redis lost it.
-      await this.insert(user, Number.MAX_SAFE_INTEGER, false);
-      return 'restored';
-    } catch (err) {
-      if (err instanceof AlreadyLoggedInError) return 'present';
-      if (err instanceof NameTakenError) return 'name-taken';
-      throw err;
-    }
+    // Not a new arrival: the room was occupied before Redis lost it.
+    return restoreWith(() => this.insert(user, Number.MAX_SAFE_INTEGER, false));
   }
 
   async remove(id: string, owner?: string): Promise<User | undefined> {

@@ -1,3 +1,4 @@
+import { AlreadyLoggedInError, NameTakenError } from '../common/errors/parley.error.js';
 import type { User } from '../common/events.js';
 
 export interface RoomSummary {
@@ -5,17 +6,30 @@ export interface RoomSummary {
   users: number;
 }
 
-/**
- * Who is logged in where. The DI token and contract for every backend (in-memory, Redis):
- * asynchronous, free of transport types, and the single authority on name uniqueness.
- */
+/** What `restore` did: put the user back, found it still there, or found its name taken. */
 export type RestoreOutcome = 'restored' | 'present' | 'name-taken';
+
+/** Runs a backend's add for a restore and names its outcome: a refusal that is an answer. */
+export async function restoreWith(add: () => Promise<void>): Promise<RestoreOutcome> {
+  try {
+    await add();
+    return 'restored';
+  } catch (err) {
+    if (err instanceof AlreadyLoggedInError) return 'present';
+    if (err instanceof NameTakenError) return 'name-taken';
+    throw err;
+  }
+}
 
 /** Names compare case-insensitively within a room. */
 export function nameKey(name: string): string {
   return name.toLocaleLowerCase('en-US');
 }
 
+/**
+ * Who is logged in where. The DI token and contract for every backend (in-memory, Redis):
+ * asynchronous, free of transport types, and the single authority on name uniqueness.
+ */
 export abstract class UserStoreService {
   /**
    * Adds a user to its room. Throws NameTakenError when another user of the room has the
