@@ -68,12 +68,6 @@ export class RedisUserStoreService extends UserStoreService {
     return json ? parseUser(json) : undefined;
   }
 
-  /** The user and the node that owns it. */
-  async getWithOwner(id: string): Promise<{ user: User; node: string } | undefined> {
-    const [json, node] = await this.redis.run((c) => c.hmget(this.redis.keys.user(id), 'json', 'node'));
-    return json && node ? { user: parseUser(json), node } : undefined;
-  }
-
   async listRoom(room: string): Promise<User[]> {
     const flat = await this.redis.script<string[]>('parleyRoomList', [this.redis.keys.roomUsers(room)], []);
     const rows: Array<{ user: User; seq: number }> = [];
