@@ -33,7 +33,7 @@ async function pool(n, concurrency, task) {
         await task(i);
       } catch (e) {
         errors++;
-        firstError ??= String(e?.message ?? e);
+        firstError ??= e instanceof Error ? e.message : String(e);
       }
     }
   };
@@ -321,14 +321,14 @@ const commands = {
   },
 };
 
-process.on('message', async (msg) => {
+process.on('message', async (/** @type {{ id: number, cmd: string, args?: object }} */ msg) => {
   const fn = commands[msg.cmd];
   try {
     if (!fn) throw new Error(`unknown command ${msg.cmd}`);
     const result = await fn(msg.args || {});
     process.send({ id: msg.id, ok: true, result });
   } catch (e) {
-    process.send({ id: msg.id, ok: false, error: String(e?.stack ?? e) });
+    process.send({ id: msg.id, ok: false, error: e instanceof Error ? String(e.stack ?? e) : String(e) });
   }
 });
 process.send({ ready: true });

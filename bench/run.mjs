@@ -258,7 +258,7 @@ function freePort() {
     srv.unref();
     srv.on('error', reject);
     srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
+      const { port } = /** @type {import('node:net').AddressInfo} */ (srv.address());
       srv.close(() => resolve(port));
     });
   });
@@ -365,8 +365,15 @@ async function memory(srv) {
 
 // ---- load processes ----------------------------------------------------------------------
 class Loader {
+  /** @type {import('node:child_process').ChildProcess} */
+  child;
+  /** @type {Map<number, { resolve: (v: unknown) => void, reject: (e: Error) => void, timer: NodeJS.Timeout }>} */
+  pending = new Map();
+  seq = 0;
+
   static async start() {
     const l = new Loader();
+    /** @type {NodeJS.ProcessEnv} */
     const env = { ...process.env, BENCH_LOADER_DEADLINE_MS: String(cfg.deadlineMs) };
     delete env.NODE_OPTIONS;
     l.child = fork(join(BENCH, 'load-client.mjs'), [], {
@@ -375,23 +382,24 @@ class Loader {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     children.add(l.child);
-    l.pending = new Map();
-    l.seq = 0;
     l.child.on('exit', (code) => {
       children.delete(l.child);
       for (const [, p] of l.pending) p.reject(new Error(`load process exited (${code})`));
       l.pending.clear();
     });
     await new Promise((resolve, reject) => {
-      l.child.on('message', (m) => {
-        if (m.ready) return resolve();
-        const p = l.pending.get(m.id);
-        if (!p) return;
-        l.pending.delete(m.id);
-        clearTimeout(p.timer);
-        if (m.ok) p.resolve(m.result);
-        else p.reject(new Error(m.error));
-      });
+      l.child.on(
+        'message',
+        (/** @type {{ ready?: boolean, id: number, ok?: boolean, result?: unknown, error?: string }} */ m) => {
+          if (m.ready) return resolve();
+          const p = l.pending.get(m.id);
+          if (!p) return;
+          l.pending.delete(m.id);
+          clearTimeout(p.timer);
+          if (m.ok) p.resolve(m.result);
+          else p.reject(new Error(m.error));
+        },
+      );
       l.child.once('exit', () => reject(new Error('load process exited during start')));
     });
     pin(l.child.pid, CLIENT_CPUS);
@@ -585,6 +593,7 @@ async function scenarioFanout(srv, kind) {
       const ackErrors = sum('ackErrors');
       const shapeError = res.find((r) => r.shapeError)?.shapeError;
       const ok = delivery >= f.minDelivery && lat.p99 !== null && lat.p99 <= f.maxP99Ms && !ackErrors && !shapeError;
+      /** @type {Record<string, any>} */
       const s = {
         rate,
         refine,
@@ -978,6 +987,7 @@ function writeOutputs(partial = false) {
   const { med, spread, ref, stepTables } = summary;
   const has = (k) => cfg.servers.includes(k);
   const P = 'parley';
+  /** @type {Array<[string, string, boolean, number, [string, (r: number) => boolean] | null]>} */
   const rows = [
     // [label, figure, higherIsBetter, digits, target vs bare]
     ['Fan-out: highest sustained delivered msg/s', 'maxDelivered', true, 0, ['≥ 1.0×', (r) => r >= 1.0]],
@@ -1165,8 +1175,9 @@ async function main() {
           }
           row[key][sc] = await scenarios[sc](srv, SERVERS[key].client);
         } catch (e) {
-          log(`  ${key} ${sc} failed: ${e.message}`);
-          results.errors.push({ run, server: key, scenario: sc, error: String(e.stack ?? e) });
+          const err = e instanceof Error ? e : new Error(String(e));
+          log(`  ${key} ${sc} failed: ${err.message}`);
+          results.errors.push({ run, server: key, scenario: sc, error: String(err.stack ?? err) });
         } finally {
           await srv?.stop();
         }

@@ -12,7 +12,7 @@ if (typeof process.send === 'function') {
       .map((p) => Object.getOwnPropertyNames(p).sort().join(','))
       .join('|');
   let baseline;
-  process.on('message', (msg) => {
+  process.on('message', (/** @type {{ type?: string } | undefined} */ msg) => {
     if (msg?.type === 'fuzz:baseline') {
       baseline = snapshot();
       process.send({ type: 'fuzz:baseline', ok: true });

@@ -162,6 +162,8 @@ export class RawWsConn extends Base {
 
 let ioFactory;
 export class SioConn extends Base {
+  /** @type {import('socket.io-client').Socket | undefined} */
+  s;
   static async open(port, timeoutMs = 20000) {
     if (!ioFactory) ioFactory = (await import('socket.io-client')).io;
     const c = new SioConn();
