@@ -294,6 +294,10 @@ describe('KeysRoom', () => {
     await h.sync();
     const fromAlice = await h.message(a, 'before the drop');
     const fromBob = await h.message(b, 'mine, before the drop');
+    // What the old socket could read: alice's key travels as a direct message, so this also
+    // waits until it has arrived (the harness hands it over without waiting for it).
+    expect(await b.kr.open(fromAlice)).toEqual({ ok: true, text: 'before the drop' });
+    expect(await b.kr.open(fromBob)).toEqual({ ok: true, text: 'mine, before the drop' });
     // bob's connection drops; the same device logs in again as a new socket.
     h.leave(b.user.id);
     const b2 = h.add('bob', bob);
