@@ -37,42 +37,81 @@ export class ParleyIoAdapter extends IoAdapter {
         connectionStateRecovery: { maxDisconnectionDuration: this.options.recoveryWindowMs, skipMiddlewares: false },
       }),
     } as ServerOptions);
+    // Engine.IO keeps the HTTP upgrade request for the life of the connection; Parley reads
+    // only socket.handshake (a copy made before any middleware runs), so the request goes
+    // once every 'connection' listener, gateways' handleConnection included, has seen it.
+    server.on('connection', (socket) => queueMicrotask(() => releaseRequest(socket)));
     return server;
   }
 
   /**
-   * Binds each handler as one plain listener. Nest's default builds an RxJS pipeline per
-   * handler per socket; on a chat server that is most of the memory a connection costs
-   * and a measurable share of the CPU per message. Semantics are the same: the payload is
-   * mapped to (data, ack), a nullish result sends nothing, `{ event, data }` is emitted,
-   * anything else goes to the ack.
+   * The listeners every socket shares, per set of handlers (one set per gateway), built on
+   * the first socket. Each finds the socket's own Nest callback in the socket's slot.
+   */
+  private readonly tables = new Map<string, { slot: number; listeners: Array<(...args: unknown[]) => void> }>();
+
+  /**
+   * Binds each handler as a plain listener, and the same listener function on every
+   * socket. Nest's default builds an RxJS pipeline per handler per socket, and even a plain
+   * closure per handler per socket is most of what a connection costs beyond Socket.IO's
+   * own objects; here a socket holds only the callbacks Nest made for it. Semantics are
+   * the same: the payload is mapped to (data, ack), a nullish result sends nothing,
+   * `{ event, data }` is emitted, anything else goes to the ack.
    */
   override bindMessageHandlers(
     socket: Socket,
     handlers: MessageMappingProperties[],
     _transform: (data: unknown) => Observable<unknown>,
   ): void {
-    for (const { message, callback, isAckHandledManually } of handlers) {
-      socket.on(message, (...args: unknown[]) => {
-        const { data, ack } = this.mapPayload(args.length === 1 ? args[0] : args);
-        let pending: unknown;
-        try {
-          pending = callback(data, ack);
-        } catch (err) {
-          this.log.error(err);
-          return;
-        }
-        Promise.resolve(pending).then(
-          (result) => {
-            if (isObservable(result)) result.subscribe((value) => reply(socket, value, ack, isAckHandledManually));
-            else reply(socket, result, ack, isAckHandledManually);
-          },
-          (err: unknown) => this.log.error(err),
-        );
-      });
+    const key = handlers.map((h) => `${String(h.message)}${h.isAckHandledManually ? '!' : ''}`).join('\n');
+    let table = this.tables.get(key);
+    if (!table) {
+      const slot = this.tables.size;
+      table = { slot, listeners: handlers.map((h, i) => this.sharedListener(slot, i, h.isAckHandledManually)) };
+      this.tables.set(key, table);
     }
+    const slots = ((socket as SlottedSocket)[CALLBACKS] ??= []);
+    slots[table.slot] = handlers.map((h) => h.callback);
+    for (let i = 0; i < handlers.length; i++) socket.on(handlers[i].message as string, table.listeners[i]);
+  }
+
+  private sharedListener(slot: number, index: number, manual: boolean): (...args: unknown[]) => void {
+    const dispatch = (socket: Socket, args: unknown[]) =>
+      this.dispatch(socket, (socket as SlottedSocket)[CALLBACKS]![slot][index], manual, args);
+    // A function, not an arrow: the emitter calls it with the socket as `this`.
+    return function (this: Socket, ...args: unknown[]) {
+      dispatch(this, args);
+    };
+  }
+
+  private dispatch(socket: Socket, callback: Handler, manual: boolean, args: unknown[]): void {
+    const { data, ack } = this.mapPayload(args.length === 1 ? args[0] : args);
+    let pending: unknown;
+    try {
+      pending = callback(data, ack);
+    } catch (err) {
+      this.log.error(err);
+      return;
+    }
+    Promise.resolve(pending).then(
+      (result) => {
+        if (isObservable(result)) result.subscribe((value) => reply(socket, value, ack, manual));
+        else reply(socket, result, ack, manual);
+      },
+      (err: unknown) => this.log.error(err),
+    );
   }
 }
+
+type Handler = MessageMappingProperties['callback'];
+
+function releaseRequest(socket: Socket): void {
+  (socket.conn as { request?: unknown }).request = undefined;
+}
+
+/** Where a socket keeps the Nest callbacks bound to it, one array per handler set. */
+const CALLBACKS = Symbol('parley.callbacks');
+type SlottedSocket = Socket & { [CALLBACKS]?: Handler[][] };
 
 function reply(socket: Socket, response: unknown, ack: unknown, manual: boolean): void {
   if (response === null || response === undefined) return;
