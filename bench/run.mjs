@@ -81,7 +81,12 @@ const cfg = {
   loaders: num('loaders', 2),
   build: !flag('no-build'),
   profile: String(opt('profile', '')).split(',').filter(Boolean),
-  out: opt('out', QUICK ? 'latest-quick' : 'latest'),
+  // a cluster-only run (npm run bench:cluster) has files of its own, so that it never
+  // replaces the results of a full run
+  out: opt(
+    'out',
+    `${QUICK ? 'latest-quick' : 'latest'}${String(opt('scenarios', '')) === 'cluster' ? '-cluster' : ''}`,
+  ),
   fanout: {
     rooms: num('rooms', 20),
     members: num('members', 25),
@@ -1533,13 +1538,17 @@ function writeOutputs(partial = false) {
   let md = `# Parley benchmark — ${cfg.mode} mode${partial ? ' (PARTIAL: deadline reached)' : ''}\n\n`;
   md += `${results.startedAt} · \`${results.command}\` · ${cfg.runs} run(s), medians shown${cfg.runs > 1 ? ' with (min–max) over runs' : ''} · ${results.durationSec}s\n\n`;
   md += `Machine: ${machine.cpu}, ${machine.cpus} CPUs, ${machine.memGb} GB, ${machine.kernel}, Node ${machine.node}; ${machine.pinning}.\n\n`;
-  md +=
-    `Load: fan-out ${cfg.fanout.rooms} rooms × ${cfg.fanout.members} members, ${cfg.fanout.messageBytes}-byte \`roomMessage\` with ack, after a warm-up step, offered rate stepped ×${cfg.fanout.factor} from ${cfg.fanout.startRate} msg/s (${cfg.fanout.stepMs} ms per step) until delivery < ${cfg.fanout.minDelivery * 100}% or p99 > ${cfg.fanout.maxP99Ms} ms; ` +
-    `call relay ${cfg.calls.pairs} pairs, closed loop call→answer→accepted, then ${cfg.calls.trickle} trickle-ICE signal round trips, then hangup, with ${cfg.calls.signalBytes}-byte call signals for ${cfg.calls.durationMs} ms; ` +
-    `connections ${cfg.conns.n} clients logged in to rooms of ${cfg.conns.roomSize}, RSS measured after 2 full GCs (\`--expose-gc\`, same preload for all servers). ` +
-    `Load generator: ${cfg.loaders} processes; Socket.IO servers driven by the ${cfg.client === 'lite' ? '"lite" Socket.IO v4 client (Engine.IO/Socket.IO wire protocol on a bare `ws` socket, so the client core is not the limit)' : 'socket.io-client 4.8'}, raw ws by JSON frames.\n\n`;
-  // the single-node table, when a single-node scenario ran (rows nobody has are left out)
-  if (rows.some(([, fig]) => fig !== 'bg' && known(fig))) {
+  // the single-node scenarios (the cluster scenario describes itself under its table)
+  const singleNode = rows.some(([, fig]) => fig !== 'bg' && known(fig));
+  if (singleNode) {
+    md +=
+      `Load: fan-out ${cfg.fanout.rooms} rooms × ${cfg.fanout.members} members, ${cfg.fanout.messageBytes}-byte \`roomMessage\` with ack, after a warm-up step, offered rate stepped ×${cfg.fanout.factor} from ${cfg.fanout.startRate} msg/s (${cfg.fanout.stepMs} ms per step) until delivery < ${cfg.fanout.minDelivery * 100}% or p99 > ${cfg.fanout.maxP99Ms} ms; ` +
+      `call relay ${cfg.calls.pairs} pairs, closed loop call→answer→accepted, then ${cfg.calls.trickle} trickle-ICE signal round trips, then hangup, with ${cfg.calls.signalBytes}-byte call signals for ${cfg.calls.durationMs} ms; ` +
+      `connections ${cfg.conns.n} clients logged in to rooms of ${cfg.conns.roomSize}, RSS measured after 2 full GCs (\`--expose-gc\`, same preload for all servers). ` +
+      `Load generator: ${cfg.loaders} processes; Socket.IO servers driven by the ${cfg.client === 'lite' ? '"lite" Socket.IO v4 client (Engine.IO/Socket.IO wire protocol on a bare `ws` socket, so the client core is not the limit)' : 'socket.io-client 4.8'}, raw ws by JSON frames.\n\n`;
+  }
+  // the single-node table (rows nobody has are left out)
+  if (singleNode) {
     md += `| Figure | ${names.join(' | ')} |${has(P) && has('bare') ? ' Parley/bare | target |' : ''}${has(P) && has('raw') ? ' Parley/raw |' : ''}\n`;
     md += `|---|${names.map(() => '---:').join('|')}|${has(P) && has('bare') ? '---:|---|' : ''}${has(P) && has('raw') ? '---:|' : ''}\n`;
     for (const [label, fig, , digits, target] of rows) {
@@ -1605,20 +1614,23 @@ function writeOutputs(partial = false) {
     for (const e of results.errors)
       md += `- run ${e.run} ${SERVERS[e.server]?.label ?? e.server} ${e.scenario}: ${e.error.split('\n')[0]}\n`;
   }
+  // (sections that are left out leave blank lines behind)
+  md = md.replace(/\n{3,}/g, '\n\n');
   writeFileSync(join(RESULTS, `${cfg.out}.md`), md);
   writeFileSync(join(RESULTS, `${cfg.out}.json`), JSON.stringify(results, null, 2));
-  if (!partial && cfg.out === 'latest') updateReadmes(md);
+  if (!partial && (cfg.out === 'latest' || cfg.out === 'latest-cluster')) updateReadmes(md);
   return md;
 }
 
 /**
- * Put the summary (header, machine, command, main table) between the markers
- * <!-- bench:latest:start --> and <!-- bench:latest:end --> of bench/README.md and, when it
- * has them, of the project README.
+ * Put the summary (header, machine, command, main table, chart link, cluster table) between
+ * the markers <!-- bench:NAME:start --> and <!-- bench:NAME:end --> (NAME: latest, or
+ * latest-cluster) of bench/README.md and, when it has them, of the project README.
  */
 function updateReadmes(md) {
-  const START = '<!-- bench:latest:start -->';
-  const END = '<!-- bench:latest:end -->';
+  // bench:latest for a full run, bench:latest-cluster for npm run bench:cluster
+  const START = `<!-- bench:${cfg.out}:start -->`;
+  const END = `<!-- bench:${cfg.out}:end -->`;
   const cut = md.indexOf('\n## Fan-out steps');
   const body = (cut > 0 ? md.slice(0, cut) : md)
     .replace(/^# .*\n/, `**${cfg.mode} mode, from \`bench/results/${cfg.out}.md\`**\n`)
