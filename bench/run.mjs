@@ -75,7 +75,10 @@ const QUICK = flag('quick');
 const cfg = {
   mode: QUICK ? 'quick' : 'full',
   runs: num('runs', QUICK ? 1 : 3),
-  servers: String(opt('servers', 'parley,parley-nohist,bare,raw')).split(','),
+  // (only Parley and bare run as two nodes: a cluster-only run starts no other server)
+  servers: String(
+    opt('servers', String(opt('scenarios', '')) === 'cluster' ? 'parley,bare' : 'parley,parley-nohist,bare,raw'),
+  ).split(','),
   scenarios: String(opt('scenarios', 'fanout,calls,conns')).split(','),
   client: opt('client', 'lite'),
   loaders: num('loaders', 2),
