@@ -1199,6 +1199,8 @@ function collect() {
     clusterCallsRedis: (r) => r.cluster.calls.sideUsPerRoundTrip,
     clusterCallsRate: (r) => r.cluster.calls.roundTripsPerSec,
     clusterCallsP99: (r) => r.cluster.calls.p99,
+    clusterBgFan: (r) => r.cluster.fanout.step.foreignCores,
+    clusterBgCalls: (r) => r.cluster.calls.foreignCores,
   };
   const atShare = (r, share) => r.fanoutAt.steps.find((s) => s.share === share);
   for (const share of PROBE_SHARES) {
@@ -1324,6 +1326,10 @@ function clusterTable({ med, clusterPassed }, vsBare, cell, rc) {
   if (both) {
     const r = ratio(med.parley.clusterFanRedis, med.bare.clusterFanRedis);
     if (r !== null) md += ` Redis CPU per delivered message, Parley/bare: ${rc(r)}.`;
+  }
+  md += ` Other processes' CPU during fan-out / call relay, cores: ${keys.map((k) => `${SERVERS[k].label} ${fmt(med[k].clusterBgFan, 2)} / ${fmt(med[k].clusterBgCalls, 2)}`).join('; ')}.\n`;
+  if (keys.some((k) => (med[k].clusterBgFan ?? 0) > 0.25 || (med[k].clusterBgCalls ?? 0) > 0.25)) {
+    md += `\n> **Noisy run:** other processes used more than a quarter of a core during a cluster measurement; latencies mean little, CPU per message a little more.\n`;
   }
   return `${md}\n`;
 }
