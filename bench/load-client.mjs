@@ -56,15 +56,18 @@ function request(conn, event, data, timeoutMs = 20000) {
 }
 
 const commands = {
-  /** Open n connections (kind: lite | sio | ws). */
-  async connect({ kind: k, port: p, n, concurrency = 64 }) {
+  /**
+   * Open n connections (kind: lite | sio | ws) to `port`, or, given `ports` (several nodes
+   * of one cluster), the i-th of them to ports[i % ports.length].
+   */
+  async connect({ kind: k, port: p, ports, n, concurrency = 64 }) {
     kind = k;
     port = p;
     const Conn = connClass(kind);
     const base = clients.length;
     const t0 = now();
     const r = await pool(n, concurrency, async (i) => {
-      const conn = await Conn.open(port);
+      const conn = await Conn.open(ports ? ports[i % ports.length] : port);
       clients[base + i] = { conn };
     });
     clients = clients.filter(Boolean);
@@ -192,8 +195,10 @@ const commands = {
    * `signal {to, signal}` with ack, the callee sends one back, the caller receives it), as
    * in a real call; the caller then hangs up (ack) and calls again. Every round trip counts;
    * `relayed` counts the messages the server relayed (call, answer, 2 per trickle, hangup).
+   * With paceMs, a pair starts its calls at most every paceMs (an offered rate instead of
+   * a closed loop at full speed), from a random phase so that the pairs spread out.
    */
-  async callRelay({ warmupMs, durationMs, signalBytes = 1024, trickle = 4 }) {
+  async callRelay({ warmupMs, durationMs, signalBytes = 1024, trickle = 4, paceMs = 0 }) {
     const mkSignal = (type) => {
       const base = { type, sdp: '' };
       const len = JSON.stringify(base).length;
@@ -251,6 +256,7 @@ const commands = {
         if (!ok) reject(new Error('connection closed'));
       });
     const loop = async ([caller, callee]) => {
+      if (paceMs) await sleep(Math.random() * paceMs);
       while (!stop) {
         const ts = now();
         try {
@@ -299,6 +305,8 @@ const commands = {
           await sleep(100);
         }
         if (now() >= measureTo) stop = true;
+        const idle = ts + paceMs - now();
+        if (paceMs && !stop && idle > 0) await sleep(Math.min(idle, measureTo - now()));
       }
     };
     const guard = setTimeout(() => (stop = true), warmupMs + durationMs + 1000);
