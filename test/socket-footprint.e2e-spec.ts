@@ -24,7 +24,7 @@ describe('per-socket footprint', () => {
     await joinRoom([a, b], uniqueRoom('footprint'), ['ann', 'ben']);
     const io = server.app.get(RealtimeService).server;
     const [sa, sb] = [io.of('/').sockets.get(a.id)!, io.of('/').sockets.get(b.id)!];
-    const events = ['login', 'roomMessage', 'call', 'signal', 'hangup', 'history'];
+    const events = ['login', 'roomMessage', 'call', 'signal', 'hangup', 'history'] as const;
     for (const e of events) {
       expect(sa.listeners(e)).toHaveLength(1);
       expect(sa.listeners(e)[0]).toBe(sb.listeners(e)[0]);
