@@ -1,8 +1,6 @@
 import { Logger, type INestApplicationContext } from '@nestjs/common';
-import type { MessageMappingProperties } from '@nestjs/websockets';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Redis } from 'ioredis';
-import type { Observable } from 'rxjs';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import { ParleyIoAdapter, type ParleyIoOptions } from '../common/adapters/parley-io.adapter.js';
 import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
@@ -147,32 +145,23 @@ export class RedisIoAdapter extends ParleyIoAdapter {
     return { ...mapped, ack: ordered };
   }
 
-  override bindMessageHandlers(
-    socket: Socket,
-    handlers: MessageMappingProperties[],
-    transform: (data: unknown) => Observable<unknown>,
-  ): void {
-    const inContext = handlers.map((handler) => ({
-      ...handler,
-      callback: (data: unknown, ack?: Ack) => {
-        const withAck = ack ? this.ackContexts.get(ack) : undefined;
-        const call = withAck ?? newHandlerCall();
-        const result = handlerCalls.run(call, () => handler.callback(data, ack));
-        if (!withAck) {
-          // No ack to answer through: a broadcast that never left gets the `exception` event.
-          void Promise.resolve(result)
-            .catch(() => undefined)
-            .then(() => Promise.allSettled([...call.pending]))
-            .then(() => {
-              if (call.failed && !call.refused) {
-                socket.emit('exception', { event: handler.message as string, ...new UnavailableError().toReply() });
-              }
-            });
-        }
-        return result;
-      },
-    }));
-    super.bindMessageHandlers(socket, inContext, transform);
+  /** Runs the call in its handler-call context, so the broadcasts it starts are recorded. */
+  protected override invoke(socket: Socket, event: string, ack: unknown, run: () => unknown): unknown {
+    const withAck = typeof ack === 'function' ? this.ackContexts.get(ack as Ack) : undefined;
+    const call = withAck ?? newHandlerCall();
+    const result = handlerCalls.run(call, run);
+    if (!withAck) {
+      // No ack to answer through: a broadcast that never left gets the `exception` event.
+      void Promise.resolve(result)
+        .catch(() => undefined)
+        .then(() => Promise.allSettled([...call.pending]))
+        .then(() => {
+          if (call.failed && !call.refused) {
+            socket.emit('exception', { event, ...new UnavailableError().toReply() });
+          }
+        });
+    }
+    return result;
   }
 
   /** After the Socket.IO server closed (its adapter stopped): close every Redis connection. */
