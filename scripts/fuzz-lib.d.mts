@@ -3,6 +3,7 @@ export declare const CORE_EVENTS: string[];
 export declare const COMPAT_EVENTS: string[];
 export declare const V11_EVENTS: string[];
 export declare const PROTOCOL_CODES: Set<string>;
+export declare const FUZZ_KEYS: string[];
 
 export interface FuzzReport {
   events: number;

@@ -70,7 +70,8 @@ export const PROTOCOL_CODES = new Set([
   'UNAVAILABLE',
 ]);
 
-const KEYS = [
+/** Property names worth trying: prototype keys, identity fields the server must ignore, real fields. */
+export const FUZZ_KEYS = [
   '__proto__',
   'constructor',
   'prototype',
@@ -189,7 +190,7 @@ export function createGenerator(seed, frameLimit) {
     if (roll < 7) return Array.from({ length: r.int(6) }, () => value(depth + 1));
     if (roll < 9) {
       const o = r.chance(0.1) ? Object.create(null) : {};
-      for (let i = r.int(6); i > 0; i--) own(o, r.chance(0.7) ? r.pick(KEYS) : text(), value(depth + 1));
+      for (let i = r.int(6); i > 0; i--) own(o, r.chance(0.7) ? r.pick(FUZZ_KEYS) : text(), value(depth + 1));
       return o;
     }
     return Buffer.from(Array.from({ length: r.int(64) }, () => r.int(256)));
@@ -238,7 +239,7 @@ export function createGenerator(seed, frameLimit) {
         return maybe(`fz-${text()}`);
       case 'message': {
         const o = {};
-        for (let i = r.int(4); i > 0; i--) own(o, r.pick(KEYS), value());
+        for (let i = r.int(4); i > 0; i--) own(o, r.pick(FUZZ_KEYS), value());
         return o;
       }
       case 'messageOne':

@@ -13,7 +13,7 @@ import type { User } from '../src/common/events.js';
 import { closeAllClients, connect, joinRoom, sleep, uniqueRoom, type TestClient } from './helpers/client.js';
 import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
 import { CaptureLogger } from './helpers/capture-logger.js';
-import { COMPAT_EVENTS, CORE_EVENTS, PROTOCOL_CODES, runFuzz } from '../scripts/fuzz-lib.mjs';
+import { COMPAT_EVENTS, CORE_EVENTS, FUZZ_KEYS, PROTOCOL_CODES, runFuzz } from '../scripts/fuzz-lib.mjs';
 import { ERROR_CODES } from '../src/common/errors/error-codes.js';
 
 const EVENTS = [...CORE_EVENTS, ...COMPAT_EVENTS];
@@ -28,29 +28,7 @@ const TARGETS = Array.from({ length: FUZZERS }, (_, i) => `$target${i}`);
 
 // ---------- arbitraries ----------
 
-const keyArb = fc.oneof(
-  fc.string({ maxLength: 8 }),
-  fc.constantFrom(
-    '__proto__',
-    'constructor',
-    'prototype',
-    'toString',
-    'valueOf',
-    'hasOwnProperty',
-    'from',
-    'fromId',
-    'id',
-    'user',
-    'socketId',
-    'to',
-    'target',
-    'message',
-    'name',
-    'room',
-    'signal',
-    'sdp',
-  ),
-);
+const keyArb = fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom(...FUZZ_KEYS));
 const anything = fc.anything({
   key: keyArb,
   maxDepth: 4,
