@@ -149,6 +149,20 @@ function loginInput(socket, p) {
   if (socket.data.user) refuse('ALREADY_LOGGED_IN', 'this socket is already logged in');
   return { name, room, publicKey: p.publicKey };
 }
+const joinNotice = (user) => ({
+  type: 'join',
+  title: "Someone's here",
+  description: `${user.name} just entered the room`,
+  user,
+  at: Date.now(),
+});
+const leaveNotice = (user) => ({
+  type: 'leave',
+  title: 'Someone left',
+  description: `${user.name} left the room`,
+  user,
+  at: Date.now(),
+});
 function newUser(socket, name, room, publicKey) {
   const user = { id: socket.id, name, room };
   if (publicKey !== undefined) user.publicKey = publicKey;
@@ -194,13 +208,7 @@ function leaveRoom(socket, user) {
     rooms.delete(user.room);
     return;
   }
-  io.to(user.room).emit('notification', {
-    type: 'leave',
-    title: 'Someone left',
-    description: `${user.name} left the room`,
-    user,
-    at: Date.now(),
-  });
+  io.to(user.room).emit('notification', leaveNotice(user));
   io.to(user.room).emit('users', usersOf(user.room));
   if (COMPAT_EVENTS) io.to(user.room).emit('user-disconnected', { message: `${user.name} left the room`, user });
 }
@@ -219,13 +227,7 @@ const handlers = {
     r.names.add(key);
     socket.data.user = user;
     socket.join(room);
-    socket.to(room).emit('notification', {
-      type: 'join',
-      title: "Someone's here",
-      description: `${name} just entered the room`,
-      user,
-      at: Date.now(),
-    });
+    socket.to(room).emit('notification', joinNotice(user));
     io.to(room).emit('users', usersOf(room));
     if (COMPAT_EVENTS) socket.to(room).emit('user-connected', { message: `${name} joined the room`, user });
     return { user };
@@ -352,13 +354,7 @@ async function clusterLeave(socket, user) {
     redis.hlen(keys.members(user.room)),
   ]);
   if (left === 0) return;
-  io.to(user.room).emit('notification', {
-    type: 'leave',
-    title: 'Someone left',
-    description: `${user.name} left the room`,
-    user,
-    at: Date.now(),
-  });
+  io.to(user.room).emit('notification', leaveNotice(user));
   io.to(user.room).emit('users', await clusterUsers(user.room));
   if (COMPAT_EVENTS) io.to(user.room).emit('user-disconnected', { message: `${user.name} left the room`, user });
 }
@@ -392,13 +388,7 @@ const clusterHandlers = {
       throw err;
     }
     socket.join(room);
-    socket.to(room).emit('notification', {
-      type: 'join',
-      title: "Someone's here",
-      description: `${name} just entered the room`,
-      user,
-      at: Date.now(),
-    });
+    socket.to(room).emit('notification', joinNotice(user));
     io.to(room).emit('users', await clusterUsers(room));
     if (COMPAT_EVENTS) socket.to(room).emit('user-connected', { message: `${name} joined the room`, user });
     return { user };
