@@ -92,12 +92,17 @@ export function directHandlers(app: INestApplicationContext): Map<string, Direct
 
 type Injectable = <T>(cls: Type<T>) => T | undefined;
 
+/** The enhancers (pipes, filters, guards, interceptors) bound on a class or a method. */
+function enhancers(key: string, target: object): unknown[] {
+  return (Reflect.getMetadata(key, target) ?? []) as unknown[];
+}
+
 /** The class binds exactly our pipe and filter, and no guard or interceptor. */
 function onlyOurs(metatype: Type, injectable: Injectable): boolean {
-  const pipes = (Reflect.getMetadata(PIPES_METADATA, metatype) ?? []) as unknown[];
-  const filters = (Reflect.getMetadata(EXCEPTION_FILTERS_METADATA, metatype) ?? []) as unknown[];
-  const guards = (Reflect.getMetadata(GUARDS_METADATA, metatype) ?? []) as unknown[];
-  const interceptors = (Reflect.getMetadata(INTERCEPTORS_METADATA, metatype) ?? []) as unknown[];
+  const pipes = enhancers(PIPES_METADATA, metatype);
+  const filters = enhancers(EXCEPTION_FILTERS_METADATA, metatype);
+  const guards = enhancers(GUARDS_METADATA, metatype);
+  const interceptors = enhancers(INTERCEPTORS_METADATA, metatype);
   return (
     pipes.length === 1 &&
     pipes[0] === WsValidationPipe &&
@@ -125,7 +130,7 @@ function build(
 ): DirectHandler | undefined {
   const method = instance[name] as (...args: unknown[]) => unknown;
   for (const key of [PIPES_METADATA, EXCEPTION_FILTERS_METADATA, GUARDS_METADATA, INTERCEPTORS_METADATA]) {
-    if (((Reflect.getMetadata(key, method) ?? []) as unknown[]).length > 0) return undefined;
+    if (enhancers(key, method).length > 0) return undefined;
   }
   const params = (Reflect.getMetadata(PARAM_ARGS_METADATA, metatype, name) ?? {}) as Record<string, ParamArg>;
   const types = (Reflect.getMetadata('design:paramtypes', instance, name) ?? []) as unknown[];

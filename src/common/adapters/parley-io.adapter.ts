@@ -74,7 +74,8 @@ export class ParleyIoAdapter extends IoAdapter {
       const entries = handlers.map((h) => ({
         event: String(h.message),
         manual: h.isAckHandledManually,
-        direct: h.isAckHandledManually ? undefined : direct.get(String(h.message)),
+        // (a handler with @Ack() is never direct: directHandlers leaves it to Nest)
+        direct: direct.get(String(h.message)),
       }));
       table = {
         slot,
@@ -100,10 +101,8 @@ export class ParleyIoAdapter extends IoAdapter {
   }
 
   private sharedListener(slot: number, index: number, entry: Entry): (...args: unknown[]) => void {
-    const direct = entry.direct;
-    const run: DirectHandler = direct
-      ? direct
-      : (socket, data, ack) => (socket as SlottedSocket)[CALLBACKS]![slot][index]!(data, ack);
+    const run: DirectHandler =
+      entry.direct ?? ((socket, data, ack) => (socket as SlottedSocket)[CALLBACKS]![slot][index]!(data, ack));
     const dispatch = (socket: Socket, args: unknown[]) => this.dispatch(socket, entry, run, args);
     // A function, not an arrow: the emitter calls it with the socket as `this`.
     return function (this: Socket, ...args: unknown[]) {
