@@ -24,6 +24,25 @@ export abstract class ConnectionCounter {
   abstract count(ip: string): Promise<number>;
 }
 
+/** What a connection let in uncounted (the store was unreachable) holds. */
+const UNCOUNTED: ConnectionLease = { release: async () => undefined };
+
+/** A counted slot: an object per connection, so a plain class rather than closures. */
+class CountedLease implements ConnectionLease {
+  private released = false;
+
+  constructor(
+    private readonly counter: LimiterConnectionCounter,
+    private readonly ip: string,
+  ) {}
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await this.counter.release(this.ip);
+  }
+}
+
 /**
  * A ConnectionCounter on a rate-limiter-flexible limiter with `points` = the limit and
  * `duration` = 0 (a counter that never expires on its own): `consume` counts a connection
@@ -57,18 +76,16 @@ export class LimiterConnectionCounter extends ConnectionCounter {
       // The store is unreachable: let the connection in rather than lock everyone out,
       // and do not give back what was never counted.
       this.storeError(err);
-      return { release: async () => undefined };
+      return UNCOUNTED;
     }
     await this.tally?.(ip, 1).catch((err: unknown) => this.storeError(err));
-    let released = false;
-    return {
-      release: async () => {
-        if (released) return;
-        released = true;
-        await this.giveBack(ip);
-        await this.tally?.(ip, -1).catch((err: unknown) => this.storeError(err));
-      },
-    };
+    return new CountedLease(this, ip);
+  }
+
+  /** Gives back a lease's slot (CountedLease calls this once). */
+  async release(ip: string): Promise<void> {
+    await this.giveBack(ip);
+    await this.tally?.(ip, -1).catch((err: unknown) => this.storeError(err));
   }
 
   async count(ip: string): Promise<number> {

@@ -15,6 +15,17 @@ export const UNAUTHORIZED = 'UNAUTHORIZED';
 export const TOO_MANY_CONNECTIONS = 'TOO_MANY_CONNECTIONS';
 
 type Middleware = Parameters<ParleyServer['use']>[0];
+
+/** A listener that hands the emitter it is called on (its `this`) to `fn`, first. */
+function asListener<T, A extends unknown[]>(fn: (self: T, ...args: A) => void): (this: T, ...args: A) => void {
+  return function (this: T, ...args: A) {
+    fn(this, ...args);
+  };
+}
+
+/** Where a socket keeps its counted slot (see trackRelease). */
+const LEASE = Symbol('parley.lease');
+type GuardedSocket = ParleySocket & { [LEASE]?: { ip: string; lease: ConnectionLease } };
 type Packet = unknown[];
 
 interface Held {
@@ -78,6 +89,7 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
     const io = this.realtime.server;
     if (this.verifier) io.use(this.authenticate);
     io.use(this.limitConnections);
+    io.on('connection', this.onConnected);
     if (this.limiter) io.use(this.installRateLimit);
     this.logger.log({
       event: 'security',
@@ -116,8 +128,12 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
 
   private readonly limitConnections: Middleware = (socket, next) => {
     void this.admit(socket).then(
-      (admitted) =>
-        admitted ? next() : next(connectError(TOO_MANY_CONNECTIONS, 'Too many connections from your address')),
+      (admitted) => {
+        if (!admitted) return next(connectError(TOO_MANY_CONNECTIONS, 'Too many connections from your address'));
+        next();
+        // Socket.IO connects the socket on the tick after the last middleware lets it in.
+        process.nextTick(() => this.afterAdmission(socket));
+      },
       (err: unknown) => {
         // Never lock clients out on an internal error.
         this.logger.error({ msg: 'connection limit check failed', err: String(err) });
@@ -151,22 +167,61 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
     return true;
   }
 
+  /**
+   * Gives the slot back when the socket goes. The listener is the same function on every
+   * socket and the lease rides on the socket itself: a connection lives for hours, so what
+   * it keeps is counted in bytes.
+   */
   private trackRelease(socket: ParleySocket, ip: string, lease: ConnectionLease): void {
-    const onClose = () => {
-      // Closed before Socket.IO connected the socket (no `disconnect` will come).
-      if (!socket.connected && !this.held.has(socket.id)) void lease.release();
-    };
-    socket.conn.once('close', onClose);
-    socket.once('disconnect', (reason) => {
-      socket.conn.off('close', onClose);
-      if (this.sessions.isHeld(reason)) {
-        // Held for recovery: still counts as connected until the session service's window
-        // for this drop ends (see the onHold listener).
-        this.held.set(socket.id, { ip, lease });
-      } else {
-        void lease.release();
-      }
-    });
+    (socket as GuardedSocket)[LEASE] = { ip, lease };
+    socket.on('disconnect', this.onDisconnect);
+  }
+
+  /**
+   * A socket that never connects gets no `disconnect`: its connection closed while the
+   * middlewares ran, or a later middleware refused it. Usually that is settled by now;
+   * otherwise (a later middleware still working) the connection's close decides.
+   */
+  private afterAdmission(socket: GuardedSocket): void {
+    if (socket.connected || socket[LEASE] === undefined) return;
+    if (socket.conn.readyState !== 'open') return this.releaseUnconnected(socket);
+    // (A socket refused earlier on this connection never connected either.)
+    const refused = this.connecting.get(socket.conn);
+    if (refused) this.releaseUnconnected(refused);
+    else socket.conn.once('close', this.onEarlyClose);
+    this.connecting.set(socket.conn, socket);
+  }
+
+  /** Sockets still connecting after admission, by their Engine.IO connection. */
+  private readonly connecting = new Map<object, GuardedSocket>();
+
+  private readonly onConnected = (socket: ParleySocket): void => {
+    if (this.connecting.delete(socket.conn)) socket.conn.off('close', this.onEarlyClose);
+  };
+
+  private readonly onEarlyClose = asListener((conn: object) => {
+    const socket = this.connecting.get(conn);
+    if (!socket) return;
+    this.connecting.delete(conn);
+    this.releaseUnconnected(socket);
+  });
+
+  private releaseUnconnected(socket: GuardedSocket): void {
+    if (!socket.connected && !this.held.has(socket.id)) void socket[LEASE]!.lease.release();
+  }
+
+  private readonly onDisconnect = asListener((socket: GuardedSocket, reason: string) => this.released(socket, reason));
+
+  private released(socket: GuardedSocket, reason: string): void {
+    if (this.limiter) void this.limiter.forget(socket.id);
+    const slot = socket[LEASE]!;
+    if (this.sessions.isHeld(reason)) {
+      // Held for recovery: still counts as connected until the session service's window
+      // for this drop ends (see the onHold listener).
+      this.held.set(socket.id, { ip: slot.ip, lease: slot.lease });
+    } else {
+      void slot.lease.release();
+    }
   }
 
   /** At most one warning of a kind every 10 s, so a connection storm cannot flood the logs. */
@@ -207,7 +262,8 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
         })
         .catch((err: unknown) => this.logger.error({ msg: 'rate limit reply failed', err: String(err) }));
     });
-    socket.once('disconnect', () => void limiter.forget(socket.id));
+    // The limiter forgets the socket in the disconnect listener trackRelease added, if any.
+    if ((socket as GuardedSocket)[LEASE] === undefined) socket.once('disconnect', () => void limiter.forget(socket.id));
     next();
   };
 

@@ -169,3 +169,41 @@ function build(
     }
   };
 }
+
+/** A gateway's message names, and whether Nest would call anything when a socket leaves. */
+export interface GatewayEvents {
+  events: Set<string>;
+  handlesDisconnect: boolean;
+}
+
+/** Every gateway of the application, by the events it handles. */
+export function gatewayEvents(app: INestApplicationContext): GatewayEvents[] {
+  const out: GatewayEvents[] = [];
+  const scanner = new MetadataScanner();
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.providers.values()) {
+      const metatype = wrapper.metatype as Type | null;
+      const instance = wrapper.instance as Record<string, unknown> | undefined;
+      if (!metatype || !instance || !Reflect.getMetadata(GATEWAY_METADATA, metatype)) continue;
+      const events = new Set<string>();
+      for (const name of scanner.getAllMethodNames(Object.getPrototypeOf(instance) as object)) {
+        const method = instance[name] as (...args: unknown[]) => unknown;
+        if (Reflect.getMetadata(MESSAGE_MAPPING_METADATA, method)) {
+          events.add(String(Reflect.getMetadata(MESSAGE_METADATA, method)));
+        }
+      }
+      const handlesDisconnect = !wrapper.isDependencyTreeStatic() || typeof instance.handleDisconnect === 'function';
+      out.push({ events, handlesDisconnect });
+    }
+  }
+  return out;
+}
+
+/**
+ * Whether the gateway that owns exactly these events handles disconnects: true unless one
+ * gateway, and only one, has this very set of events and no handleDisconnect.
+ */
+export function wantsDisconnect(gateways: GatewayEvents[], events: string[]): boolean {
+  const owners = gateways.filter((g) => g.events.size === events.length && events.every((e) => g.events.has(e)));
+  return owners.length !== 1 || owners[0].handlesDisconnect;
+}

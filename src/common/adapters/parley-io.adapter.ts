@@ -2,8 +2,16 @@ import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { isObservable, type Observable } from 'rxjs';
-import type { Server, ServerOptions, Socket } from 'socket.io';
-import { directHandlers, type DirectHandler } from './direct-handlers.js';
+import { EventEmitter } from 'node:events';
+import { Socket as SocketClass, type Server, type ServerOptions, type Socket } from 'socket.io';
+import { ServerResponse } from 'node:http';
+import {
+  directHandlers,
+  gatewayEvents,
+  wantsDisconnect,
+  type DirectHandler,
+  type GatewayEvents,
+} from './direct-handlers.js';
 
 export interface ParleyIoOptions {
   corsOrigins: string[];
@@ -38,27 +46,60 @@ export class ParleyIoAdapter extends IoAdapter {
         connectionStateRecovery: { maxDisconnectionDuration: this.options.recoveryWindowMs, skipMiddlewares: false },
       }),
     } as ServerOptions);
-    // Engine.IO keeps the HTTP upgrade request for the life of the connection; Parley reads
-    // only socket.handshake (a copy made before any middleware runs), so the request goes
-    // once every 'connection' listener, gateways' handleConnection included, has seen it.
-    server.on('connection', (socket) => queueMicrotask(() => releaseRequest(socket)));
+    // Engine.IO keeps the HTTP upgrade request for the life of the connection, twice: as
+    // the connection's `request` and through the stand-in response of a WebSocket upgrade
+    // (its 'close' listener on the TCP socket holds it). Parley reads neither, so both go,
+    // with the handshake's copy of the headers, once every 'connection' listener
+    // (gateways' handleConnection included) has run.
+    const responses = new WeakMap<object, { req?: unknown }>();
+    server.engine.use((req: object, res: { req?: unknown }, next: () => void) => {
+      if (!(res instanceof ServerResponse)) responses.set(req, res);
+      next();
+    });
+    server.on('connection', (socket) => queueMicrotask(() => releaseRequest(socket, responses)));
     return server;
   }
 
   /**
-   * The listeners every socket shares, per set of handlers (one set per gateway), built on
-   * the first socket. A handler runs directly (see direct-handlers.ts) or, when it needs
-   * Nest's full pipeline, through the callback Nest made for the socket, kept in its slot.
+   * One 'disconnect' listener per socket, shared by all sockets, instead of one `once`
+   * wrapper per gateway; a gateway without handleDisconnect gets none (Nest would call a
+   * subject nobody listens to). Nest binds a gateway's disconnect right after its handlers.
+   */
+  override bindClientDisconnect(client: Socket, callback: (reason: string) => void): void {
+    const wanted = this.lastTable?.wantsDisconnect ?? true;
+    this.lastTable = undefined;
+    if (!wanted) return;
+    const socket = client as SlottedSocket;
+    // (concat: an array that grows by push reserves room for 16 more)
+    if (socket[ON_DISCONNECT]) socket[ON_DISCONNECT] = socket[ON_DISCONNECT].concat(callback);
+    else {
+      socket[ON_DISCONNECT] = [callback];
+      socket.on('disconnect', runDisconnects);
+    }
+  }
+
+  /**
+   * The routes every socket shares, per set of handlers (one set per gateway), built on the
+   * first socket. A handler runs directly (see direct-handlers.ts) or, when it needs Nest's
+   * full pipeline, through the callback Nest made for the socket, kept in the socket's
+   * CALLBACKS array.
    */
   private readonly tables = new Map<string, Table>();
   private direct?: Map<string, DirectHandler>;
+  private gateways?: GatewayEvents[];
+  /** The table bindMessageHandlers used last, for the bindClientDisconnect that follows. */
+  private lastTable?: Table;
+  /** How many handlers, over all tables, go through Nest's callback. */
+  private nestCount = 0;
 
   /**
-   * Binds each handler as a plain listener, and the same listener function on every
-   * socket. Nest's default builds an RxJS pipeline per handler per socket, and even a plain
-   * closure per handler per socket is most of what a connection costs beyond Socket.IO's
-   * own objects. Semantics are the same: the payload is mapped to (data, ack), a nullish
-   * result sends nothing, `{ event, data }` is emitted, anything else goes to the ack.
+   * Routes the gateways' events through one table shared by every socket with the same
+   * gateways, instead of a listener per event per socket. Nest's default builds an RxJS
+   * pipeline per handler per socket; even a plain listener per event fills each socket's
+   * emitter with a dictionary of some twenty entries, which is most of what a connection
+   * costs beyond Socket.IO's own objects. See routedDispatch for how an event is delivered.
+   * Semantics are Nest's: the payload is mapped to (data, ack), a nullish result sends
+   * nothing, `{ event, data }` is emitted, anything else goes to the ack.
    */
   override bindMessageHandlers(
     socket: Socket,
@@ -67,29 +108,74 @@ export class ParleyIoAdapter extends IoAdapter {
   ): void {
     // Built on the first connection: by then every gateway exists.
     const direct = (this.direct ??= directHandlers(this.app));
+    const gateways = (this.gateways ??= gatewayEvents(this.app));
     const key = handlers.map((h) => `${String(h.message)}${h.isAckHandledManually ? '!' : ''}`).join('\n');
     let table = this.tables.get(key);
     if (!table) {
       const slot = this.tables.size;
-      const entries = handlers.map((h) => ({
+      const entries: Entry[] = handlers.map((h) => ({
         event: String(h.message),
         manual: h.isAckHandledManually,
         // (a handler with @Ack() is never direct: directHandlers leaves it to Nest)
         direct: direct.get(String(h.message)),
       }));
+      // Handlers that go through Nest's per-socket callback, and where each socket keeps it.
+      const nest = entries.flatMap((e, i) => (e.direct === undefined ? [i] : []));
+      const nestBase = this.nestCount;
+      this.nestCount += nest.length;
       table = {
         slot,
-        viaNest: entries.map((e) => e.direct === undefined),
-        listeners: entries.map((e, i) => this.sharedListener(slot, i, e)),
+        wantsDisconnect: wantsDisconnect(
+          gateways,
+          entries.map((e) => e.event),
+        ),
+        nest,
+        nestBase,
+        routes: entries.map((e, i) => [e.event, this.route(e, nestBase + nest.indexOf(i))] as const),
       };
       this.tables.set(key, table);
     }
-    if (table.viaNest.includes(true)) {
-      const slots = ((socket as SlottedSocket)[CALLBACKS] ??= []);
-      const viaNest = table.viaNest;
-      slots[table.slot] = handlers.map((h, i) => (viaNest[i] ? h.callback : undefined));
+    if (table.nest.length > 0) {
+      // One array per socket, exactly as long as it needs to be (it lives as long as the socket).
+      const before = (socket as SlottedSocket)[CALLBACKS];
+      const callbacks = new Array<Handler | undefined>(
+        Math.max(before?.length ?? 0, table.nestBase + table.nest.length),
+      );
+      before?.forEach((c, i) => (callbacks[i] = c));
+      table.nest.forEach((handlerIndex, i) => (callbacks[table.nestBase + i] = handlers[handlerIndex].callback));
+      (socket as SlottedSocket)[CALLBACKS] = callbacks;
     }
-    for (let i = 0; i < handlers.length; i++) socket.on(handlers[i].message as string, table.listeners[i]);
+    const routed = socket as unknown as RoutedSocket;
+    if (routed[ROUTES] === undefined) routed.dispatch = routedDispatch;
+    routed[ROUTES] = this.extendRoutes(routed[ROUTES], table);
+    this.lastTable = table;
+  }
+
+  /** Route tables by the handler sets they combine, so sockets alike share one. */
+  private readonly routeSets = new Map<string, Routes>();
+
+  private extendRoutes(prev: Routes | undefined, table: Table): Routes {
+    const key = prev === undefined ? String(table.slot) : `${prev.key},${table.slot}`;
+    let routes = this.routeSets.get(key);
+    if (!routes) {
+      const byEvent = new Map(prev?.byEvent);
+      for (const [event, route] of table.routes) {
+        // Two gateways handling one event both run, as with two listeners.
+        const before = byEvent.get(event);
+        byEvent.set(
+          event,
+          before === undefined
+            ? route
+            : (socket, args) => {
+                before(socket, args);
+                route(socket, args);
+              },
+        );
+      }
+      routes = { key, byEvent };
+      this.routeSets.set(key, routes);
+    }
+    return routes;
   }
 
   /**
@@ -100,14 +186,11 @@ export class ParleyIoAdapter extends IoAdapter {
     return run();
   }
 
-  private sharedListener(slot: number, index: number, entry: Entry): (...args: unknown[]) => void {
+  /** `at`: where a socket keeps the handler's Nest callback, for a handler that is not direct. */
+  private route(entry: Entry, at: number): Route {
     const run: DirectHandler =
-      entry.direct ?? ((socket, data, ack) => (socket as SlottedSocket)[CALLBACKS]![slot][index]!(data, ack));
-    const dispatch = (socket: Socket, args: unknown[]) => this.dispatch(socket, entry, run, args);
-    // A function, not an arrow: the emitter calls it with the socket as `this`.
-    return function (this: Socket, ...args: unknown[]) {
-      dispatch(this, args);
-    };
+      entry.direct ?? ((socket, data, ack) => (socket as SlottedSocket)[CALLBACKS]![at]!(data, ack));
+    return (socket, args) => this.dispatch(socket, entry, run, args);
   }
 
   private dispatch(socket: Socket, entry: Entry, run: DirectHandler, args: unknown[]): void {
@@ -136,9 +219,51 @@ interface Entry {
 
 interface Table {
   slot: number;
-  /** Which handlers go through Nest's per-socket callback. */
-  viaNest: boolean[];
-  listeners: Array<(...args: unknown[]) => void>;
+  /** The handlers (by index) called through Nest's callback for the socket. */
+  nest: number[];
+  /** Where the first of those callbacks is in each socket's CALLBACKS array. */
+  nestBase: number;
+  /** Whether the gateway these handlers belong to handles disconnects (true when unsure). */
+  wantsDisconnect: boolean;
+  routes: ReadonlyArray<readonly [string, Route]>;
+}
+
+/** Delivers one event's arguments (the ack last, when the client asked for one) to a socket. */
+type Route = (socket: Socket, args: unknown[]) => void;
+
+interface Routes {
+  key: string;
+  byEvent: Map<string, Route>;
+}
+
+/** The Socket.IO internals routedDispatch stands in for (socket.io 4.8, lib/socket.ts). */
+interface RoutedSocket {
+  [ROUTES]?: Routes;
+  connected: boolean;
+  dispatch(event: unknown[]): void;
+  run(event: unknown[], fn: (err?: Error) => void): void;
+  _onerror(err: Error): void;
+  _events: Record<string, unknown>;
+}
+
+const ROUTES = Symbol('parley.routes');
+const socketDispatch = (SocketClass.prototype as unknown as RoutedSocket).dispatch;
+
+/**
+ * Socket.IO's dispatch, for events a gateway handles: the socket's middlewares run first
+ * (the rate limit, compat's argument marking), then the route, straight away rather than
+ * on the next tick through the emitter. Listeners a developer adds for the same event with
+ * socket.on still run, after it; any other event takes Socket.IO's own path.
+ */
+function routedDispatch(this: RoutedSocket, event: unknown[]): void {
+  const route = this[ROUTES]!.byEvent.get(event[0] as string);
+  if (route === undefined) return socketDispatch.call(this, event);
+  this.run(event, (err) => {
+    if (err) return process.nextTick(() => this._onerror(err));
+    if (!this.connected) return;
+    route(this as unknown as Socket, event.slice(1));
+    if (this._events[event[0] as string] !== undefined) EventEmitter.prototype.emit.apply(this, event as [string]);
+  });
 }
 
 function settle(socket: Socket, result: unknown, ack: unknown, manual: boolean): void {
@@ -148,13 +273,29 @@ function settle(socket: Socket, result: unknown, ack: unknown, manual: boolean):
 
 type Handler = MessageMappingProperties['callback'];
 
-function releaseRequest(socket: Socket): void {
-  (socket.conn as { request?: unknown }).request = undefined;
+function releaseRequest(socket: Socket, responses: WeakMap<object, { req?: unknown }>): void {
+  const conn = socket.conn as { request?: object };
+  const res = conn.request && responses.get(conn.request);
+  if (res) res.req = undefined;
+  conn.request = undefined;
+  socket.handshake.headers = NO_HEADERS;
 }
+
+/** What socket.handshake.headers reads once the connection is set up (see createIOServer). */
+const NO_HEADERS: Socket['handshake']['headers'] = Object.freeze({});
 
 /** Where a socket keeps the Nest callbacks bound to it, one array per handler set. */
 const CALLBACKS = Symbol('parley.callbacks');
-type SlottedSocket = Socket & { [CALLBACKS]?: Array<Array<Handler | undefined>> };
+/** The gateways' disconnect callbacks for a socket, in the order Nest bound them. */
+const ON_DISCONNECT = Symbol('parley.onDisconnect');
+type SlottedSocket = Socket & {
+  [CALLBACKS]?: Array<Handler | undefined>;
+  [ON_DISCONNECT]?: Array<(reason: string) => void>;
+};
+
+function runDisconnects(this: SlottedSocket, reason: string): void {
+  for (const callback of this[ON_DISCONNECT]!) callback(reason);
+}
 
 function reply(socket: Socket, response: unknown, ack: unknown, manual: boolean): void {
   if (response === null || response === undefined) return;
