@@ -74,9 +74,14 @@ describe('per-socket footprint', () => {
 
   it('lets the upgrade request go after connecting; the headers are there while the socket connects', async () => {
     let request: WeakRef<object> | undefined;
+    let response: WeakRef<object> | undefined;
     let hostDuringConnect: string | undefined;
     const onEngineConnection = (raw: { request: object }) => (request = new WeakRef(raw.request));
     io().engine.on('connection', onEngineConnection);
+    io().engine.use((_req: object, res: object, next: () => void) => {
+      response ??= new WeakRef(res);
+      next();
+    });
     io().use((socket, next) => {
       hostDuringConnect ??= socket.handshake.headers.host;
       next();
@@ -92,6 +97,11 @@ describe('per-socket footprint', () => {
     gc();
     expect(request).toBeDefined();
     expect(request!.deref()).toBeUndefined();
+    expect(response).toBeDefined();
+    expect(response!.deref()).toBeUndefined();
+    const ws = (socket.conn as unknown as { transport: { socket: { listeners(e: string): Array<{ name: string }> } } })
+      .transport.socket;
+    expect(ws.listeners('error').map((l) => l.name)).not.toContain('onUpgradeError');
     expect(await c.request('ping')).toBe(c.id);
   });
 });

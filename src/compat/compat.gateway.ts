@@ -15,7 +15,7 @@ import { HandshakeLoginService } from './handshake-login.service.js';
 import { LegacyChatService } from './legacy-chat.service.js';
 import { LobbyService } from './lobby/lobby.service.js';
 import { PeerChannelService } from './peers/peer-channel.service.js';
-import { ARRAY_ARGUMENT, ReadyDto } from './dto/ready.dto.js';
+import { ReadyDto } from './dto/ready.dto.js';
 import { RegisterDto } from './dto/register.dto.js';
 
 /**
@@ -36,7 +36,6 @@ export class CompatGateway implements OnGatewayConnection {
   ) {}
 
   handleConnection(client: ParleySocket): void {
-    client.use(markArrayReadyArgument);
     this.handshake.connected(client);
   }
 
@@ -76,17 +75,4 @@ export class CompatGateway implements OnGatewayConnection {
   messageOne(@ConnectedSocket() client: ParleySocket, @MessageBody() data: unknown) {
     return this.peers.relayOne(client, data);
   }
-}
-
-/**
- * Socket middleware: Nest hands a handler the same array for `ready('a', 'b')` and for
- * `ready(['a', 'b'])`. A lone array argument is swapped for a marker the DTO refuses.
- */
-function markArrayReadyArgument(packet: [string, ...unknown[]], next: (err?: Error) => void): void {
-  if (packet[0] === 'ready') {
-    const args = packet.slice(1);
-    const data = typeof args[args.length - 1] === 'function' ? args.slice(0, -1) : args;
-    if (data.length === 1 && Array.isArray(data[0])) packet[1] = ARRAY_ARGUMENT;
-  }
-  next();
 }

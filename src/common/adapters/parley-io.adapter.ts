@@ -49,10 +49,10 @@ export class ParleyIoAdapter extends IoAdapter {
     // Engine.IO keeps the HTTP upgrade request for the life of the connection, twice: as
     // the connection's `request` and through the stand-in response of a WebSocket upgrade
     // (its 'close' listener on the TCP socket holds it). Parley reads neither, so both go,
-    // with the handshake's copy of the headers, once every 'connection' listener
-    // (gateways' handleConnection included) has run.
-    const responses = new WeakMap<object, { req?: unknown }>();
-    server.engine.use((req: object, res: { req?: unknown }, next: () => void) => {
+    // with the response and the handshake's copy of the headers, once every 'connection'
+    // listener (gateways' handleConnection included) has run.
+    const responses = new WeakMap<object, UpgradeResponse>();
+    server.engine.use((req: object, res: UpgradeResponse, next: () => void) => {
       if (!(res instanceof ServerResponse)) responses.set(req, res);
       next();
     });
@@ -195,6 +195,7 @@ export class ParleyIoAdapter extends IoAdapter {
 
   private dispatch(socket: Socket, entry: Entry, run: DirectHandler, args: unknown[]): void {
     const { data, ack } = this.mapPayload(args.length === 1 ? args[0] : args);
+    if (args.length - (ack === undefined ? 0 : 1) > 1) ARGUMENT_LISTS.add(data as object);
     let pending: unknown;
     try {
       pending = this.invoke(socket, entry.event, ack, () => run(socket, data, ack));
@@ -273,12 +274,48 @@ function settle(socket: Socket, result: unknown, ack: unknown, manual: boolean):
 
 type Handler = MessageMappingProperties['callback'];
 
-function releaseRequest(socket: Socket, responses: WeakMap<object, { req?: unknown }>): void {
-  const conn = socket.conn as { request?: object };
+function releaseRequest(socket: Socket, responses: WeakMap<object, UpgradeResponse>): void {
+  const conn = socket.conn as { request?: object; transport?: { socket?: EventEmitter } };
   const res = conn.request && responses.get(conn.request);
-  if (res) res.req = undefined;
+  if (res) {
+    res.req = undefined;
+    // Its relay of the TCP socket's 'close' (for middlewares that log the response's end)
+    // is the last thing that keeps the response alive.
+    for (const listener of res.socket?.rawListeners('close') ?? []) {
+      if (isCloseRelay(listener)) res.socket!.removeListener('close', listener as (...args: unknown[]) => void);
+    }
+  }
   conn.request = undefined;
   socket.handshake.headers = NO_HEADERS;
+  // Engine.IO leaves this listener (it only matters until the handshake) on the WebSocket.
+  const ws = conn.transport?.socket;
+  for (const listener of ws?.listeners('error') ?? []) {
+    if (listener.name === 'onUpgradeError') ws!.removeListener('error', listener as (...args: unknown[]) => void);
+  }
+}
+
+/** Engine.IO 6.6's stand-in response for a WebSocket upgrade (what the engine middleware gets). */
+interface UpgradeResponse {
+  req?: unknown;
+  socket?: EventEmitter;
+}
+
+/** Engine.IO's `socket.once("close", () => this.emit("close"))`, as the once wrapper holds it. */
+function isCloseRelay(listener: unknown): boolean {
+  const inner = (listener as { listener?: unknown }).listener;
+  return typeof inner === 'function' && inner.toString() === CLOSE_RELAY_SOURCE;
+}
+const CLOSE_RELAY_SOURCE = '() => this.emit("close")';
+
+/**
+ * Arrays the adapter made of several arguments. A handler is handed the same array for
+ * `emit('e', 'a', 'b')` as for `emit('e', ['a', 'b'])`; this tells the two apart.
+ */
+const ARGUMENT_LISTS = new WeakSet<object>();
+
+/** Whether `data` (as a handler received it) is the list of several arguments, not one array. */
+export function isArgumentList(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && ARGUMENT_LISTS.has(data);
 }
 
 /** What socket.handshake.headers reads once the connection is set up (see createIOServer). */

@@ -1,19 +1,14 @@
 import { IsOptional } from 'class-validator';
+import { isArgumentList } from '../../common/adapters/parley-io.adapter.js';
 import { ValidationError } from '../../common/errors/parley.error.js';
 import { IsCleanText } from '../../common/validation/text.decorators.js';
-
-/**
- * Stands in for a single array argument (`ready(['a', 'b'])`). Nest hands a handler the
- * same array for that and for two arguments (`ready('a', 'b')`), so the gateway swaps the
- * lone array for this marker before Nest sees the packet (see `markArrayReadyArgument`).
- */
-export const ARRAY_ARGUMENT: object = Object.freeze({ arrayArgument: true });
 
 /** `ready(peerId, peerType?)`: one or two bare string arguments. */
 export class ReadyDto {
   static fromWire(raw: unknown): unknown {
-    if (raw === ARRAY_ARGUMENT) throw new ValidationError('peerId must be a string, not an array');
     if (Array.isArray(raw)) {
+      // (a handler gets the same array for `ready(['a', 'b'])` as for `ready('a', 'b')`)
+      if (!isArgumentList(raw)) throw new ValidationError('peerId must be a string, not an array');
       if (raw.length > 2) throw new ValidationError('ready takes a peerId and an optional peerType, nothing more');
       return { peerId: raw[0], peerType: raw[1] };
     }
