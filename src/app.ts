@@ -74,6 +74,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
     corsOrigins: env.ADMIN_UI ? [...corsOrigins(env), ADMIN_UI_ORIGIN] : corsOrigins(env),
     maxHttpBufferSize: frameLimit(env.MAX_MESSAGE_BYTES, env.MAX_SIGNAL_BYTES),
     recoveryWindowMs: env.RECOVERY_WINDOW_MS,
+    coalesceWrites: env.WRITE_COALESCING,
   };
   if (env.REDIS_URL) {
     // Several nodes: Socket.IO rooms span them through Redis Streams (connected first).

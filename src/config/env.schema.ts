@@ -45,6 +45,7 @@ const spec = {
   MAX_ROOM_USERS: Joi.number().integer().min(1).default(500),
   RING_TIMEOUT_MS: Joi.number().integer().min(1).default(30000),
   RECOVERY_WINDOW_MS: Joi.number().integer().min(0).default(0),
+  WRITE_COALESCING: bool.default(true),
   REDIS_URL: opt(Joi.string().uri({ scheme: ['redis', 'rediss'] })),
   REDIS_KEY_PREFIX: Joi.string().default('parley:'),
   ADMIN_TOKEN: opt(Joi.string().min(1)),

@@ -19,6 +19,8 @@ export interface ParleyIoOptions {
   maxHttpBufferSize: number;
   /** Connection state recovery window in ms; 0 turns recovery off. */
   recoveryWindowMs: number;
+  /** One write per client per turn of the event loop (see coalesceWrites). */
+  coalesceWrites: boolean;
 }
 
 /**
@@ -57,6 +59,7 @@ export class ParleyIoAdapter extends IoAdapter {
       next();
     });
     server.on('connection', (socket) => queueMicrotask(() => releaseRequest(socket, responses)));
+    if (this.options.coalesceWrites) coalesceWrites(server);
     return server;
   }
 
@@ -292,6 +295,36 @@ function releaseRequest(socket: Socket, responses: WeakMap<object, UpgradeRespon
   for (const listener of ws?.listeners('error') ?? []) {
     if (listener.name === 'onUpgradeError') ws!.removeListener('error', listener as (...args: unknown[]) => void);
   }
+}
+
+/**
+ * Frames to one client within one turn of the event loop go out in one write: each TCP
+ * socket Engine.IO flushes to is corked, and all of them are uncorked together once the
+ * turn's I/O has been handled (setImmediate). Without it every frame is a system call of
+ * its own, which is most of what a fan-out costs. A frame waits at most for the rest of
+ * the turn; while a client's batch is being written, Engine.IO queues what follows and
+ * sends it as the next batch.
+ */
+function coalesceWrites(server: Server): void {
+  let corked: Array<{ uncork(): void }> = [];
+  const uncorkAll = (): void => {
+    const batch = corked;
+    corked = [];
+    for (const raw of batch) raw.uncork();
+  };
+  server.engine.on('flush', (conn: { transport?: { name?: string; socket?: { _socket?: RawSocket } } }) => {
+    const raw = conn.transport?.name === 'websocket' ? conn.transport.socket?._socket : undefined;
+    if (!raw || raw.writableCorked > 0 || raw.destroyed) return;
+    raw.cork();
+    if (corked.push(raw) === 1) setImmediate(uncorkAll);
+  });
+}
+
+interface RawSocket {
+  cork(): void;
+  uncork(): void;
+  writableCorked: number;
+  destroyed: boolean;
 }
 
 /** Engine.IO 6.6's stand-in response for a WebSocket upgrade (what the engine middleware gets). */
