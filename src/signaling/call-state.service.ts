@@ -12,7 +12,12 @@ export abstract class CallStateService {
   abstract start(callerId: string, calleeId: string, ringTimeoutMs: number): Promise<void>;
   /** Marks the pair's call active and stops its ring timer; false when there is none. */
   abstract accept(a: string, b: string): Promise<boolean>;
-  abstract status(a: string, b: string): Promise<CallStatus | undefined>;
+  /**
+   * The pair's call, if any. A backend that knows without I/O answers synchronously (the
+   * in-memory one does), so a signal between two peers on one node is relayed in the same
+   * tick it arrived.
+   */
+  abstract status(a: string, b: string): CallStatus | undefined | Promise<CallStatus | undefined>;
   /** Ends the pair's call; false when there was none. */
   abstract end(a: string, b: string): Promise<boolean>;
   /** Ends every call of this socket; resolves to the peers it had. */

@@ -17,11 +17,11 @@ describe('InMemoryCallStateService', () => {
 
   it('moves a pair from pending to active to gone', async () => {
     await calls.start('a', 'b', 1000);
-    expect(await calls.status('b', 'a')).toBe('pending');
+    expect(calls.status('b', 'a')).toBe('pending');
     expect(await calls.accept('b', 'a')).toBe(true);
-    expect(await calls.status('a', 'b')).toBe('active');
+    expect(calls.status('a', 'b')).toBe('active');
     expect(await calls.end('a', 'b')).toBe(true);
-    expect(await calls.status('a', 'b')).toBeUndefined();
+    expect(calls.status('a', 'b')).toBeUndefined();
     expect(await calls.end('a', 'b')).toBe(false);
   });
 
@@ -44,7 +44,7 @@ describe('InMemoryCallStateService', () => {
     expect(rung).toEqual([]);
     jest.advanceTimersByTime(1);
     expect(rung).toEqual([['a', 'b']]);
-    expect(await calls.status('a', 'b')).toBeUndefined();
+    expect(calls.status('a', 'b')).toBeUndefined();
     jest.advanceTimersByTime(5000);
     expect(rung).toHaveLength(1);
   });
@@ -58,7 +58,7 @@ describe('InMemoryCallStateService', () => {
     await calls.end('c', 'd');
     jest.advanceTimersByTime(2000);
     expect(rung).toEqual([]);
-    expect(await calls.status('a', 'b')).toBe('active');
+    expect(calls.status('a', 'b')).toBe('active');
   });
 
   it('endAll ends every call of a socket and names its peers', async () => {
@@ -66,8 +66,8 @@ describe('InMemoryCallStateService', () => {
     await calls.start('c', 'a', 1000);
     await calls.start('c', 'd', 1000);
     expect((await calls.endAll('a')).sort()).toEqual(['b', 'c']);
-    expect(await calls.status('a', 'b')).toBeUndefined();
-    expect(await calls.status('c', 'd')).toBe('pending');
+    expect(calls.status('a', 'b')).toBeUndefined();
+    expect(calls.status('c', 'd')).toBe('pending');
     expect(await calls.endAll('a')).toEqual([]);
   });
 

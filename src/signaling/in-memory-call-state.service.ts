@@ -41,7 +41,7 @@ export class InMemoryCallStateService extends CallStateService implements OnModu
     return true;
   }
 
-  async status(a: string, b: string): Promise<CallStatus | undefined> {
+  status(a: string, b: string): CallStatus | undefined {
     return this.calls.get(pairKey(a, b))?.status;
   }
 

@@ -56,21 +56,20 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
   }
 
   @SubscribeMessage('offer')
-  async offer(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: OfferDto) {
-    await this.signaling.relay('offer', client.id, dto.to, { sdp: dto.sdp, socketId: client.id, from: client.id });
-    return {};
+  offer(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: OfferDto) {
+    return acked(
+      this.signaling.relay('offer', client.id, dto.to, { sdp: dto.sdp, socketId: client.id, from: client.id }),
+    );
   }
 
   @SubscribeMessage('candidate')
-  async candidate(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: CandidateDto) {
-    await this.signaling.relay('candidate', client.id, dto.to, { candidate: dto.candidate, from: client.id });
-    return {};
+  candidate(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: CandidateDto) {
+    return acked(this.signaling.relay('candidate', client.id, dto.to, { candidate: dto.candidate, from: client.id }));
   }
 
   @SubscribeMessage('signal')
-  async signal(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: SignalDto) {
-    await this.signaling.relay('signal', client.id, dto.to, { signal: dto.signal, from: client.id });
-    return {};
+  signal(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: SignalDto) {
+    return acked(this.signaling.relay('signal', client.id, dto.to, { signal: dto.signal, from: client.id }));
   }
 
   @SubscribeMessage('hangup')
@@ -83,4 +82,9 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
   iceServers(@ConnectedSocket() client: ParleySocket) {
     return { iceServers: this.ice.serversFor(client.id) };
   }
+}
+
+/** The empty ack once `done` has (at once when it finished synchronously). */
+function acked(done: void | Promise<void>): object | Promise<object> {
+  return done instanceof Promise ? done.then(() => ({})) : {};
 }

@@ -7,7 +7,7 @@ import { RealtimeService } from '../common/realtime/realtime.service.js';
 import { limitsConfig, type LimitsConfig } from '../config/configuration.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ConnectionRegistryService } from './connection-registry.service.js';
-import { CallStateService } from './call-state.service.js';
+import { CallStateService, type CallStatus } from './call-state.service.js';
 import type { AnswerDto } from './dto/answer.dto.js';
 import type { CallDto } from './dto/call.dto.js';
 
@@ -78,10 +78,36 @@ export class SignalingService implements OnModuleInit {
     this.logger.debug({ event: 'call-active', answererId: fromId, peerId: dto.to });
   }
 
-  /** offer / candidate / signal between the two peers of a pending or active call. */
-  async relay<E extends RelayEvent>(event: E, fromId: string, to: string, payload: RelayPayload<E>): Promise<void> {
-    if (!(await this.isConnected(to))) throw new NotFoundError(to);
-    if (!(await this.calls.status(fromId, to))) throw new NoCallError(to);
+  /**
+   * offer / candidate / signal between the two peers of a pending or active call. Most of a
+   * call's signaling is this, so when the peer is on this node and the call state answers
+   * without I/O, it all happens synchronously (no promise at all).
+   */
+  relay<E extends RelayEvent>(event: E, fromId: string, to: string, payload: RelayPayload<E>): void | Promise<void> {
+    if (!this.realtime.isLocal(to)) return this.relayToOtherNode(event, fromId, to, payload);
+    const status = this.calls.status(fromId, to);
+    if (status instanceof Promise) return status.then((s) => this.deliver(event, fromId, to, payload, s));
+    this.deliver(event, fromId, to, payload, status);
+  }
+
+  private async relayToOtherNode<E extends RelayEvent>(
+    event: E,
+    fromId: string,
+    to: string,
+    payload: RelayPayload<E>,
+  ): Promise<void> {
+    if (!(await this.connections.has(to))) throw new NotFoundError(to);
+    this.deliver(event, fromId, to, payload, await this.calls.status(fromId, to));
+  }
+
+  private deliver<E extends RelayEvent>(
+    event: E,
+    fromId: string,
+    to: string,
+    payload: RelayPayload<E>,
+    status: CallStatus | undefined,
+  ): void {
+    if (!status) throw new NoCallError(to);
     (this.realtime.emitTo as (id: string, e: E, p: RelayPayload<E>) => void).call(this.realtime, to, event, payload);
     this.metrics.signals.inc();
   }
