@@ -65,24 +65,14 @@ export function directHandlers(app: INestApplicationContext): Map<string, Direct
 
   const seen = new Map<string, number>();
   const candidates: Candidate[] = [];
-  const scanner = new MetadataScanner();
-  for (const module of app.get(ModulesContainer).values()) {
-    for (const wrapper of module.providers.values()) {
-      const metatype = wrapper.metatype as Type | null;
-      const instance = wrapper.instance as Record<string, unknown> | undefined;
-      if (!metatype || !instance || !Reflect.getMetadata(GATEWAY_METADATA, metatype)) continue;
-      const injectable = <T>(cls: Type<T>): T | undefined => module.injectables.get(cls)?.instance as T | undefined;
-      const classOk = onlyOurs(metatype, injectable) && wrapper.isDependencyTreeStatic();
-      for (const name of scanner.getAllMethodNames(Object.getPrototypeOf(instance) as object)) {
-        const method = instance[name] as (...args: unknown[]) => unknown;
-        if (!Reflect.getMetadata(MESSAGE_MAPPING_METADATA, method)) continue;
-        const message = Reflect.getMetadata(MESSAGE_METADATA, method) as string;
-        seen.set(message, (seen.get(message) ?? 0) + 1);
-        const handler = classOk ? build(instance, metatype, name, message, injectable) : undefined;
-        candidates.push({ message, handler });
-      }
+  forEachGateway(app, ({ metatype, instance, isStatic, injectable, handlers }) => {
+    const classOk = onlyOurs(metatype, injectable) && isStatic;
+    for (const { name, message } of handlers) {
+      seen.set(message, (seen.get(message) ?? 0) + 1);
+      const handler = classOk ? build(instance, metatype, name, message, injectable) : undefined;
+      candidates.push({ message, handler });
     }
-  }
+  });
   for (const { message, handler } of candidates) {
     if (handler && seen.get(message) === 1) direct.set(message, handler);
   }
@@ -179,24 +169,44 @@ export interface GatewayEvents {
 /** Every gateway of the application, by the events it handles. */
 export function gatewayEvents(app: INestApplicationContext): GatewayEvents[] {
   const out: GatewayEvents[] = [];
+  forEachGateway(app, ({ instance, isStatic, handlers }) => {
+    out.push({
+      events: new Set(handlers.map((h) => h.message)),
+      handlesDisconnect: !isStatic || typeof instance.handleDisconnect === 'function',
+    });
+  });
+  return out;
+}
+
+interface Gateway {
+  metatype: Type;
+  instance: Record<string, unknown>;
+  /** Not request-scoped (Nest calls it through one instance). */
+  isStatic: boolean;
+  /** The module's instance of an enhancer class bound with `@UsePipes` and the like. */
+  injectable: Injectable;
+  /** Its message handlers: method name and event. */
+  handlers: Array<{ name: string; message: string }>;
+}
+
+/** Calls `visit` for each gateway provider of the application, with its message handlers. */
+function forEachGateway(app: INestApplicationContext, visit: (gateway: Gateway) => void): void {
   const scanner = new MetadataScanner();
   for (const module of app.get(ModulesContainer).values()) {
     for (const wrapper of module.providers.values()) {
       const metatype = wrapper.metatype as Type | null;
       const instance = wrapper.instance as Record<string, unknown> | undefined;
       if (!metatype || !instance || !Reflect.getMetadata(GATEWAY_METADATA, metatype)) continue;
-      const events = new Set<string>();
+      const handlers: Gateway['handlers'] = [];
       for (const name of scanner.getAllMethodNames(Object.getPrototypeOf(instance) as object)) {
         const method = instance[name] as (...args: unknown[]) => unknown;
-        if (Reflect.getMetadata(MESSAGE_MAPPING_METADATA, method)) {
-          events.add(String(Reflect.getMetadata(MESSAGE_METADATA, method)));
-        }
+        if (!Reflect.getMetadata(MESSAGE_MAPPING_METADATA, method)) continue;
+        handlers.push({ name, message: String(Reflect.getMetadata(MESSAGE_METADATA, method)) });
       }
-      const handlesDisconnect = !wrapper.isDependencyTreeStatic() || typeof instance.handleDisconnect === 'function';
-      out.push({ events, handlesDisconnect });
+      const injectable: Injectable = <T>(cls: Type<T>) => module.injectables.get(cls)?.instance as T | undefined;
+      visit({ metatype, instance, isStatic: wrapper.isDependencyTreeStatic(), injectable, handlers });
     }
   }
-  return out;
 }
 
 /**

@@ -255,7 +255,7 @@ const socketDispatch = (SocketClass.prototype as unknown as RoutedSocket).dispat
 
 /**
  * Socket.IO's dispatch, for events a gateway handles: the socket's middlewares run first
- * (the rate limit, compat's argument marking), then the route, straight away rather than
+ * (the rate limit), then the route, straight away rather than
  * on the next tick through the emitter. Listeners a developer adds for the same event with
  * socket.on still run, after it; any other event takes Socket.IO's own path.
  */
