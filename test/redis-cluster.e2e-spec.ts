@@ -288,6 +288,47 @@ describeRedis('several nodes over Redis', () => {
       expectError(await bystander.request('offer', { to: callee.id, sdp: 'x' }), 'NOT_FOUND');
     });
 
+    it('checks and publishes a signal to another node in one Redis command, and publishes nothing it refuses', async () => {
+      const [caller, callee] = await spread([a, b]);
+      expectOk(await caller.request('call', { userToCall: callee.id }));
+      await callee.waitFor('call');
+      expectOk(await callee.request('answer', { to: caller.id, signal: 's' }));
+      await caller.waitFor('accepted');
+      // Every command that names the callee, as Redis sees it: sent by a node, or run by a script.
+      const monitor = await inspector().monitor();
+      const sent: string[] = [];
+      const scripted: string[] = [];
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        if (!args.some((arg) => String(arg).includes(callee.id))) return;
+        // (EVAL the first time a connection runs the script, EVALSHA after)
+        const command = String(args[0])
+          .toLowerCase()
+          .replace(/^evalsha$/, 'eval');
+        (source === 'lua' ? scripted : sent).push(command);
+      });
+      try {
+        await sleep(50);
+        expectOk(await caller.request('signal', { to: callee.id, signal: { n: 1 } }));
+        expect(await callee.waitFor('signal')).toEqual({ signal: { n: 1 }, from: caller.id });
+        await sleep(50);
+        expect(sent).toEqual(['eval']);
+        expect(scripted).toEqual(['exists', 'hget', 'xadd']);
+
+        expectOk(await callee.request('hangup', { to: caller.id }));
+        await caller.waitFor('ended');
+        const since = mark();
+        sent.length = 0;
+        scripted.length = 0;
+        expectError(await caller.request('signal', { to: callee.id, signal: { n: 2 } }), 'NO_CALL');
+        await sleep(50);
+        expect(sent).toEqual(['eval']);
+        expect(scripted).toEqual(['exists', 'hget']);
+        await expectNothing([callee], ['signal'], since);
+      } finally {
+        monitor.disconnect();
+      }
+    });
+
     it('answers NOT_FOUND for an id that is on no node, and NO_CALL for a connected peer without a call', async () => {
       const [ca, cb] = await spread([a, b]);
       expectError(await ca.request('call', { userToCall: 'no-such-socket-id' }), 'NOT_FOUND');

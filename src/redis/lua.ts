@@ -47,6 +47,22 @@ export const XADD_SCRIPT: ScriptDef = fenced({
 });
 
 /**
+ * The same XADD, for a call signal to a socket on another node, only when the target is
+ * connected (KEYS[2], its `conn` entry) and the pair has a pending or active call (KEYS[3],
+ * its `call` hash): the checks and the publish in one command, with nothing in between.
+ * Refuses with `PARLEY_REFUSED <code>` (NOT_FOUND, then NO_CALL, the order of the checks on
+ * one node), publishing nothing.
+ */
+export const RELAY_XADD_SCRIPT: ScriptDef = fenced({
+  numberOfKeys: 3,
+  lua: `
+if redis.call('EXISTS', KEYS[2]) == 0 then return redis.error_reply('PARLEY_REFUSED NOT_FOUND') end
+local status = redis.call('HGET', KEYS[3], 'status')
+if status ~= 'pending' and status ~= 'active' then return redis.error_reply('PARLEY_REFUSED NO_CALL') end
+return redis.call('XADD', KEYS[1], unpack(ARGV))`,
+});
+
+/**
  * Room history (see RedisHistoryStoreService): a hash `hmeta` (epoch, offset, bytes) and a
  * list of entries `<offset>|<bytes>|<at>|<json>` in offset order, both keys of a room under
  * its hash tag. Shared prologue: the room's epoch (a new one, and an empty list, when the

@@ -7,7 +7,8 @@ import { DomainEventBus } from '../common/domain-events/domain-event-bus.service
 import { UnavailableError } from '../common/errors/parley.error.js';
 import { handlerCalls, newHandlerCall, type HandlerCall } from '../common/realtime/handler-call.js';
 import { redactUrl, RedisKeys } from './redis.constants.js';
-import { XADD_SCRIPT } from './lua.js';
+import { RELAY_XADD_SCRIPT, XADD_SCRIPT } from './lua.js';
+import { PublishRefusal, takePublishCondition, type PublishCondition } from '../common/realtime/publish-condition.js';
 import { clientOptions, connectReady, RedisClock } from './redis.service.js';
 
 /**
@@ -77,13 +78,21 @@ export class RedisIoAdapter extends ParleyIoAdapter {
     const clock = new RedisClock(pub);
     pub.on('ready', () => clock.measure());
     pub.defineCommand('parleyXadd', XADD_SCRIPT);
-    const fencedXadd = (pub as unknown as { parleyXadd: (...args: unknown[]) => Promise<unknown> }).parleyXadd.bind(
-      pub,
-    );
-    // The adapter calls xadd(stream, 'MAXLEN', '~', n, '*', ...fields) (as one array).
+    pub.defineCommand('parleyRelayXadd', RELAY_XADD_SCRIPT);
+    const scripts = pub as unknown as Record<
+      'parleyXadd' | 'parleyRelayXadd',
+      (...args: unknown[]) => Promise<unknown>
+    >;
+    // The adapter calls xadd(stream, 'MAXLEN', '~', n, '*', ...fields) (as one array), within
+    // the broadcast that trackingBroadcasts wraps, so a condition of that broadcast is known.
     pub.xadd = ((...args: unknown[]) => {
       const [stream, ...rest] = args.flat();
-      return fencedXadd(stream, clock.deadline(), ...rest);
+      const condition = publishingCondition;
+      if (condition === undefined) return scripts.parleyXadd(stream, clock.deadline(), ...rest);
+      publishingCondition = undefined;
+      const published = scripts.parleyRelayXadd(stream, ...condition.keys, clock.deadline(), ...rest).catch(refusal);
+      condition.outcome = published.then(() => undefined);
+      return published;
     }) as unknown as Redis['xadd'];
     // The adapter duplicates this client, first for its reader (blocking XREAD), then for
     // its subscriber: keep them, to close them on dispose; the reader's deadlines allow for
@@ -207,7 +216,8 @@ export class RedisIoAdapter extends ParleyIoAdapter {
         return publish(message).catch((err: unknown) => {
           if (current) {
             unpublished.add(current.opts);
-            if (current.call) current.call.failed = true;
+            // A condition that did not hold is the request's own answer, not a failure.
+            if (current.call && !(err instanceof PublishRefusal)) current.call.failed = true;
           }
           throw err;
         });
@@ -221,11 +231,13 @@ export class RedisIoAdapter extends ParleyIoAdapter {
       adapter.broadcast = ((packet: unknown, opts: object) => {
         const call = handlerCalls.getStore();
         publishing = { opts, call };
+        publishingCondition = takePublishCondition();
         let result: unknown;
         try {
           result = broadcast(packet, opts);
         } finally {
           publishing = undefined;
+          publishingCondition = undefined;
         }
         if (call && typeof (result as Promise<unknown> | undefined)?.then === 'function') {
           const done: Promise<unknown> = Promise.resolve(result).then(
@@ -248,6 +260,19 @@ export class RedisIoAdapter extends ParleyIoAdapter {
         : { 'redis-adapter': { status: 'up' } };
     });
   }
+}
+
+/**
+ * The condition of the broadcast being published right now (set around the adapter's
+ * synchronous broadcast call, taken by its XADD).
+ */
+let publishingCondition: PublishCondition | undefined;
+
+/** A conditional XADD's refusal (`PARLEY_REFUSED <code>`) as a PublishRefusal; other errors as they are. */
+function refusal(err: unknown): never {
+  const message = err instanceof Error ? err.message : '';
+  if (message.startsWith('PARLEY_REFUSED ')) throw new PublishRefusal(message.slice('PARLEY_REFUSED '.length));
+  throw err;
 }
 
 /** The reply for a call whose broadcast never left: UNAVAILABLE, unless it already failed. */

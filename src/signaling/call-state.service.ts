@@ -1,3 +1,5 @@
+import type { PublishCondition } from '../common/realtime/publish-condition.js';
+
 export type CallStatus = 'pending' | 'active';
 
 /**
@@ -18,6 +20,13 @@ export abstract class CallStateService {
    * tick it arrived.
    */
   abstract status(a: string, b: string): CallStatus | undefined | Promise<CallStatus | undefined>;
+  /**
+   * For a backend kept where the cluster's broadcasts are published (Redis): the check "`to`
+   * is connected and the pair has a call", for the adapter to make in the same command as
+   * the publish of a signal from `from` to `to` on another node. Undefined: the relay
+   * checks by itself first.
+   */
+  relayCondition?(from: string, to: string): PublishCondition | undefined;
   /** Ends the pair's call; false when there was none. */
   abstract end(a: string, b: string): Promise<boolean>;
   /** Ends every call of this socket; resolves to the peers it had. */

@@ -4,6 +4,7 @@ import { AlreadyInCallError } from '../common/errors/parley.error.js';
 import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { CallStateService, pairKey, type CallStatus } from './call-state.service.js';
 import { RedisService } from '../redis/redis.service.js';
+import type { PublishCondition } from '../common/realtime/publish-condition.js';
 
 interface RingTimer {
   token: string;
@@ -72,6 +73,12 @@ export class RedisCallStateService extends CallStateService implements OnModuleI
   async status(a: string, b: string): Promise<CallStatus | undefined> {
     const status = await this.redis.run((c) => c.hget(this.redis.keys.call(pairKey(a, b)), 'status'));
     return status === 'pending' || status === 'active' ? status : undefined;
+  }
+
+  /** The target's entry of the connection registry (RedisConnectionRegistryService) and the pair's call. */
+  override relayCondition(from: string, to: string): PublishCondition {
+    const k = this.redis.keys;
+    return { kind: 'relay', keys: [k.conn(to), k.call(pairKey(from, to))] };
   }
 
   async end(a: string, b: string): Promise<boolean> {

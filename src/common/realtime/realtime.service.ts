@@ -3,6 +3,7 @@ import type { Server } from 'socket.io';
 import { limitsConfig, redisConfig, type LimitsConfig, type RedisConfig } from '../../config/configuration.js';
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from '../events.js';
 import type { ParleySocket } from './parley-socket.js';
+import { emitWithCondition, type PublishCondition } from './publish-condition.js';
 
 /** Runs on the node that holds the socket, for a socket that must leave its room. */
 export type ForgetHandler = (socket: ParleySocket, room: string) => void;
@@ -74,6 +75,24 @@ export class RealtimeService {
     const local = this.limits.recoveryWindowMs > 0 ? undefined : io.sockets.sockets.get(id);
     if (local) local.emit(event, ...args);
     else io.to(id).emit(event, ...args);
+  }
+
+  /**
+   * Emits to a socket on another node, published only if `condition` holds, checked by the
+   * cluster adapter in the same command as the publish. Settles as the publish does (a
+   * PublishRefusal when the condition did not hold); undefined when no cluster adapter took
+   * the condition, and then the emit reached no socket of this node's, so the caller checks
+   * and emits by itself.
+   */
+  emitToIf<E extends keyof ServerToClientEvents>(
+    id: string,
+    condition: PublishCondition,
+    event: E,
+    ...args: Parameters<ServerToClientEvents[E]>
+  ): Promise<void> | undefined {
+    if (this.isLocal(id)) return undefined;
+    const io = this.server;
+    return emitWithCondition(condition, () => io.to(id).emit(event, ...args)) ? condition.outcome : undefined;
   }
 
   /** Whether the socket is connected to this node (a cheap, synchronous check). */

@@ -1,0 +1,47 @@
+/**
+ * A check a cluster adapter makes in the same Redis call that publishes a broadcast, so a
+ * relay to a socket on another node costs one command instead of a read per check and then
+ * the publish, and nothing can change between the checks and the publish. The backend that
+ * owns the state names the keys (see RedisCallStateService.relayCondition); the adapter that
+ * publishes settles `outcome`. Transport-free: the in-memory adapter never takes one.
+ */
+export interface PublishCondition {
+  kind: 'relay';
+  /** relay: the target's connection entry, then the pair's call entry. */
+  keys: string[];
+  /** Set by the adapter that took the condition: resolves once published, rejects with PublishRefusal or the failure. */
+  outcome?: Promise<void>;
+}
+
+/** The condition did not hold: nothing was published. `code` is the protocol code it stands for. */
+export class PublishRefusal extends Error {
+  constructor(readonly code: string) {
+    super(`publish refused: ${code}`);
+    this.name = 'PublishRefusal';
+  }
+}
+
+let next: PublishCondition | undefined;
+
+/**
+ * Runs `emit` (which must start exactly one broadcast, synchronously) with `condition`
+ * attached to that broadcast. False when no adapter took it (no cluster adapter): the
+ * caller then checks by itself, and `emit` must not have sent anything yet — so callers
+ * only use this where a cluster adapter is configured.
+ */
+export function emitWithCondition(condition: PublishCondition, emit: () => void): boolean {
+  next = condition;
+  try {
+    emit();
+  } finally {
+    next = undefined;
+  }
+  return condition.outcome !== undefined;
+}
+
+/** For the adapter's broadcast: the condition its publish must check, once. */
+export function takePublishCondition(): PublishCondition | undefined {
+  const condition = next;
+  next = undefined;
+  return condition;
+}
