@@ -134,6 +134,38 @@ describeRedis('several nodes over Redis', () => {
       for (const client of [ca, cb, cc]) expect(await client.waitFor('roomMessage')).toEqual(expected);
     });
 
+    it('places a room message in its history and publishes it in one Redis command', async () => {
+      const room = uniqueRoom();
+      const [ca, cb] = await spread([a, b]);
+      await joinAll([ca, cb], room);
+      // Every command that names the room, as Redis sees it: sent by a node, or run by a script.
+      const monitor = await inspector().monitor();
+      const sent: string[] = [];
+      const scripted: string[] = [];
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        if (!args.some((arg) => String(arg).includes(room))) return;
+        // (EVAL the first time a connection runs the script, EVALSHA after)
+        const command = String(args[0])
+          .toLowerCase()
+          .replace(/^evalsha$/, 'eval');
+        (source === 'lua' ? scripted : sent).push(command);
+      });
+      try {
+        await sleep(50);
+        const ack = await ca.request<{ offset: number; epoch: string }>('roomMessage', { message: 'one-command' });
+        expectOk(ack);
+        expect(await cb.waitFor('roomMessage')).toMatchObject({ message: 'one-command', offset: 1, epoch: ack.epoch });
+        await sleep(50);
+        expect(sent).toEqual(['eval']);
+        expect(scripted).toEqual(expect.arrayContaining(['hincrby', 'rpush', 'xadd']));
+        // What the other node received came out of that command, offset filled in; so does `history`.
+        const page = await cb.request<{ messages: RoomMessage[] }>('history', {});
+        expect(page.messages.map((m) => [m.message, m.offset, m.epoch])).toEqual([['one-command', 1, ack.epoch]]);
+      } finally {
+        monitor.disconnect();
+      }
+    });
+
     it('keeps one sender’s messages in order for members on other nodes', async () => {
       const room = uniqueRoom();
       const [ca, cb] = await spread([a, b]);

@@ -167,9 +167,20 @@ export class ChatService implements OnModuleInit {
    * (and is retained). Never looks inside it.
    */
   relay(user: User, message: string): MessageAck | Promise<MessageAck> {
-    return this.history.record(user, message, (placed) => {
-      this.realtime.server.to(roomChannel(user.room)).emit('roomMessage', placed);
+    const io = this.realtime.server;
+    const acked = this.history.record(
+      user,
+      message,
+      (placed) => io.to(roomChannel(user.room)).emit('roomMessage', placed),
+      this.realtime.takesConditions,
+    );
+    if (!(acked instanceof Promise)) {
       this.metrics.messages.inc();
+      return acked;
+    }
+    return acked.then((a) => {
+      this.metrics.messages.inc();
+      return a;
     });
   }
 

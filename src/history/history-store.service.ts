@@ -1,6 +1,8 @@
 import type { RoomMessage } from '../common/events.js';
 
 /** A room message before it has its place in the room (`offset` and `epoch` still to be set). */
+import type { PublishCondition } from '../common/realtime/publish-condition.js';
+
 export type MessageDraft = RoomMessage;
 
 export interface HistoryQuery {
@@ -30,6 +32,14 @@ export abstract class HistoryStoreService {
    * answers synchronously, so a relay does not wait a turn for it.
    */
   abstract append(draft: MessageDraft, bytes: number): RoomMessage | Promise<RoomMessage>;
+
+  /**
+   * For a store kept where the cluster's broadcasts are published (Redis): the same append
+   * as a condition of the broadcast that delivers `draft`, so both take one command (see
+   * PublishCondition `place`). The condition sets `draft`'s offset and epoch before the
+   * broadcast reaches anyone. Undefined: append first, then broadcast.
+   */
+  placeCondition?(draft: MessageDraft, bytes: number): PublishCondition | undefined;
 
   /** The `history` answer for a room (see `selectHistory` for the rule). */
   abstract read(room: string, query: HistoryQuery): Promise<HistoryPage>;

@@ -4,6 +4,8 @@ import type { HistoryReply, MessageAck, RoomMessage, User } from '../common/even
 import { historyConfig, type HistoryConfig } from '../config/configuration.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { HistoryStoreService } from './history-store.service.js';
+import { emitWithCondition } from '../common/realtime/publish-condition.js';
+import { UnavailableError } from '../common/errors/parley.error.js';
 
 export interface HistoryRequest {
   since?: number;
@@ -35,7 +37,12 @@ export class HistoryService {
    * so one sender's messages keep their order without waiting a turn each; with Redis the
    * appends of one node go out on one connection and come back in the order sent.
    */
-  record(user: User, message: string, deliver: (placed: RoomMessage) => void): MessageAck | Promise<MessageAck> {
+  record(
+    user: User,
+    message: string,
+    deliver: (placed: RoomMessage) => void,
+    conditional = false,
+  ): MessageAck | Promise<MessageAck> {
     // Built in its final shape (offset and epoch filled in by the store), so the object
     // that is broadcast and retained never changes hidden class.
     const draft: RoomMessage = {
@@ -49,6 +56,17 @@ export class HistoryService {
       epoch: '',
     };
     const bytes = this.config.size > 0 ? Buffer.byteLength(message, 'utf8') : 0;
+    // `conditional`: deliver is one broadcast through an adapter that takes conditions, so
+    // the append can ride on its publish (one Redis command for both).
+    const condition = conditional ? this.store.placeCondition?.(draft, bytes) : undefined;
+    if (condition && emitWithCondition(condition, () => deliver(draft))) {
+      return condition.outcome!.then(
+        () => ack(draft),
+        (err: unknown) => {
+          throw err instanceof UnavailableError ? err : new UnavailableError();
+        },
+      );
+    }
     const placed = this.store.append(draft, bytes);
     if (placed instanceof Promise) return placed.then((m) => delivered(m, deliver));
     return delivered(placed, deliver);
@@ -81,5 +99,9 @@ export class HistoryService {
 
 function delivered(m: RoomMessage, deliver: (placed: RoomMessage) => void): MessageAck {
   deliver(m);
+  return ack(m);
+}
+
+function ack(m: RoomMessage): MessageAck {
   return { id: m.id, at: m.at, offset: m.offset, epoch: m.epoch };
 }

@@ -11,6 +11,7 @@ import {
 } from './history-store.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { RedisService } from '../redis/redis.service.js';
+import type { PublishCondition } from '../common/realtime/publish-condition.js';
 
 /**
  * Room history in Redis, shared by every node. One script assigns a message's offset and
@@ -42,6 +43,30 @@ export class RedisHistoryStoreService extends HistoryStoreService {
     draft.offset = offset;
     draft.epoch = epoch;
     return draft;
+  }
+
+  override placeCondition(draft: MessageDraft, bytes: number): PublishCondition {
+    const k = this.redis.keys;
+    return {
+      kind: 'place',
+      keys: [k.roomHistoryMeta(draft.room), k.roomHistory(draft.room)],
+      args: [
+        k.prefix,
+        newEpoch(),
+        draft.at,
+        this.config.ttlMs,
+        bytes,
+        stored(draft),
+        this.config.size,
+        this.config.roomBytes,
+      ],
+      onReply: (reply) => {
+        const [epoch, offset, byCount, byBytes, byAge] = reply as [string, number, number, number, number];
+        this.evicted(byCount, byBytes, byAge);
+        draft.offset = offset;
+        draft.epoch = epoch;
+      },
+    };
   }
 
   async read(room: string, query: HistoryQuery): Promise<HistoryPage> {

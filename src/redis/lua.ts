@@ -94,20 +94,13 @@ while len > 0 do
 end
 `;
 
-export const SCRIPTS = {
-  /**
-   * KEYS: roomHistoryMeta, roomHistory
-   * ARGV: prefix, newEpoch, now (the message's at), ttlMs, bytes, draftJson, size, roomBytes
-   * The one place a room's offsets are assigned: the next offset, then the message
-   * appended and the list trimmed by count and bytes (oldest first). A meta hash without
-   * a TTL belongs to an occupied room and keeps none (see parleyHistoryVacate).
-   * → {epoch, offset, evictedByCount, evictedByBytes, evictedByAge}
-   */
-  parleyHistoryAppend: {
-    numberOfKeys: 2,
-    lua:
-      HISTORY_PROLOGUE +
-      `
+/**
+ * The append proper, after HISTORY_PROLOGUE: the next offset, then the message appended
+ * and the list trimmed by count and bytes (oldest first), TTLs refreshed. Sets offset,
+ * byCount, byBytes. Needs ARGV[3] now, ARGV[4] ttlMs, ARGV[5] bytes, ARGV[6] draftJson,
+ * ARGV[7] size, ARGV[8] roomBytes.
+ */
+const HISTORY_APPEND = `
 local offset = redis.call('HINCRBY', meta, 'offset', 1)
 local size, cap, bytes = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[5])
 local byCount, byBytes = 0, 0
@@ -125,6 +118,57 @@ end
 redis.call('HSET', meta, 'bytes', total)
 if len > 0 then redis.call('PEXPIRE', hist, ttl) else redis.call('DEL', hist) end
 if redis.call('PTTL', meta) ~= -1 then redis.call('PEXPIRE', meta, ttl) end
+`;
+
+/**
+ * KEYS: roomHistoryMeta, roomHistory, the adapter's stream
+ * ARGV: as parleyHistoryAppend (ARGV[1..8]), then the adapter's XADD arguments
+ * A room message's history append and its broadcast in one command (see PublishCondition
+ * `place`): the offset is assigned, the message retained, and the broadcast published with
+ * the offset and epoch filled in, so offsets follow the stream's order on every node. The
+ * broadcast's JSON carries the draft's `"offset":0,"epoch":""`; only JSON syntax can spell
+ * that (inside a JSON string every quote is escaped), so it is found as plain text. A
+ * broadcast without it is refused before anything is written.
+ * → {epoch, offset, evictedByCount, evictedByBytes, evictedByAge, streamId}
+ */
+export const PLACE_XADD_SCRIPT: ScriptDef = fenced({
+  numberOfKeys: 3,
+  lua:
+    `
+local PLACEHOLDER = '"offset":0,"epoch":""'
+local xadd, data = {}, nil
+for i = 9, #ARGV do xadd[#xadd + 1] = ARGV[i] end
+for i = 1, #xadd - 1 do
+  if xadd[i] == 'data' then data = i + 1 break end
+end
+local at = data and string.find(xadd[data], PLACEHOLDER, 1, true)
+if not at then return redis.error_reply('PARLEY_REFUSED PLACEHOLDER') end
+` +
+    HISTORY_PROLOGUE +
+    HISTORY_APPEND +
+    `
+xadd[data] = string.sub(xadd[data], 1, at - 1) .. '"offset":' .. offset .. ',"epoch":"' .. epoch .. '"' ..
+  string.sub(xadd[data], at + #PLACEHOLDER)
+local id = redis.call('XADD', KEYS[3], unpack(xadd))
+return {epoch, offset, byCount, byBytes, aged, id}
+`,
+});
+
+export const SCRIPTS = {
+  /**
+   * KEYS: roomHistoryMeta, roomHistory
+   * ARGV: prefix, newEpoch, now (the message's at), ttlMs, bytes, draftJson, size, roomBytes
+   * The one place a room's offsets are assigned: the next offset, then the message
+   * appended and the list trimmed by count and bytes (oldest first). A meta hash without
+   * a TTL belongs to an occupied room and keeps none (see parleyHistoryVacate).
+   * → {epoch, offset, evictedByCount, evictedByBytes, evictedByAge}
+   */
+  parleyHistoryAppend: {
+    numberOfKeys: 2,
+    lua:
+      HISTORY_PROLOGUE +
+      HISTORY_APPEND +
+      `
 return {epoch, offset, byCount, byBytes, aged}
 `,
   },

@@ -7,8 +7,13 @@ import { DomainEventBus } from '../common/domain-events/domain-event-bus.service
 import { UnavailableError } from '../common/errors/parley.error.js';
 import { handlerCalls, newHandlerCall, type HandlerCall } from '../common/realtime/handler-call.js';
 import { redactUrl, RedisKeys } from './redis.constants.js';
-import { RELAY_XADD_SCRIPT, XADD_SCRIPT } from './lua.js';
-import { PublishRefusal, takePublishCondition, type PublishCondition } from '../common/realtime/publish-condition.js';
+import { PLACE_XADD_SCRIPT, RELAY_XADD_SCRIPT, XADD_SCRIPT } from './lua.js';
+import {
+  PublishRefusal,
+  TAKES_CONDITIONS,
+  takePublishCondition,
+  type PublishCondition,
+} from '../common/realtime/publish-condition.js';
 import { clientOptions, connectReady, RedisClock } from './redis.service.js';
 
 /**
@@ -79,8 +84,9 @@ export class RedisIoAdapter extends ParleyIoAdapter {
     pub.on('ready', () => clock.measure());
     pub.defineCommand('parleyXadd', XADD_SCRIPT);
     pub.defineCommand('parleyRelayXadd', RELAY_XADD_SCRIPT);
+    pub.defineCommand('parleyPlaceXadd', PLACE_XADD_SCRIPT);
     const scripts = pub as unknown as Record<
-      'parleyXadd' | 'parleyRelayXadd',
+      'parleyXadd' | 'parleyRelayXadd' | 'parleyPlaceXadd',
       (...args: unknown[]) => Promise<unknown>
     >;
     // The adapter calls xadd(stream, 'MAXLEN', '~', n, '*', ...fields) (as one array), within
@@ -90,7 +96,19 @@ export class RedisIoAdapter extends ParleyIoAdapter {
       const condition = publishingCondition;
       if (condition === undefined) return scripts.parleyXadd(stream, clock.deadline(), ...rest);
       publishingCondition = undefined;
-      const published = scripts.parleyRelayXadd(stream, ...condition.keys, clock.deadline(), ...rest).catch(refusal);
+      let published: Promise<unknown>;
+      if (condition.kind === 'relay') {
+        published = scripts.parleyRelayXadd(stream, ...condition.keys, clock.deadline(), ...rest).catch(refusal);
+      } else {
+        const args = condition.args ?? [];
+        published = scripts
+          .parleyPlaceXadd(...condition.keys, stream, clock.deadline(), ...args, ...rest)
+          .then((reply) => {
+            // Before the adapter delivers the broadcast here (it awaits the stream id).
+            condition.onReply?.(reply);
+            return (reply as unknown[])[5];
+          }, refusal);
+      }
       condition.outcome = published.then(() => undefined);
       return published;
     }) as unknown as Redis['xadd'];
@@ -201,6 +219,7 @@ export class RedisIoAdapter extends ParleyIoAdapter {
     // A function, not an arrow: Socket.IO calls it with `new`.
     return function parleyRedisAdapter(nsp: unknown) {
       const adapter = factory(nsp);
+      (adapter as unknown as Record<symbol, boolean>)[TAKES_CONDITIONS] = true;
       const unpublished = new WeakSet<object>();
       let publishing: { opts: object; call?: HandlerCall } | undefined;
       type Publish = (message: { type: number }) => Promise<unknown>;

@@ -6,11 +6,31 @@
  * publishes settles `outcome`. Transport-free: the in-memory adapter never takes one.
  */
 export interface PublishCondition {
-  kind: 'relay';
-  /** relay: the target's connection entry, then the pair's call entry. */
+  /**
+   * relay: publish only if the target is connected and the pair has a call;
+   * place: a room message takes its offset (and its place in the room's history) in the
+   * same command that publishes it.
+   */
+  kind: 'relay' | 'place';
+  /** relay: the target's connection entry, then the pair's call entry; place: the room's history keys. */
   keys: string[];
+  /** place: the history append's arguments (see the script). */
+  args?: Array<string | number>;
+  /**
+   * place: called with the script's reply as soon as it arrives, before the broadcast is
+   * delivered to this node's sockets (so what they receive carries the offset).
+   */
+  onReply?: (reply: unknown) => void;
   /** Set by the adapter that took the condition: resolves once published, rejects with PublishRefusal or the failure. */
   outcome?: Promise<void>;
+}
+
+/** Marks a Socket.IO adapter whose broadcasts take conditions (see takesConditions). */
+export const TAKES_CONDITIONS = Symbol('parley.takesConditions');
+
+/** Whether the adapter publishes with conditions (the Redis one does). */
+export function takesConditions(adapter: unknown): boolean {
+  return typeof adapter === 'object' && adapter !== null && TAKES_CONDITIONS in adapter;
 }
 
 /** The condition did not hold: nothing was published. `code` is the protocol code it stands for. */

@@ -3,7 +3,7 @@ import type { Server } from 'socket.io';
 import { limitsConfig, redisConfig, type LimitsConfig, type RedisConfig } from '../../config/configuration.js';
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from '../events.js';
 import type { ParleySocket } from './parley-socket.js';
-import { emitWithCondition, type PublishCondition } from './publish-condition.js';
+import { emitWithCondition, takesConditions, type PublishCondition } from './publish-condition.js';
 
 /** Runs on the node that holds the socket, for a socket that must leave its room. */
 export type ForgetHandler = (socket: ParleySocket, room: string) => void;
@@ -18,6 +18,7 @@ export type ParleyServer = Server<ClientToServerEvents, ServerToClientEvents, In
 @Injectable()
 export class RealtimeService {
   private io?: ParleyServer;
+  private conditional = false;
   private readonly forgetHandlers: ForgetHandler[] = [];
 
   constructor(
@@ -28,6 +29,7 @@ export class RealtimeService {
   attach(server: ParleyServer): void {
     if (this.io === server) return;
     this.io = server;
+    this.conditional = takesConditions(server.of('/').adapter);
     // Another node asks the node holding a socket to drop its local login state.
     server.on('parley:forget', (id, room) => this.forgetLocal(id, room));
   }
@@ -93,6 +95,11 @@ export class RealtimeService {
     if (this.isLocal(id)) return undefined;
     const io = this.server;
     return emitWithCondition(condition, () => io.to(id).emit(event, ...args)) ? condition.outcome : undefined;
+  }
+
+  /** Whether broadcasts are published with conditions (see PublishCondition): with the Redis adapter. */
+  get takesConditions(): boolean {
+    return this.conditional;
   }
 
   /** Whether the socket is connected to this node (a cheap, synchronous check). */
