@@ -7,6 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Notification, RoomMessage, User } from '../src/common/events.js';
+import type { Redis } from 'ioredis';
 import { expectError, expectOk, expectUserShape, ids } from './helpers/assert.js';
 import {
   closeAllClients,
@@ -80,6 +81,25 @@ describeRedis('several nodes over Redis', () => {
     return users;
   }
 
+  /**
+   * Every command naming `needle`, as Redis sees it: those a node sent, and those a script
+   * ran; EVAL and EVALSHA both count as `eval` (EVAL the first time a connection runs a
+   * script, EVALSHA after). Disconnect the monitor when done.
+   */
+  async function watchCommands(needle: string): Promise<{ monitor: Redis; sent: string[]; scripted: string[] }> {
+    const monitor = await inspector().monitor();
+    const sent: string[] = [];
+    const scripted: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (!args.some((arg) => String(arg).includes(needle))) return;
+      const command = String(args[0])
+        .toLowerCase()
+        .replace(/^evalsha$/, 'eval');
+      (source === 'lua' ? scripted : sent).push(command);
+    });
+    return { monitor, sent, scripted };
+  }
+
   describe('chat', () => {
     it('gives every node the same room: join notifications, users lists in joinedAt order, listUsers', async () => {
       const room = uniqueRoom();
@@ -138,18 +158,7 @@ describeRedis('several nodes over Redis', () => {
       const room = uniqueRoom();
       const [ca, cb] = await spread([a, b]);
       await joinAll([ca, cb], room);
-      // Every command that names the room, as Redis sees it: sent by a node, or run by a script.
-      const monitor = await inspector().monitor();
-      const sent: string[] = [];
-      const scripted: string[] = [];
-      monitor.on('monitor', (_time: string, args: string[], source: string) => {
-        if (!args.some((arg) => String(arg).includes(room))) return;
-        // (EVAL the first time a connection runs the script, EVALSHA after)
-        const command = String(args[0])
-          .toLowerCase()
-          .replace(/^evalsha$/, 'eval');
-        (source === 'lua' ? scripted : sent).push(command);
-      });
+      const { monitor, sent, scripted } = await watchCommands(room);
       try {
         await sleep(50);
         const ack = await ca.request<{ offset: number; epoch: string }>('roomMessage', { message: 'one-command' });
@@ -326,18 +335,7 @@ describeRedis('several nodes over Redis', () => {
       await callee.waitFor('call');
       expectOk(await callee.request('answer', { to: caller.id, signal: 's' }));
       await caller.waitFor('accepted');
-      // Every command that names the callee, as Redis sees it: sent by a node, or run by a script.
-      const monitor = await inspector().monitor();
-      const sent: string[] = [];
-      const scripted: string[] = [];
-      monitor.on('monitor', (_time: string, args: string[], source: string) => {
-        if (!args.some((arg) => String(arg).includes(callee.id))) return;
-        // (EVAL the first time a connection runs the script, EVALSHA after)
-        const command = String(args[0])
-          .toLowerCase()
-          .replace(/^evalsha$/, 'eval');
-        (source === 'lua' ? scripted : sent).push(command);
-      });
+      const { monitor, sent, scripted } = await watchCommands(callee.id);
       try {
         await sleep(50);
         expectOk(await caller.request('signal', { to: callee.id, signal: { n: 1 } }));

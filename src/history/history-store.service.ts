@@ -1,8 +1,7 @@
 import type { RoomMessage } from '../common/events.js';
-
-/** A room message before it has its place in the room (`offset` and `epoch` still to be set). */
 import type { PublishCondition } from '../common/realtime/publish-condition.js';
 
+/** A room message before it has its place in the room (`offset` and `epoch` still to be set). */
 export type MessageDraft = RoomMessage;
 
 export interface HistoryQuery {

@@ -8,12 +8,7 @@ import { UnavailableError } from '../common/errors/parley.error.js';
 import { handlerCalls, newHandlerCall, type HandlerCall } from '../common/realtime/handler-call.js';
 import { redactUrl, RedisKeys } from './redis.constants.js';
 import { PLACE_XADD_SCRIPT, RELAY_XADD_SCRIPT, XADD_SCRIPT } from './lua.js';
-import {
-  PublishRefusal,
-  TAKES_CONDITIONS,
-  takePublishCondition,
-  type PublishCondition,
-} from '../common/realtime/publish-condition.js';
+import { PublishRefusal, TAKES_CONDITIONS, takePublishCondition } from '../common/realtime/publish-condition.js';
 import { clientOptions, connectReady, RedisClock } from './redis.service.js';
 
 /**
@@ -89,13 +84,13 @@ export class RedisIoAdapter extends ParleyIoAdapter {
       'parleyXadd' | 'parleyRelayXadd' | 'parleyPlaceXadd',
       (...args: unknown[]) => Promise<unknown>
     >;
-    // The adapter calls xadd(stream, 'MAXLEN', '~', n, '*', ...fields) (as one array), within
-    // the broadcast that trackingBroadcasts wraps, so a condition of that broadcast is known.
+    // The adapter calls xadd(stream, 'MAXLEN', '~', n, '*', ...fields) (as one array),
+    // synchronously within the broadcast that emitWithCondition started, so the condition
+    // waiting to be taken is that broadcast's.
     pub.xadd = ((...args: unknown[]) => {
       const [stream, ...rest] = args.flat();
-      const condition = publishingCondition;
+      const condition = takePublishCondition();
       if (condition === undefined) return scripts.parleyXadd(stream, clock.deadline(), ...rest);
-      publishingCondition = undefined;
       let published: Promise<unknown>;
       if (condition.kind === 'relay') {
         published = scripts.parleyRelayXadd(stream, ...condition.keys, clock.deadline(), ...rest).catch(refusal);
@@ -250,13 +245,11 @@ export class RedisIoAdapter extends ParleyIoAdapter {
       adapter.broadcast = ((packet: unknown, opts: object) => {
         const call = handlerCalls.getStore();
         publishing = { opts, call };
-        publishingCondition = takePublishCondition();
         let result: unknown;
         try {
           result = broadcast(packet, opts);
         } finally {
           publishing = undefined;
-          publishingCondition = undefined;
         }
         if (call && typeof (result as Promise<unknown> | undefined)?.then === 'function') {
           const done: Promise<unknown> = Promise.resolve(result).then(
@@ -280,12 +273,6 @@ export class RedisIoAdapter extends ParleyIoAdapter {
     });
   }
 }
-
-/**
- * The condition of the broadcast being published right now (set around the adapter's
- * synchronous broadcast call, taken by its XADD).
- */
-let publishingCondition: PublishCondition | undefined;
 
 /** A conditional XADD's refusal (`PARLEY_REFUSED <code>`) as a PublishRefusal; other errors as they are. */
 function refusal(err: unknown): never {

@@ -1,9 +1,10 @@
 /**
- * A check a cluster adapter makes in the same Redis call that publishes a broadcast, so a
- * relay to a socket on another node costs one command instead of a read per check and then
- * the publish, and nothing can change between the checks and the publish. The backend that
- * owns the state names the keys (see RedisCallStateService.relayCondition); the adapter that
- * publishes settles `outcome`. Transport-free: the in-memory adapter never takes one.
+ * Work a cluster adapter does in the same Redis call that publishes a broadcast: the checks
+ * before a signal to a socket on another node, or a room message's history append. One
+ * command instead of one per step, and nothing can change in between. The backend that owns
+ * the state names the keys (RedisCallStateService.relayCondition,
+ * RedisHistoryStoreService.placeCondition); the adapter that publishes settles `outcome`.
+ * Transport-free: the in-memory adapter never takes one.
  */
 export interface PublishCondition {
   /**
