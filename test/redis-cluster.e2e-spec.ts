@@ -7,7 +7,6 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Notification, RoomMessage, User } from '../src/common/events.js';
-import type { Redis } from 'ioredis';
 import { expectError, expectOk, expectUserShape, ids } from './helpers/assert.js';
 import {
   closeAllClients,
@@ -84,10 +83,12 @@ describeRedis('several nodes over Redis', () => {
   /**
    * Every command naming `needle`, as Redis sees it: those a node sent, and those a script
    * ran; EVAL and EVALSHA both count as `eval` (EVAL the first time a connection runs a
-   * script, EVALSHA after). Disconnect the monitor when done.
+   * script, EVALSHA after). Call stop() when done: ioredis's monitor() opens a connection
+   * of its own besides the inspector's, and either one left open holds the test process.
    */
-  async function watchCommands(needle: string): Promise<{ monitor: Redis; sent: string[]; scripted: string[] }> {
-    const monitor = await inspector().monitor();
+  async function watchCommands(needle: string): Promise<{ stop: () => void; sent: string[]; scripted: string[] }> {
+    const client = inspector();
+    const monitor = await client.monitor();
     const sent: string[] = [];
     const scripted: string[] = [];
     monitor.on('monitor', (_time: string, args: string[], source: string) => {
@@ -97,7 +98,11 @@ describeRedis('several nodes over Redis', () => {
         .replace(/^evalsha$/, 'eval');
       (source === 'lua' ? scripted : sent).push(command);
     });
-    return { monitor, sent, scripted };
+    const stop = () => {
+      monitor.disconnect();
+      client.disconnect();
+    };
+    return { stop, sent, scripted };
   }
 
   describe('chat', () => {
@@ -158,7 +163,7 @@ describeRedis('several nodes over Redis', () => {
       const room = uniqueRoom();
       const [ca, cb] = await spread([a, b]);
       await joinAll([ca, cb], room);
-      const { monitor, sent, scripted } = await watchCommands(room);
+      const { stop, sent, scripted } = await watchCommands(room);
       try {
         await sleep(50);
         const ack = await ca.request<{ offset: number; epoch: string }>('roomMessage', { message: 'one-command' });
@@ -171,7 +176,7 @@ describeRedis('several nodes over Redis', () => {
         const page = await cb.request<{ messages: RoomMessage[] }>('history', {});
         expect(page.messages.map((m) => [m.message, m.offset, m.epoch])).toEqual([['one-command', 1, ack.epoch]]);
       } finally {
-        monitor.disconnect();
+        stop();
       }
     });
 
@@ -335,7 +340,7 @@ describeRedis('several nodes over Redis', () => {
       await callee.waitFor('call');
       expectOk(await callee.request('answer', { to: caller.id, signal: 's' }));
       await caller.waitFor('accepted');
-      const { monitor, sent, scripted } = await watchCommands(callee.id);
+      const { stop, sent, scripted } = await watchCommands(callee.id);
       try {
         await sleep(50);
         expectOk(await caller.request('signal', { to: callee.id, signal: { n: 1 } }));
@@ -355,7 +360,7 @@ describeRedis('several nodes over Redis', () => {
         expect(scripted).toEqual(['exists', 'hget']);
         await expectNothing([callee], ['signal'], since);
       } finally {
-        monitor.disconnect();
+        stop();
       }
     });
 
