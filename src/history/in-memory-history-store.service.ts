@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
+import { randomBase64url } from '../common/random/pooled-random.js';
 import type { RoomMessage } from '../common/events.js';
 import { historyConfig, type HistoryConfig } from '../config/configuration.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -14,7 +14,7 @@ import {
 
 /** A new epoch: random, so a restarted process never repeats one. */
 export function newEpoch(): string {
-  return randomBytes(9).toString('base64url');
+  return randomBase64url(9);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../common/random/pooled-random.js';
 import { AlreadyInCallError } from '../common/errors/parley.error.js';
 import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { CallStateService, pairKey, type CallStatus } from './call-state.service.js';
@@ -45,7 +45,7 @@ export class RedisCallStateService extends CallStateService implements OnModuleI
   async start(callerId: string, calleeId: string, ringTimeoutMs: number): Promise<void> {
     const k = this.redis.keys;
     const pair = pairKey(callerId, calleeId);
-    const token = randomBytes(8).toString('hex');
+    const token = randomHex(8);
     const started = await this.redis.script<number>(
       'parleyCallStart',
       [k.call(pair), k.socketCalls(callerId), k.socketCalls(calleeId), k.owners],
