@@ -311,6 +311,32 @@ function tcpReady(port) {
 const logsDir = join(RESULTS, 'logs');
 const profDir = join(RESULTS, 'profiles');
 const memFile = (key) => join(os.tmpdir(), `parley-bench-mem-${process.pid}-${key}.json`);
+const eldFile = (key) => join(os.tmpdir(), `parley-bench-eld-${process.pid}-${key}.json`);
+
+/** Starts a server's event-loop delay histogram again (the preload's SIGURG). */
+function resetLoopDelay(srv) {
+  try {
+    process.kill(srv.pid, 'SIGURG');
+  } catch {}
+}
+
+/** The server's event-loop delay since resetLoopDelay (p50, p99, max in ms), or null. */
+async function readLoopDelay(srv) {
+  const file = eldFile(srv.eldKey);
+  rmSync(file, { force: true });
+  try {
+    process.kill(srv.pid, 'SIGURG');
+  } catch {
+    return null;
+  }
+  const until = performance.now() + 2000;
+  while (!existsSync(file) && performance.now() < until) await sleep(20);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Starts a server (`node`: a name for one node of a cluster, for its log and memory file;
@@ -323,6 +349,7 @@ async function startServer(key, { node = '', env: extra = {}, cpus = SERVER_CPUS
   delete env.NODE_OPTIONS;
   env.BENCH_PARENT_PID = String(process.pid);
   env.BENCH_MEM_FILE = memFile(key + node);
+  env.BENCH_ELD_FILE = eldFile(key + node);
   const nodeArgs = ['--expose-gc', '--import', pathToFileURL(join(BENCH, 'gc-preload.mjs')).href];
   let profName;
   if (cfg.profile.includes(key) || cfg.profile.includes('all')) {
@@ -362,6 +389,7 @@ async function startServer(key, { node = '', env: extra = {}, cpus = SERVER_CPUS
   await sleep(300);
   return {
     key,
+    eldKey: key + node,
     port,
     pid: child.pid,
     child,
@@ -638,6 +666,7 @@ async function fanoutSession(servers, kind, { sidePids = [], label = servers[0].
     const r0 = readCpuSum(sidePids);
     const l0 = loadersCpu(loaders);
     const pr = probe([...pids, ...sidePids, ...loaders.map((l) => l.child.pid)]);
+    for (const srv of servers) resetLoopDelay(srv);
     const m0 = monoUs();
     const res = await Promise.all(
       loaders.map((l, i) =>
@@ -656,6 +685,9 @@ async function fanoutSession(servers, kind, { sidePids = [], label = servers[0].
     const bg = pr.end();
     const m1 = monoUs();
     for (const srv of servers) srv.mark(`fanout ${rate}`, m0, m1);
+    // Read after the CPU figures: the read costs the servers a little.
+    const loopDelays = await Promise.all(servers.map((srv) => readLoopDelay(srv)));
+    const worst = (k) => (loopDelays.every(Boolean) ? Math.max(...loopDelays.map((x) => x[k])) : null);
     const d = cpuDelta(c0, c1);
     const side = cpuDelta(r0, r1);
     const hist = new Hist();
@@ -694,6 +726,9 @@ async function fanoutSession(servers, kind, { sidePids = [], label = servers[0].
       // of all servers together: a cluster of two nodes on one core can use at most 100%
       serverCpuUtil: (d.userUs + d.sysUs) / d.wallUs,
       loaderCpuUtil: loadersUtil(l0, l1),
+      // the server's own event-loop delay over the step (of the worse node in a cluster)
+      loopDelayP99: worst('p99'),
+      loopDelayMax: worst('max'),
       ...bg,
     };
     if (sidePids.length) {
@@ -1275,6 +1310,8 @@ function collect() {
         delivery: median(ss.map((s) => s.delivery)),
         p50: median(ss.map((s) => s.p50)),
         p99: median(ss.map((s) => s.p99)),
+        loopDelayP99: median(ss.map((s) => s.loopDelayP99).filter((v) => v != null)),
+        loopDelayMax: median(ss.map((s) => s.loopDelayMax).filter((v) => v != null)),
         userUs: median(ss.map((s) => s.serverUserUsPerMsg)),
         sysUs: median(ss.map((s) => s.serverSysUsPerMsg)),
         serverCpu: median(ss.map((s) => s.serverCpuUtil)),
@@ -1640,10 +1677,10 @@ function writeOutputs(partial = false) {
     }
   }
   if (Object.values(shareTables).some((t) => t.length)) {
-    md += `\n## Fan-out at shares of bare Socket.IO's highest sustained rate (medians over runs)\n\n| server | share | offered msg/s | passed | delivered msg/s | delivery | p50 ms | p99 ms | server µs/msg user | sys | server CPU |\n|---|---:|---:|:---:|---:|---:|---:|---:|---:|---:|---:|\n`;
+    md += `\n## Fan-out at shares of bare Socket.IO's highest sustained rate (medians over runs)\n\n| server | share | offered msg/s | passed | delivered msg/s | delivery | p50 ms | p99 ms | server event-loop delay p99 / max, ms | server µs/msg user | sys | server CPU |\n|---|---:|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|\n`;
     for (const key of cfg.servers) {
       for (const t of shareTables[key]) {
-        md += `| ${SERVERS[key].label} | ${t.share * 100}% | ${fmt(t.rate, 0)} | ${t.ok} | ${fmt(t.deliveredPerSec)} | ${(t.delivery * 100).toFixed(1)}% | ${fmt(t.p50)} | ${fmt(t.p99)} | ${fmt(t.userUs, 2)} | ${fmt(t.sysUs, 2)} | ${pct(t.serverCpu)} |\n`;
+        md += `| ${SERVERS[key].label} | ${t.share * 100}% | ${fmt(t.rate, 0)} | ${t.ok} | ${fmt(t.deliveredPerSec)} | ${(t.delivery * 100).toFixed(1)}% | ${fmt(t.p50)} | ${fmt(t.p99)} | ${fmt(t.loopDelayP99, 2)} / ${fmt(t.loopDelayMax, 1)} | ${fmt(t.userUs, 2)} | ${fmt(t.sysUs, 2)} | ${pct(t.serverCpu)} |\n`;
       }
     }
   }
