@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { AlreadyInCallError } from '../common/errors/parley.error.js';
 import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
-import { CallStateService, pairKey, type CallStatus } from './call-state.service.js';
+import { CallStateService, type CallStatus } from './call-state.service.js';
 
 interface Call {
   callerId: string;
@@ -10,28 +10,30 @@ interface Call {
   timer?: NodeJS.Timeout;
 }
 
+/**
+ * Calls by both of their sockets: `calls.get(a).get(b)` and `calls.get(b).get(a)` are the
+ * same call. Every relayed signal asks `status(a, b)`: two lookups with the ids as they
+ * came, no pair key built per signal.
+ */
 @Injectable()
 export class InMemoryCallStateService extends CallStateService implements OnModuleDestroy {
-  private readonly calls = new Map<string, Call>();
-  private readonly bySocket = new Map<string, Set<string>>();
+  private readonly calls = new Map<string, Map<string, Call>>();
 
   constructor(private readonly bus: DomainEventBus) {
     super();
   }
 
   async start(callerId: string, calleeId: string, ringTimeoutMs: number): Promise<void> {
-    const key = pairKey(callerId, calleeId);
-    if (this.calls.has(key)) throw new AlreadyInCallError(calleeId);
+    if (this.get(callerId, calleeId)) throw new AlreadyInCallError(calleeId);
     const call: Call = { callerId, calleeId, status: 'pending' };
-    call.timer = setTimeout(() => this.ringOut(key), ringTimeoutMs);
+    call.timer = setTimeout(() => this.ringOut(call), ringTimeoutMs);
     call.timer.unref();
-    this.calls.set(key, call);
-    this.index(callerId, key);
-    this.index(calleeId, key);
+    this.link(callerId, calleeId, call);
+    this.link(calleeId, callerId, call);
   }
 
   async accept(a: string, b: string): Promise<boolean> {
-    const call = this.calls.get(pairKey(a, b));
+    const call = this.get(a, b);
     if (!call) return false;
     clearTimeout(call.timer);
     call.timer = undefined;
@@ -42,21 +44,23 @@ export class InMemoryCallStateService extends CallStateService implements OnModu
   }
 
   status(a: string, b: string): CallStatus | undefined {
-    return this.calls.get(pairKey(a, b))?.status;
+    return this.calls.get(a)?.get(b)?.status;
   }
 
   async end(a: string, b: string): Promise<boolean> {
-    const call = this.remove(pairKey(a, b));
-    if (call) this.bus.publish('call.ended', { callerId: call.callerId, calleeId: call.calleeId, reason: 'hangup' });
+    const call = this.get(a, b);
+    if (call) {
+      this.remove(call);
+      this.bus.publish('call.ended', { callerId: call.callerId, calleeId: call.calleeId, reason: 'hangup' });
+    }
     return call !== undefined;
   }
 
   async endAll(id: string): Promise<string[]> {
-    const keys = [...(this.bySocket.get(id) ?? [])];
+    const calls = [...(this.calls.get(id)?.values() ?? [])];
     const peers: string[] = [];
-    for (const key of keys) {
-      const call = this.remove(key);
-      if (!call) continue;
+    for (const call of calls) {
+      this.remove(call);
       peers.push(call.callerId === id ? call.calleeId : call.callerId);
       this.bus.publish('call.ended', { callerId: call.callerId, calleeId: call.calleeId, reason: 'disconnected' });
     }
@@ -64,39 +68,37 @@ export class InMemoryCallStateService extends CallStateService implements OnModu
   }
 
   onModuleDestroy(): void {
-    for (const call of this.calls.values()) clearTimeout(call.timer);
+    for (const peers of this.calls.values()) for (const call of peers.values()) clearTimeout(call.timer);
     this.calls.clear();
-    this.bySocket.clear();
   }
 
-  private ringOut(key: string): void {
-    const call = this.calls.get(key);
-    if (!call || call.status !== 'pending') return;
-    this.remove(key);
+  private ringOut(call: Call): void {
+    if (this.get(call.callerId, call.calleeId) !== call || call.status !== 'pending') return;
+    this.remove(call);
     this.bus.publish('call.ended', { callerId: call.callerId, calleeId: call.calleeId, reason: 'timeout' });
     this.bus.publish('call.ringTimeout', { callerId: call.callerId, calleeId: call.calleeId });
   }
 
-  private remove(key: string): Call | undefined {
-    const call = this.calls.get(key);
-    if (!call) return undefined;
+  private get(a: string, b: string): Call | undefined {
+    return this.calls.get(a)?.get(b);
+  }
+
+  private remove(call: Call): void {
     clearTimeout(call.timer);
-    this.calls.delete(key);
-    this.unindex(call.callerId, key);
-    this.unindex(call.calleeId, key);
-    return call;
+    this.unlink(call.callerId, call.calleeId);
+    this.unlink(call.calleeId, call.callerId);
   }
 
-  private index(id: string, key: string): void {
-    let keys = this.bySocket.get(id);
-    if (!keys) this.bySocket.set(id, (keys = new Set()));
-    keys.add(key);
+  private link(id: string, peer: string, call: Call): void {
+    let peers = this.calls.get(id);
+    if (!peers) this.calls.set(id, (peers = new Map()));
+    peers.set(peer, call);
   }
 
-  private unindex(id: string, key: string): void {
-    const keys = this.bySocket.get(id);
-    if (!keys) return;
-    keys.delete(key);
-    if (keys.size === 0) this.bySocket.delete(id);
+  private unlink(id: string, peer: string): void {
+    const peers = this.calls.get(id);
+    if (!peers) return;
+    peers.delete(peer);
+    if (peers.size === 0) this.calls.delete(id);
   }
 }
