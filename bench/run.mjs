@@ -322,7 +322,7 @@ function resetLoopDelay(srv) {
 
 /** The server's event-loop delay since resetLoopDelay (p50, p99, max in ms), or null. */
 async function readLoopDelay(srv) {
-  const file = eldFile(srv.eldKey);
+  const file = srv.loopDelayFile;
   rmSync(file, { force: true });
   try {
     process.kill(srv.pid, 'SIGURG');
@@ -349,7 +349,8 @@ async function startServer(key, { node = '', env: extra = {}, cpus = SERVER_CPUS
   delete env.NODE_OPTIONS;
   env.BENCH_PARENT_PID = String(process.pid);
   env.BENCH_MEM_FILE = memFile(key + node);
-  env.BENCH_ELD_FILE = eldFile(key + node);
+  const loopDelayFile = eldFile(key + node);
+  env.BENCH_ELD_FILE = loopDelayFile;
   const nodeArgs = ['--expose-gc', '--import', pathToFileURL(join(BENCH, 'gc-preload.mjs')).href];
   let profName;
   if (cfg.profile.includes(key) || cfg.profile.includes('all')) {
@@ -389,7 +390,7 @@ async function startServer(key, { node = '', env: extra = {}, cpus = SERVER_CPUS
   await sleep(300);
   return {
     key,
-    eldKey: key + node,
+    loopDelayFile,
     port,
     pid: child.pid,
     child,

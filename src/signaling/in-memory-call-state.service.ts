@@ -44,7 +44,7 @@ export class InMemoryCallStateService extends CallStateService implements OnModu
   }
 
   status(a: string, b: string): CallStatus | undefined {
-    return this.calls.get(a)?.get(b)?.status;
+    return this.get(a, b)?.status;
   }
 
   async end(a: string, b: string): Promise<boolean> {
