@@ -117,4 +117,53 @@ describeRedis('recovery across nodes', () => {
     ]);
     expect(await y.waitFor('ended')).toEqual({ from: ux.id, reason: 'disconnected' });
   }, 20_000);
+
+  // While a client is being recovered, messages keep coming: each acked one reaches it
+  // exactly once and in order, whether it arrived before the session was read, between the
+  // read and the socket joining its rooms, or while its middlewares ran.
+  for (const target of ['the other node', 'the same node'] as const) {
+    it(`every message sent during a recovery on ${target} arrives once, in order`, async () => {
+      for (let round = 0; round < 5; round++) {
+        const room = uniqueRoom();
+        const x = await connect(a.url, { reconnection: true, reconnectionDelay: 20, reconnectionDelayMax: 40 });
+        const y = await connect(b.url);
+        await login(x, 'xeno', room);
+        await login(y, 'ygor', room);
+        const first = await y.request<{ id: string }>('roomMessage', { message: 'first' });
+        await x.waitFor('roomMessage', (m) => m.id === first.id);
+        if (target === 'the other node') (x.socket.io as unknown as { uri: string }).uri = b.url;
+
+        let sending = true;
+        const acks: Promise<{ id: string }>[] = [];
+        const pump = (async () => {
+          while (sending) {
+            acks.push(y.request<{ id: string }>('roomMessage', { message: `m${acks.length}` }));
+            await sleep(2);
+          }
+        })();
+        await sleep(15);
+        const back = reconnected(x);
+        x.socket.io.engine.close();
+        await back;
+        await sleep(100);
+        sending = false;
+        await pump;
+        const sent = await Promise.all(acks);
+        sent.forEach((ack) => expectOk(ack));
+        const last = sent[sent.length - 1];
+        await x.waitFor('roomMessage', (m) => m.id === last.id);
+        await sleep(200); // any duplicate would have come by now
+
+        const got = x.log
+          .filter((r) => r.event === 'roomMessage')
+          .map((r) => (r.args[0] as { message: string }).message);
+        expect({ round, recovered: x.socket.recovered, got }).toEqual({
+          round,
+          recovered: true,
+          got: ['first', ...sent.map((_, i) => `m${i}`)],
+        });
+        closeAllClients();
+      }
+    }, 30_000);
+  }
 });
