@@ -8,6 +8,7 @@ import type { Notification, User } from '../src/common/events.js';
 import { expectOk } from './helpers/assert.js';
 import { closeAllClients, connect, joinRoom, mark, sleep, uniqueRoom, type TestClient } from './helpers/client.js';
 import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
+import { hsToken, SECRET } from './helpers/tokens.js';
 
 afterEach(async () => {
   closeAllClients();
@@ -142,4 +143,54 @@ describe('with RECOVERY_WINDOW_MS=0 (the default)', () => {
     const leave = (await b.waitFor('notification', (n) => n.type === 'leave', 1500)) as Notification;
     expect(leave.user.id).toBe(ua.id);
   });
+});
+
+describe('recovery while messages keep coming', () => {
+  // With authentication on, a recovered socket waits for its token's verification before it
+  // is connected: what its room gets meanwhile still reaches it, once and in order.
+  it('every message sent during the reconnection arrives once, in order (authentication on)', async () => {
+    const server = await startServer({ RECOVERY_WINDOW_MS: '5000', AUTH_JWT_SECRET: SECRET });
+    for (let round = 0; round < 5; round++) {
+      const room = uniqueRoom();
+      const token = await hsToken();
+      const x = await connect(server, {
+        ...recoverable,
+        reconnectionDelay: 20,
+        reconnectionDelayMax: 40,
+        auth: { token },
+      });
+      const y = await connect(server, { auth: { token } });
+      await joinRoom([x, y], room);
+      const first = await y.request<{ id: string }>('roomMessage', { message: 'first' });
+      await x.waitFor('roomMessage', (m) => m.id === first.id);
+
+      let sending = true;
+      const acks: Promise<{ id: string }>[] = [];
+      const pump = (async () => {
+        while (sending) {
+          acks.push(y.request<{ id: string }>('roomMessage', { message: `m${acks.length}` }));
+          await sleep(2);
+        }
+      })();
+      await sleep(15);
+      const back = reconnected(x);
+      dropTransport(x);
+      await back;
+      await sleep(100);
+      sending = false;
+      await pump;
+      const sent = await Promise.all(acks);
+      sent.forEach((ack) => expectOk(ack));
+      await x.waitFor('roomMessage', (m) => m.id === sent[sent.length - 1].id);
+      await sleep(200); // any duplicate would have come by now
+
+      const got = x.log.filter((r) => r.event === 'roomMessage').map((r) => (r.args[0] as { message: string }).message);
+      expect({ round, recovered: x.socket.recovered, got }).toEqual({
+        round,
+        recovered: true,
+        got: ['first', ...sent.map((_, i) => `m${i}`)],
+      });
+      closeAllClients();
+    }
+  }, 30_000);
 });

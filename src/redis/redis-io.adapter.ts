@@ -10,7 +10,7 @@ import { redactUrl, RedisKeys } from './redis.constants.js';
 import { PLACE_XADD_SCRIPT, RELAY_XADD_SCRIPT, XADD_SCRIPT } from './lua.js';
 import { PublishRefusal, TAKES_CONDITIONS, takePublishCondition } from '../common/realtime/publish-condition.js';
 import { clientOptions, connectReady, RedisClock } from './redis.service.js';
-import { closeRecoveryGap } from './recovery-gap.js';
+import { closeRecoveryGap } from '../common/adapters/recovery-gap.js';
 
 /**
  * The adapter's XREAD blocks this long at most (its default is 5 s): the reader's deadlines
@@ -261,7 +261,7 @@ export class RedisIoAdapter extends ParleyIoAdapter {
         }
         return result;
       }) as typeof adapter.broadcast;
-      closeRecoveryGap(adapter);
+      closeRecoveryGap(adapter, { stream: true });
       return adapter;
     };
   }

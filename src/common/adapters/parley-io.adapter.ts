@@ -12,6 +12,7 @@ import {
   type DirectHandler,
   type GatewayEvents,
 } from './direct-handlers.js';
+import { closeRecoveryGap } from './recovery-gap.js';
 
 export interface ParleyIoOptions {
   corsOrigins: string[];
@@ -60,6 +61,10 @@ export class ParleyIoAdapter extends IoAdapter {
     });
     server.on('connection', (socket) => queueMicrotask(() => releaseRequest(socket, responses)));
     if (this.options.coalesceWrites) coalesceWrites(server);
+    // A cluster adapter (options.adapter) closes its own gaps; the in-memory one is here.
+    if (this.options.recoveryWindowMs > 0 && !options?.adapter) {
+      closeRecoveryGap(server.of('/').adapter, { stream: false });
+    }
     return server;
   }
 

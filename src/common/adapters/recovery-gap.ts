@@ -58,8 +58,15 @@ interface Restore {
   timer: NodeJS.Timeout;
 }
 
-export function closeRecoveryGap(adapter: Adapter): void {
+/**
+ * `stream`: the adapter is the Redis streams one (offsets are stream ids, and a restore
+ * reads Redis while this node goes on delivering). Socket.IO's own in-memory adapter
+ * restores from what it buffered, synchronously: there only the wait for middlewares needs
+ * closing.
+ */
+export function closeRecoveryGap(adapter: Adapter, { stream }: { stream: boolean }): void {
   const target = adapter as unknown as Patched;
+  const offsetOf = stream ? streamOffsetOf : eventOffsetOf;
   /** Deliveries made while any restore is in flight; `base` is the index of its first. */
   let log: Delivery[] = [];
   let base = 0;
@@ -96,7 +103,7 @@ export function closeRecoveryGap(adapter: Adapter): void {
     encoding = undefined;
     const id = packet && (inFlight > 0 || sent.size > 0 || waiting.size > 0) ? offsetOf(packet) : undefined;
     if (id === undefined) return apply(opts, fn);
-    if (inFlight > 0) log.push({ id, data: packet!.data!, opts });
+    if (stream && inFlight > 0) log.push({ id, data: packet!.data!, opts });
     for (const [sid, wait] of waiting) {
       if (reaches(wait.rooms, opts) && !sent.get(sid)?.delete(id)) wait.queue.push(fn);
     }
@@ -171,7 +178,7 @@ export function closeRecoveryGap(adapter: Adapter): void {
     const wait: Waiting = { rooms: session.rooms, queue: [], timer: setTimeout(() => waiting.delete(sid), ABANDON_MS) };
     wait.timer.unref();
     waiting.set(sid, wait);
-    if (pending.size > 0) {
+    if (stream && pending.size > 0) {
       sent.set(sid, pending);
       setTimeout(() => {
         if (sent.get(sid) === pending) sent.delete(sid);
@@ -198,10 +205,16 @@ export function closeRecoveryGap(adapter: Adapter): void {
 }
 
 /** The stream offset the cluster adapter appended to a packet's data, if it did. */
-function offsetOf(packet: { data?: unknown[]; id?: number }): string | undefined {
+function streamOffsetOf(packet: { data?: unknown[]; id?: number }): string | undefined {
+  const last = eventOffsetOf(packet);
+  return last !== undefined && STREAM_ID.test(last) ? last : undefined;
+}
+
+/** The offset the in-memory adapter appended to an event without an ack (its last string). */
+function eventOffsetOf(packet: { data?: unknown[]; id?: number }): string | undefined {
   if (packet.id !== undefined || !Array.isArray(packet.data) || packet.data.length < 2) return undefined;
   const last = packet.data[packet.data.length - 1];
-  return typeof last === 'string' && STREAM_ID.test(last) ? last : undefined;
+  return typeof last === 'string' ? last : undefined;
 }
 
 const STREAM_ID = /^\d+-\d+$/;

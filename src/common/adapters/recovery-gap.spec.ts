@@ -23,7 +23,7 @@ function setup() {
   let answer!: (session: Session) => void;
   (adapter as unknown as { restoreSession: () => Promise<Session> }).restoreSession = () =>
     new Promise((resolve) => (answer = resolve));
-  closeRecoveryGap(adapter);
+  closeRecoveryGap(adapter, { stream: true });
   const socket: FakeSocket = {
     id: SID,
     written: [],
