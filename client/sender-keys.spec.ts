@@ -276,6 +276,10 @@ describe('KeysRoom', () => {
     expect(await c.kr.open(m1)).toEqual({ ok: false, reason: 'before-join' });
     const m2 = await h.message(b, 'two');
     expect(await c.kr.open(m2)).toEqual({ ok: true, text: 'two' });
+    // Alice's key reaches carol as a direct message the harness does not wait for: opening
+    // a message of alice's waits until it has arrived.
+    const m2a = await h.message(a, 'two, from alice');
+    expect(await c.kr.open(m2a)).toEqual({ ok: true, text: 'two, from alice' });
 
     const carolKeys = c.kr.heldKeys();
     expect(carolKeys.length).toBe(2);
