@@ -3,6 +3,7 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { Redis } from 'ioredis';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import { ParleyIoAdapter, type ParleyIoOptions } from '../common/adapters/parley-io.adapter.js';
+import type { DirectHandler } from '../common/adapters/direct-handlers.js';
 import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { UnavailableError } from '../common/errors/parley.error.js';
 import { handlerCalls, newHandlerCall, type HandlerCall } from '../common/realtime/handler-call.js';
@@ -169,10 +170,10 @@ export class RedisIoAdapter extends ParleyIoAdapter {
   }
 
   /** Runs the call in its handler-call context, so the broadcasts it starts are recorded. */
-  protected override invoke(socket: Socket, event: string, ack: unknown, run: () => unknown): unknown {
+  protected override invoke(socket: Socket, event: string, ack: unknown, run: DirectHandler, data: unknown): unknown {
     const withAck = typeof ack === 'function' ? this.ackContexts.get(ack as Ack) : undefined;
     const call = withAck ?? newHandlerCall();
-    const result = handlerCalls.run(call, run);
+    const result = handlerCalls.run(call, run, socket, data, ack);
     if (!withAck) {
       // No ack to answer through: a broadcast that never left gets the `exception` event.
       void Promise.resolve(result)

@@ -84,7 +84,10 @@ export class SignalingGateway implements OnGatewayConnection, OnGatewayDisconnec
   }
 }
 
+/** The empty ack, shared: it is only ever serialised. */
+const EMPTY_ACK = Object.freeze({});
+
 /** The empty ack once `done` has (at once when it finished synchronously). */
 function acked(done: void | Promise<void>): object | Promise<object> {
-  return done instanceof Promise ? done.then(() => ({})) : {};
+  return done instanceof Promise ? done.then(() => EMPTY_ACK) : EMPTY_ACK;
 }

@@ -146,12 +146,19 @@ function build(
     filter.catch(err, host);
     return undefined;
   };
+  // `(socket, body)`, the common shape, is called without an argument array.
+  const call =
+    socketAt === 0 && bodyAt === 1 && arity === 2
+      ? (socket: Socket, data: unknown) => method.call(instance, socket, pipe.transform(data, bodyMeta))
+      : (socket: Socket, data: unknown) => {
+          const args: unknown[] = new Array(arity);
+          if (socketAt >= 0) args[socketAt] = socket;
+          if (bodyAt >= 0) args[bodyAt] = pipe.transform(data, bodyMeta);
+          return method.apply(instance, args);
+        };
   return (socket, data, ack) => {
     try {
-      const args: unknown[] = new Array(arity);
-      if (socketAt >= 0) args[socketAt] = socket;
-      if (bodyAt >= 0) args[bodyAt] = pipe.transform(data, bodyMeta);
-      const result = method.apply(instance, args);
+      const result = call(socket, data);
       if (result instanceof Promise) return result.catch((err: unknown) => fail(err, socket, data, ack));
       return result;
     } catch (err) {

@@ -174,9 +174,9 @@ export class ParleyIoAdapter extends IoAdapter {
           event,
           before === undefined
             ? route
-            : (socket, args) => {
-                before(socket, args);
-                route(socket, args);
+            : (socket, event) => {
+                before(socket, event);
+                route(socket, event);
               },
         );
       }
@@ -187,26 +187,44 @@ export class ParleyIoAdapter extends IoAdapter {
   }
 
   /**
-   * Runs one handler call. Subclasses wrap it (the Redis adapter tracks the broadcasts a
-   * call starts); `run` must be called exactly once, synchronously.
+   * Runs one handler call: `run(socket, data, ack)`. Subclasses wrap it (the Redis adapter
+   * tracks the broadcasts a call starts); `run` must be called exactly once, synchronously.
    */
-  protected invoke(_socket: Socket, _event: string, _ack: unknown, run: () => unknown): unknown {
-    return run();
+  protected invoke(socket: Socket, _event: string, ack: unknown, run: DirectHandler, data: unknown): unknown {
+    return run(socket, data, ack);
   }
 
   /** `at`: where a socket keeps the handler's Nest callback, for a handler that is not direct. */
   private route(entry: Entry, at: number): Route {
     const run: DirectHandler =
       entry.direct ?? ((socket, data, ack) => (socket as SlottedSocket)[CALLBACKS]![at]!(data, ack));
-    return (socket, args) => this.dispatch(socket, entry, run, args);
+    return (socket, event) => this.dispatch(socket, entry, run, event);
   }
 
-  private dispatch(socket: Socket, entry: Entry, run: DirectHandler, args: unknown[]): void {
-    const { data, ack } = this.mapPayload(args.length === 1 ? args[0] : args);
-    if (args.length - (ack === undefined ? 0 : 1) > 1) ARGUMENT_LISTS.add(data as object);
+  /** Nest's own mapPayload, unless a subclass replaced it (then dispatch calls that). */
+  private readonly ownMapPayload = this.mapPayload === IoAdapter.prototype.mapPayload;
+
+  private dispatch(socket: Socket, entry: Entry, run: DirectHandler, event: unknown[]): void {
+    let data: unknown;
+    let ack: unknown;
+    if (this.ownMapPayload) {
+      // What mapPayload gives, without its object or a copy of the arguments: the ack is
+      // the last argument when it is a function; one argument is the data itself, none is
+      // an empty list, several are a list.
+      const argc = event.length - 1;
+      if (argc > 0 && typeof event[argc] === 'function') ack = event[argc];
+      const count = ack === undefined ? argc : argc - 1;
+      if (count === 1) data = event[1];
+      else if (count > 1) ARGUMENT_LISTS.add((data = event.slice(1, 1 + count)));
+      else if (argc === 0) data = [];
+    } else {
+      const args = event.slice(1);
+      ({ data, ack } = this.mapPayload(args.length === 1 ? args[0] : args));
+      if (args.length - (ack === undefined ? 0 : 1) > 1) ARGUMENT_LISTS.add(data as object);
+    }
     let pending: unknown;
     try {
-      pending = this.invoke(socket, entry.event, ack, () => run(socket, data, ack));
+      pending = this.invoke(socket, entry.event, ack, run, data);
     } catch (err) {
       this.log.error(err);
       return;
@@ -237,8 +255,8 @@ interface Table {
   routes: ReadonlyArray<readonly [string, Route]>;
 }
 
-/** Delivers one event's arguments (the ack last, when the client asked for one) to a socket. */
-type Route = (socket: Socket, args: unknown[]) => void;
+/** Delivers one event (its name, its arguments, the ack last when the client asked for one) to a socket. */
+type Route = (socket: Socket, event: unknown[]) => void;
 
 interface Routes {
   key: string;
@@ -270,7 +288,7 @@ function routedDispatch(this: RoutedSocket, event: unknown[]): void {
   this.run(event, (err) => {
     if (err) return process.nextTick(() => this._onerror(err));
     if (!this.connected) return;
-    route(this as unknown as Socket, event.slice(1));
+    route(this as unknown as Socket, event);
     if (this._events[event[0] as string] !== undefined) EventEmitter.prototype.emit.apply(this, event as [string]);
   });
 }
