@@ -892,6 +892,7 @@ async function callRelay(
     const l0 = loadersCpu(loaders);
     const pr = probe([...pids, ...sidePids, ...loaders.map((l) => l.child.pid)]);
     const m0 = monoUs();
+    for (const srv of servers) resetLoopDelay(srv);
     await sleep(c.durationMs);
     const c1 = readCpuSum(pids);
     const r1 = readCpuSum(sidePids);
@@ -899,6 +900,9 @@ async function callRelay(
     const bg = pr.end();
     const m1 = monoUs();
     for (const srv of servers) srv.mark('calls', m0, m1);
+    // each server's own event-loop delay over the window (the worst node's, for a cluster)
+    const loopDelays = await Promise.all(servers.map((srv) => readLoopDelay(srv)));
+    const worstDelay = (k) => (loopDelays.every(Boolean) ? Math.max(...loopDelays.map((x) => x[k])) : null);
     const res = await running;
     const d = cpuDelta(c0, c1);
     const side = cpuDelta(r0, r1);
@@ -924,6 +928,8 @@ async function callRelay(
       relayed,
       serverCpuUsPerRelayed: relayed ? (d.userUs + d.sysUs) / relayed : null,
       loaderCpuUtil: loadersUtil(l0, l1),
+      loopDelayP99: worstDelay('p99'),
+      loopDelayMax: worstDelay('max'),
       ...bg,
     };
     if (rate) {
@@ -938,6 +944,7 @@ async function callRelay(
     log(
       `  ${label} calls: ${Math.round(out.roundTripsPerSec)} round trips/s, p50 ${fmt(out.p50)} p99 ${fmt(out.p99)} ms, errors ${errors}${out.firstError ? ` (${out.firstError})` : ''}, cpu ${pct(out.serverCpuUtil)}` +
         (sidePids.length ? `, redis ${fmt(out.sideUsPerRoundTrip)} µs/round trip (${pct(out.sideCpuUtil)})` : '') +
+        `, loop delay p99 ${fmt(out.loopDelayP99, 2)} max ${fmt(out.loopDelayMax, 1)} ms` +
         `, load ${out.loaderCpuUtil.map(pct).join('/')}, others ${out.foreignCores.toFixed(2)}`,
     );
     return out;
@@ -1230,6 +1237,8 @@ function collect() {
     callsP99: (r) => r.calls.p99,
     callsCpu: (r) => r.calls.serverCpuUsPerRoundTrip,
     callsCpuRelayed: (r) => r.calls.serverCpuUsPerRelayed,
+    callsLoopP99: (r) => r.calls.loopDelayP99 ?? null,
+    callsLoopMax: (r) => r.calls.loopDelayMax ?? null,
     bgFanout: (r) => median(r.fanout.steps.map((s) => s.foreignCores)),
     bgCalls: (r) => r.calls.foreignCores,
     bgConns: (r) => r.conns.foreignCores,
@@ -1573,6 +1582,8 @@ function writeOutputs(partial = false) {
       1,
       null,
     ],
+    ["Call relay: server's own event-loop delay p99, ms", 'callsLoopP99', false, 2, null],
+    ["Call relay: server's own event-loop delay max, ms", 'callsLoopMax', false, 1, null],
     [
       'Connections: RSS per logged-in connection (slope n/4→n), KB',
       'rssPerConn',
