@@ -352,6 +352,10 @@ async function startServer(key, { node = '', env: extra = {}, cpus = SERVER_CPUS
   const loopDelayFile = eldFile(key + node);
   env.BENCH_ELD_FILE = loopDelayFile;
   const nodeArgs = ['--expose-gc', '--import', pathToFileURL(join(BENCH, 'gc-preload.mjs')).href];
+  // BENCH_TRACE_GC=1: every server logs its collections (to its log in results/logs/);
+  // BENCH_NODE_FLAGS: extra node/V8 flags, the same for every server
+  if (process.env.BENCH_TRACE_GC === '1') nodeArgs.push('--trace-gc');
+  if (process.env.BENCH_NODE_FLAGS) nodeArgs.push(...process.env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean));
   let profName;
   if (cfg.profile.includes(key) || cfg.profile.includes('all')) {
     mkdirSync(profDir, { recursive: true });
