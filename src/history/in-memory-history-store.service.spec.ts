@@ -1,5 +1,6 @@
 /**
  * The in-memory history store on its own: the ring buffer across wrap-arounds and growth,
+ * the byte buffer the messages are kept in (each one given back exactly),
  * the node-wide byte cap (the node's oldest message goes first, whichever room it is in),
  * and forgetting an empty room once nothing of it is retained.
  */
@@ -37,6 +38,21 @@ describe('InMemoryHistoryStoreService', () => {
       const page = await s.read('r', { limit: 1000 });
       const expected = Array.from({ length: Math.min(i, 7) }, (_, k) => i - Math.min(i, 7) + k + 1);
       expect(page.messages.map((m) => m.offset)).toEqual(expected);
+    }
+  });
+
+  it('gives back every retained message exactly, through the buffer compacting, growing and shrinking', async () => {
+    const { s } = store({ size: 5 });
+    const pieces = ['a', 'é', '😀', '\ud800', '"\\\n', 'ciphertext+/='];
+    const kept: MessageDraft[] = [];
+    for (let i = 0; i < 300; i++) {
+      // long messages first, then short ones: the buffer grows, then shrinks
+      const length = i < 150 ? 1 + ((i * 7919) % 3000) : 1 + (i % 40);
+      const text = Array.from({ length }, (_, k) => pieces[(i + k) % pieces.length]).join('');
+      const appended = s.append(draft('r', text), text.length);
+      kept.push({ ...appended });
+      if (kept.length > 5) kept.shift();
+      expect((await s.read('r', { limit: 1000 })).messages).toEqual(kept);
     }
   });
 

@@ -18,19 +18,35 @@ export function newEpoch(): string {
 }
 
 /**
- * One room's log: its epoch, latest offset and a ring buffer of the retained messages
- * (the broadcast objects themselves, with their byte sizes beside them). The ring grows
- * by doubling up to HISTORY_SIZE, so a quiet room costs a few slots, not the full size.
+ * One room's log: its epoch, latest offset and the retained messages, oldest first. The
+ * messages are kept as JSON in one buffer per room, outside V8's heap; only their place,
+ * size, time and offset are numbers in typed arrays. Retaining a message as objects would
+ * carry every one of them through the young generation into the old one, where they add to
+ * each full collection's marking: at a few thousand messages a second that was a
+ * collection every few seconds, a pause in the tail of every message's latency. The
+ * buffer is a queue of bytes (new records at the end, the oldest dropped from the front),
+ * compacted or regrown when the end is reached; the typed arrays are a ring that grows by
+ * doubling up to HISTORY_SIZE, so a quiet room costs a few slots, not the full size.
  */
 class RoomLog {
   latest = 0;
   bytes = 0;
   /** Nobody is in the room. */
   vacant = false;
-  private ring: Array<RoomMessage | undefined> = new Array(4);
-  private sizes: number[] = [0, 0, 0, 0];
-  private start = 0;
   count = 0;
+  /** Ring slot of the oldest retained message. */
+  private start = 0;
+  /** Per ring slot: where its record starts (a position in the room's byte stream), its length in bytes, its ciphertext size, time and offset. */
+  private starts = new Float64Array(4);
+  private lengths = new Float64Array(4);
+  private sizes = new Float64Array(4);
+  private ats = new Float64Array(4);
+  private offsets = new Float64Array(4);
+  private slab: Buffer = EMPTY_SLAB;
+  /** Stream positions: of slab[0], of the oldest record, and past the newest one. */
+  private base = 0;
+  private head = 0;
+  private tail = 0;
 
   constructor(
     readonly room: string,
@@ -39,50 +55,88 @@ class RoomLog {
   ) {}
 
   push(message: RoomMessage, size: number): void {
-    if (this.count === this.ring.length) this.grow();
-    const i = (this.start + this.count) % this.ring.length;
-    this.ring[i] = message;
+    if (this.count === this.starts.length) this.grow();
+    const json = JSON.stringify(message);
+    const length = Buffer.byteLength(json);
+    this.reserve(length);
+    this.slab.write(json, this.tail - this.base, length, 'utf8');
+    const i = (this.start + this.count) % this.starts.length;
+    this.starts[i] = this.tail;
+    this.lengths[i] = length;
     this.sizes[i] = size;
+    this.ats[i] = message.at;
+    this.offsets[i] = message.offset;
+    this.tail += length;
     this.count += 1;
     this.bytes += size;
   }
 
-  /** The oldest retained message (undefined when none). */
-  oldest(): RoomMessage | undefined {
-    return this.count > 0 ? this.ring[this.start] : undefined;
+  /** The oldest retained message's time and offset (undefined when none). */
+  oldestAt(): number | undefined {
+    return this.count > 0 ? this.ats[this.start] : undefined;
+  }
+
+  oldestOffset(): number | undefined {
+    return this.count > 0 ? this.offsets[this.start] : undefined;
   }
 
   /** Drops the oldest retained message; returns its size. */
   shift(): number {
     const size = this.sizes[this.start];
-    this.ring[this.start] = undefined;
-    this.start = (this.start + 1) % this.ring.length;
+    this.head = this.starts[this.start] + this.lengths[this.start];
+    this.start = (this.start + 1) % this.starts.length;
     this.count -= 1;
     this.bytes -= size;
+    if (this.count === 0) {
+      // Nothing left to read: the buffer goes.
+      this.slab = EMPTY_SLAB;
+      this.base = this.head = this.tail;
+    }
     return size;
   }
 
   /** The retained messages from index `from` (0 = oldest) on, oldest first. */
   slice(from: number): RoomMessage[] {
     const out: RoomMessage[] = [];
-    for (let k = from; k < this.count; k++) out.push(this.ring[(this.start + k) % this.ring.length]!);
+    for (let k = from; k < this.count; k++) {
+      const i = (this.start + k) % this.starts.length;
+      const at = this.starts[i] - this.base;
+      out.push(JSON.parse(this.slab.toString('utf8', at, at + this.lengths[i])) as RoomMessage);
+    }
     return out;
   }
 
+  /** Room for `length` more bytes at the end: the live bytes move to the front of this buffer or of a new one. */
+  private reserve(length: number): void {
+    if (this.tail - this.base + length <= this.slab.length) return;
+    const live = this.tail - this.head;
+    const need = live + length;
+    const fits = this.slab.length >= 2 * need && this.slab.length <= 8 * need;
+    const target = fits ? this.slab : Buffer.allocUnsafeSlow(Math.max(MIN_SLAB, 2 * need));
+    // (within one buffer, copy moves overlapping bytes correctly)
+    this.slab.copy(target, 0, this.head - this.base, this.tail - this.base);
+    this.slab = target;
+    this.base = this.head;
+  }
+
   private grow(): void {
-    const size = Math.min(this.capacity, this.ring.length * 2);
-    const ring: Array<RoomMessage | undefined> = new Array(size);
-    const sizes: number[] = new Array(size).fill(0);
-    for (let k = 0; k < this.count; k++) {
-      const i = (this.start + k) % this.ring.length;
-      ring[k] = this.ring[i];
-      sizes[k] = this.sizes[i];
-    }
-    this.ring = ring;
-    this.sizes = sizes;
+    const size = Math.min(this.capacity, this.starts.length * 2);
+    const reorder = (from: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
+      const to = new Float64Array(size);
+      for (let k = 0; k < this.count; k++) to[k] = from[(this.start + k) % from.length];
+      return to;
+    };
+    this.starts = reorder(this.starts);
+    this.lengths = reorder(this.lengths);
+    this.sizes = reorder(this.sizes);
+    this.ats = reorder(this.ats);
+    this.offsets = reorder(this.offsets);
     this.start = 0;
   }
 }
+
+const EMPTY_SLAB = Buffer.alloc(0);
+const MIN_SLAB = 4096;
 
 /**
  * History for one node. Offsets are per room and per process: a restart starts every room
@@ -178,7 +232,7 @@ export class InMemoryHistoryStoreService extends HistoryStoreService implements 
 
   private trimAge(log: RoomLog, now: number): void {
     const cutoff = now - this.config.ttlMs;
-    for (let m = log.oldest(); m && m.at <= cutoff; m = log.oldest()) this.evictOldest(log, 'age');
+    for (let at = log.oldestAt(); at !== undefined && at <= cutoff; at = log.oldestAt()) this.evictOldest(log, 'age');
   }
 
   private evictOldest(log: RoomLog, reason: EvictionReason): void {
@@ -193,7 +247,7 @@ export class InMemoryHistoryStoreService extends HistoryStoreService implements 
       const log = this.queueRooms[this.queueHead];
       const offset = this.queueOffsets[this.queueHead];
       this.queueHead += 1;
-      if (this.rooms.get(log.room) === log && log.oldest()?.offset === offset) {
+      if (this.rooms.get(log.room) === log && log.oldestOffset() === offset) {
         this.evictOldest(log, 'node-bytes');
         this.dropIfForgotten(log);
         return;
@@ -211,7 +265,7 @@ export class InMemoryHistoryStoreService extends HistoryStoreService implements 
     const offsets: number[] = [];
     for (let i = this.queueHead; i < this.queueRooms.length; i++) {
       const log = this.queueRooms[i];
-      const first = log.oldest()?.offset;
+      const first = log.oldestOffset();
       if (this.rooms.get(log.room) === log && first !== undefined && this.queueOffsets[i] >= first) {
         rooms.push(log);
         offsets.push(this.queueOffsets[i]);
