@@ -54,6 +54,24 @@ describe('write coalescing', () => {
     expect(writes).toBeLessThanOrEqual(2);
   });
 
+  it('in a long turn, writes what it holds once the coalescing window has passed', async () => {
+    const server = await startServer();
+    const [a, b] = [await connect(server.url), await connect(server.url)];
+    const rawA = countWrites(server, a).raw;
+    const rawB = countWrites(server, b).raw;
+    const io = server.app.get(RealtimeService).server;
+    io.to(a.id!).emit('notification', { type: 'server', title: 'to a', description: 'd', at: 1 });
+    const aHeld = rawA.writableCorked;
+    // the same turn goes on, busy, past the window (0.5 ms)
+    const until = performance.now() + 5;
+    while (performance.now() < until);
+    io.to(b.id!).emit('notification', { type: 'server', title: 'to b', description: 'd', at: 2 });
+    const [aAfter, bHeld] = [rawA.writableCorked, rawB.writableCorked];
+    expect({ aHeld, aAfter, bHeld }).toEqual({ aHeld: 1, aAfter: 0, bHeld: 1 });
+    await a.waitFor('notification', (p) => (p as { at: number }).at === 1);
+    await b.waitFor('notification', (p) => (p as { at: number }).at === 2);
+  });
+
   it('writes each frame at once with WRITE_COALESCING=false', async () => {
     const server = await startServer({ WRITE_COALESCING: 'false' });
     const client = await connect(server.url);
