@@ -213,6 +213,8 @@ export class RedisIoAdapter extends ParleyIoAdapter {
    * not be published from this node's sockets too (nobody gets it; the call is marked).
    */
   private trackingBroadcasts(factory: AdapterFactory): AdapterFactory {
+    // Without a recovery window no session is ever restored: no gap to close.
+    const recovery = this.options.recoveryWindowMs > 0;
     // A function, not an arrow: Socket.IO calls it with `new`.
     return function parleyRedisAdapter(nsp: unknown) {
       const adapter = factory(nsp);
@@ -262,7 +264,7 @@ export class RedisIoAdapter extends ParleyIoAdapter {
         }
         return result;
       }) as typeof adapter.broadcast;
-      closeRecoveryGap(adapter, { stream: true });
+      if (recovery) closeRecoveryGap(adapter, { stream: true });
       return adapter;
     };
   }
