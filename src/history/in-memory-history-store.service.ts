@@ -19,14 +19,19 @@ export function newEpoch(): string {
 
 /**
  * One room's log: its epoch, latest offset and the retained messages, oldest first. The
- * messages are kept as JSON in one buffer per room, outside V8's heap; only their place,
- * size, time and offset are numbers in typed arrays. Retaining a message as objects would
- * carry every one of them through the young generation into the old one, where they add to
- * each full collection's marking: at a few thousand messages a second that was a
- * collection every few seconds, a pause in the tail of every message's latency. The
- * buffer is a queue of bytes (new records at the end, the oldest dropped from the front),
- * compacted or regrown when the end is reached; the typed arrays are a ring that grows by
- * doubling up to HISTORY_SIZE, so a quiet room costs a few slots, not the full size.
+ * messages are kept in one buffer per room, outside V8's heap; only their place, size,
+ * time and offset are numbers in typed arrays. Retaining a message as objects would carry
+ * every one of them through the young generation into the old one, where they add to each
+ * full collection's marking: at a few thousand messages a second that was a collection
+ * every few seconds, a pause in the tail of every message's latency. The buffer is a queue
+ * of bytes (new records at the end, the oldest dropped from the front), compacted or
+ * regrown when the end is reached; the typed arrays are a ring that grows by doubling up
+ * to HISTORY_SIZE, so a quiet room costs a few slots, not the full size.
+ *
+ * A record is the message's other fields as JSON, then its text as it is in memory: one
+ * byte per character when every character fits (latin1), else two (UTF-16). Either gives
+ * back exactly the string that came in, lone surrogates included, in at most twice its
+ * counted UTF-8 size (JSON would escape a control character into six bytes).
  */
 class RoomLog {
   latest = 0;
@@ -36,9 +41,15 @@ class RoomLog {
   count = 0;
   /** Ring slot of the oldest retained message. */
   private start = 0;
-  /** Per ring slot: where its record starts (a position in the room's byte stream), its length in bytes, its ciphertext size, time and offset. */
+  /**
+   * Per ring slot: where its record starts (a position in the room's byte stream), the
+   * record's length, its JSON part's length, whether the text is two bytes a character,
+   * the ciphertext size, the time and the offset.
+   */
   private starts = new Float64Array(4);
   private lengths = new Float64Array(4);
+  private metaLengths = new Float64Array(4);
+  private wide = new Uint8Array(4);
   private sizes = new Float64Array(4);
   private ats = new Float64Array(4);
   private offsets = new Float64Array(4);
@@ -56,13 +67,20 @@ class RoomLog {
 
   push(message: RoomMessage, size: number): void {
     if (this.count === this.starts.length) this.grow();
-    const json = JSON.stringify(message);
-    const length = Buffer.byteLength(json);
+    const { message: text, ...fields } = message;
+    const meta = JSON.stringify(fields);
+    const metaLength = Buffer.byteLength(meta);
+    const wide = NOT_LATIN1.test(text);
+    const length = metaLength + (wide ? 2 * text.length : text.length);
     this.reserve(length);
-    this.slab.write(json, this.tail - this.base, length, 'utf8');
+    const at = this.tail - this.base;
+    this.slab.write(meta, at, metaLength, 'utf8');
+    this.slab.write(text, at + metaLength, length - metaLength, wide ? 'utf16le' : 'latin1');
     const i = (this.start + this.count) % this.starts.length;
     this.starts[i] = this.tail;
     this.lengths[i] = length;
+    this.metaLengths[i] = metaLength;
+    this.wide[i] = wide ? 1 : 0;
     this.sizes[i] = size;
     this.ats[i] = message.at;
     this.offsets[i] = message.offset;
@@ -101,7 +119,10 @@ class RoomLog {
     for (let k = from; k < this.count; k++) {
       const i = (this.start + k) % this.starts.length;
       const at = this.starts[i] - this.base;
-      out.push(JSON.parse(this.slab.toString('utf8', at, at + this.lengths[i])) as RoomMessage);
+      const textAt = at + this.metaLengths[i];
+      const message = JSON.parse(this.slab.toString('utf8', at, textAt)) as RoomMessage;
+      message.message = this.slab.toString(this.wide[i] ? 'utf16le' : 'latin1', textAt, at + this.lengths[i]);
+      out.push(message);
     }
     return out;
   }
@@ -121,21 +142,23 @@ class RoomLog {
 
   private grow(): void {
     const size = Math.min(this.capacity, this.starts.length * 2);
-    const reorder = (from: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
-      const to = new Float64Array(size);
+    const reorder = <T extends Float64Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(from: T, to: T): T => {
       for (let k = 0; k < this.count; k++) to[k] = from[(this.start + k) % from.length];
       return to;
     };
-    this.starts = reorder(this.starts);
-    this.lengths = reorder(this.lengths);
-    this.sizes = reorder(this.sizes);
-    this.ats = reorder(this.ats);
-    this.offsets = reorder(this.offsets);
+    this.starts = reorder(this.starts, new Float64Array(size));
+    this.lengths = reorder(this.lengths, new Float64Array(size));
+    this.metaLengths = reorder(this.metaLengths, new Float64Array(size));
+    this.wide = reorder(this.wide, new Uint8Array(size));
+    this.sizes = reorder(this.sizes, new Float64Array(size));
+    this.ats = reorder(this.ats, new Float64Array(size));
+    this.offsets = reorder(this.offsets, new Float64Array(size));
     this.start = 0;
   }
 }
 
 const EMPTY_SLAB = Buffer.alloc(0);
+const NOT_LATIN1 = /[^\u0000-\u00ff]/;
 const MIN_SLAB = 4096;
 
 /**
