@@ -62,7 +62,7 @@ export class RedisIoAdapter extends ParleyIoAdapter {
   private readonly clients: Redis[] = [];
   private pub?: Redis;
   private adapterFactory?: AdapterFactory;
-  /** The handler call of each ack mapPayload handed out. */
+  /** The handler call of each ack wrapAck handed out. */
   private readonly ackContexts = new WeakMap<Ack, HandlerCall>();
 
   constructor(
@@ -155,10 +155,7 @@ export class RedisIoAdapter extends ParleyIoAdapter {
    * Acks wait for the broadcasts of their handler call (see the class comment); when one
    * of them could not be published, the ack says UNAVAILABLE instead.
    */
-  override mapPayload(payload: unknown): { data: unknown; ack?: Ack } {
-    const mapped = super.mapPayload(payload) as { data: unknown; ack?: Ack };
-    const ack = mapped.ack;
-    if (typeof ack !== 'function') return mapped;
+  protected override wrapAck(ack: Ack): Ack {
     const call = newHandlerCall();
     const ordered: Ack = (...args) => {
       if (call.pending.size === 0) return ack(...(call.failed ? [unavailable(args[0])] : args));
@@ -166,7 +163,7 @@ export class RedisIoAdapter extends ParleyIoAdapter {
       return undefined;
     };
     this.ackContexts.set(ordered, call);
-    return { ...mapped, ack: ordered };
+    return ordered;
   }
 
   /** Runs the call in its handler-call context, so the broadcasts it starts are recorded. */

@@ -201,27 +201,27 @@ export class ParleyIoAdapter extends IoAdapter {
     return (socket, event) => this.dispatch(socket, entry, run, event);
   }
 
-  /** Nest's own mapPayload, unless a subclass replaced it (then dispatch calls that). */
-  private readonly ownMapPayload = this.mapPayload === IoAdapter.prototype.mapPayload;
+  /**
+   * The ack a handler gets, for the client's own: subclasses wrap it (the Redis adapter
+   * holds it back until the call's broadcasts are published).
+   */
+  protected wrapAck(ack: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+    return ack;
+  }
 
   private dispatch(socket: Socket, entry: Entry, run: DirectHandler, event: unknown[]): void {
+    // Nest's mapPayload, without its object or a copy of the arguments: the ack is the last
+    // argument when it is a function; one argument is the data itself, none is an empty
+    // list, several are a list.
+    const argc = event.length - 1;
+    const last = event[argc];
+    const ack =
+      argc > 0 && typeof last === 'function' ? this.wrapAck(last as (...args: unknown[]) => unknown) : undefined;
+    const count = ack === undefined ? argc : argc - 1;
     let data: unknown;
-    let ack: unknown;
-    if (this.ownMapPayload) {
-      // What mapPayload gives, without its object or a copy of the arguments: the ack is
-      // the last argument when it is a function; one argument is the data itself, none is
-      // an empty list, several are a list.
-      const argc = event.length - 1;
-      if (argc > 0 && typeof event[argc] === 'function') ack = event[argc];
-      const count = ack === undefined ? argc : argc - 1;
-      if (count === 1) data = event[1];
-      else if (count > 1) ARGUMENT_LISTS.add((data = event.slice(1, 1 + count)));
-      else if (argc === 0) data = [];
-    } else {
-      const args = event.slice(1);
-      ({ data, ack } = this.mapPayload(args.length === 1 ? args[0] : args));
-      if (args.length - (ack === undefined ? 0 : 1) > 1) ARGUMENT_LISTS.add(data as object);
-    }
+    if (count === 1) data = event[1];
+    else if (count > 1) ARGUMENT_LISTS.add((data = event.slice(1, 1 + count)));
+    else if (argc === 0) data = [];
     let pending: unknown;
     try {
       pending = this.invoke(socket, entry.event, ack, run, data);
