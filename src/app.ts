@@ -5,10 +5,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ADMIN_UI_PATH, adminUiDashboard } from './admin-ui/admin-ui-dashboard.js';
 import { ADMIN_UI_ORIGIN } from './admin-ui/admin-ui.service.js';
 import { AppModule } from './app.module.js';
-import { jsonBodyErrors } from './common/filters/http-body.filter.js';
 import { frameLimit, ParleyIoAdapter } from './common/adapters/parley-io.adapter.js';
+import { ParleyExpressAdapter } from './common/http/parley-express.adapter.js';
 import { validateEnv, type Env } from './config/env.schema.js';
 import { serveOpenApi } from './docs/openapi.js';
 import { RedisIoAdapter } from './redis/redis-io.adapter.js';
@@ -58,17 +59,16 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   const env = resolveEnv(options.env);
   // TLS_CERT_FILE + TLS_KEY_FILE: HTTPS and WSS; unreadable files stop the start, named.
   const httpsOptions = loadHttpsOptions(env);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(env), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(env), new ParleyExpressAdapter(), {
     logger: options.logger ?? defaultLogger(env),
     abortOnError: false,
-    // Registered below, so its parse errors get the protocol's 400 body.
+    // Bodies are read by the routes that take one, after their guards (JsonBodyInterceptor).
     bodyParser: false,
     ...(httpsOptions && { httpsOptions }),
   });
   app.use(securityHeaders({ tls: httpsOptions !== undefined }));
-  app.useBodyParser('json');
-  app.use(jsonBodyErrors);
   app.enableCors({ origin: corsOrigins(env), credentials: true });
+  if (env.ADMIN_UI) app.use(ADMIN_UI_PATH, adminUiDashboard());
   const ioOptions = {
     // The hosted admin UI connects from its own origin, allowed only while it is on.
     corsOrigins: env.ADMIN_UI ? [...corsOrigins(env), ADMIN_UI_ORIGIN] : corsOrigins(env),

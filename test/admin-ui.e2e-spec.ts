@@ -87,6 +87,79 @@ describe('ADMIN_UI=true', () => {
     await expect(admin(server.url, { username: USERNAME, password: HASH })).rejects.toThrow(/invalid credentials/);
   });
 
+  it('refuses a username without a password, or with a number, and the server carries on', async () => {
+    // On the library's own check these handshakes reached bcrypt, whose rejection nobody
+    // handled: the process ended. Recorded here so that an unhandled rejection fails the spec.
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      const server = await startServer(ON);
+      await expect(admin(server.url, { username: USERNAME })).rejects.toThrow(/invalid credentials/);
+      await expect(admin(server.url, { username: USERNAME, password: 42 as never })).rejects.toThrow(
+        /invalid credentials/,
+      );
+      await expect(admin(server.url, { username: { length: 1 } as never, password: ['x'] as never })).rejects.toThrow(
+        /invalid credentials/,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      expect(unhandled).toEqual([]);
+      const { socket } = await admin(server.url, { username: USERNAME, password: PASSWORD });
+      expect(socket.connected).toBe(true);
+      expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
+
+  it('throttles failed logins per address: past the allowance even the right password waits', async () => {
+    const server = await startServer(ON);
+    for (let i = 0; i < 5; i += 1) {
+      await expect(admin(server.url, { username: USERNAME, password: `guess ${i}` })).rejects.toThrow(
+        /invalid credentials/,
+      );
+    }
+    await expect(admin(server.url, { username: USERNAME, password: 'one more' })).rejects.toThrow(
+      /invalid credentials/,
+    );
+    await expect(admin(server.url, { username: USERNAME, password: PASSWORD })).rejects.toThrow(/too many failed/);
+  });
+
+  it('gives a dashboard that logged in a session id it can reconnect with, without the password', async () => {
+    const server = await startServer(ON);
+    const first = io(`${server.url}/admin`, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      auth: { username: USERNAME, password: PASSWORD },
+    });
+    sockets.push(first);
+    const sessionId = await new Promise<string>((resolve) => first.once('session', resolve));
+    expect(sessionId).toMatch(/^[\w-]{16,}$/);
+    const { socket } = await admin(server.url, { sessionId });
+    expect(socket.connected).toBe(true);
+    await expect(admin(server.url, { sessionId: 'made-up' })).rejects.toThrow(/invalid credentials/);
+  });
+
+  it('serves the dashboard itself under /admin/, with no link off the server', async () => {
+    const server = await startServer(ON);
+    const bare = await fetch(`${server.url}/admin`, { redirect: 'manual' });
+    expect(bare.status).toBe(301);
+    expect(bare.headers.get('location')).toBe('/admin/');
+    const page = await fetch(`${server.url}/admin/`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('Socket.IO Admin UI');
+    expect(html).not.toMatch(/https?:\/\//);
+    const scripts = [...html.matchAll(/src="([^"]+\.js)"/g)].map((m) => m[1]);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const src of scripts) {
+      const res = await fetch(`${server.url}/admin/${src}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/javascript/);
+    }
+  });
+
   it("allows the hosted UI's origin in CORS", async () => {
     const server = await startServer(ON);
     const res = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, {
@@ -97,8 +170,9 @@ describe('ADMIN_UI=true', () => {
 });
 
 describe('ADMIN_UI off (default)', () => {
-  it('has no /admin namespace and no CORS for the hosted UI', async () => {
+  it('has no /admin namespace, no dashboard and no CORS for the hosted UI', async () => {
     const server = await startServer({ ADMIN_UI_USERNAME: USERNAME, ADMIN_UI_PASSWORD_HASH: HASH });
+    expect((await fetch(`${server.url}/admin/`)).status).toBe(404);
     await expect(admin(server.url, { username: USERNAME, password: PASSWORD })).rejects.toThrow(/Invalid namespace/);
     const res = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, {
       headers: { Origin: 'https://admin.socket.io' },

@@ -186,7 +186,26 @@ describe('admin routes', () => {
       expect([path, res.status]).toEqual([path, 401]);
       const body = await res.text();
       expect(body).not.toContain('alice');
+      expect(JSON.parse(body)).toEqual({ error: expect.any(String), code: 'UNAUTHORIZED' });
+      // A request with the token clears this address's failures, so the throttle (below)
+      // does not step in across these cases.
+      expect((await get(admin, '/rooms', auth)).status).toBe(200);
     }
+  });
+
+  it('throttles wrong tokens per address: past the allowance, 429 RATE_LIMITED without looking at the token', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i += 1)
+      statuses.push((await get(admin, '/rooms', { Authorization: `Bearer guess-${i}` })).status);
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses.slice(5)).toEqual([401, 429]);
+    // Now even the right token waits: the address is refused before any comparison.
+    const refused = await get(admin, '/rooms', auth);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await refused.json()).toEqual({ error: expect.stringMatching(/try again later/), code: 'RATE_LIMITED' });
+    await sleep(1100);
+    expect((await get(admin, '/rooms', auth)).status).toBe(200);
   });
 
   it('answers 404 for every admin request when ADMIN_TOKEN is unset', async () => {

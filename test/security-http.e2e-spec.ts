@@ -7,6 +7,7 @@ import { createApp } from '../src/app.js';
 import { frameLimit } from '../src/common/adapters/parley-io.adapter.js';
 import { closeAllClients, connect, isErrorReply, login, sleep, uniqueRoom, waitDisconnect } from './helpers/client.js';
 import { expectError } from './helpers/assert.js';
+import { CaptureLogger } from './helpers/capture-logger.js';
 import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
 
 afterEach(() => closeAllClients());
@@ -90,6 +91,62 @@ describe('admin token', () => {
     expect(await get('Bearer CORRECT-HORSE-BATTERY-STAPLE')).toBe(401);
     expect(await get('correct-horse-battery-staple')).toBe(401);
     expect(await get('Bearer correct-horse-battery-staple')).toBe(200);
+  });
+
+  it('is checked before the body is read: no token and a bad body is 401, not 400', async () => {
+    const server = await startServer({ ADMIN_TOKEN: 'correct-horse-battery-staple' });
+    const post = (body: string, headers: Record<string, string> = {}) =>
+      fetch(`${server.url}/rooms/lobby/notifications`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...headers },
+        body,
+      });
+    for (const body of ['{not json', '"a string"', 'x'.repeat(300_000)]) {
+      const res = await post(body);
+      expect(res.status).toBe(401);
+      expect(await res.json()).toEqual({ error: expect.any(String), code: 'UNAUTHORIZED' });
+    }
+    const good = { Authorization: 'Bearer correct-horse-battery-staple' };
+    const unreadable = await post('{not json', good);
+    expect([unreadable.status, await unreadable.json()]).toEqual([
+      400,
+      { error: expect.any(String), code: 'VALIDATION' },
+    ]);
+    const huge = await post(JSON.stringify({ title: 'x'.repeat(300_000), description: 'y' }), good);
+    expect([huge.status, await huge.json()]).toEqual([413, { error: expect.any(String), code: 'PAYLOAD_TOO_LARGE' }]);
+  });
+
+  it('logs failed attempts at warn with the address, never the token', async () => {
+    const logger = new CaptureLogger();
+    const server = await startServer({ ADMIN_TOKEN: 'correct-horse-battery-staple' }, { logger });
+    for (let i = 0; i < 8; i += 1) {
+      await fetch(`${server.url}/rooms`, { headers: { Authorization: `Bearer secret-guess-${i}` } });
+    }
+    const warned = logger.lines.filter((l) => l.level === 'warn').map((l) => JSON.stringify(l.args));
+    expect(warned.some((w) => w.includes('admin-auth-failed') && w.includes('127.0.0.1'))).toBe(true);
+    expect(JSON.stringify(logger.lines)).not.toContain('secret-guess');
+  });
+});
+
+describe('every HTTP error is { error, code }', () => {
+  it('an unknown route, a wrong method, a missing admin route, an unknown room', async () => {
+    const server = await startServer({ ADMIN_TOKEN: 'correct-horse-battery-staple' });
+    const auth = { Authorization: 'Bearer correct-horse-battery-staple' };
+    const cases: Array<[string, RequestInit, number, string]> = [
+      ['/no-such-path', {}, 404, 'NOT_FOUND'],
+      ['/health', { method: 'DELETE' }, 404, 'NOT_FOUND'],
+      ['/rooms/nobody-here/users', { headers: auth }, 404, 'NOT_FOUND'],
+      ['/rooms', {}, 401, 'UNAUTHORIZED'],
+    ];
+    for (const [path, init, status, code] of cases) {
+      const res = await fetch(`${server.url}${path}`, init);
+      expect([path, res.status]).toEqual([path, status]);
+      expect(res.headers.get('content-type')).toMatch(/application\/json/);
+      expect(await res.json()).toEqual({ error: expect.any(String), code });
+    }
+    const plain = await startServer({});
+    const res = await fetch(`${plain.url}/rooms`, { headers: auth });
+    expect([res.status, await res.json()]).toEqual([404, { error: expect.any(String), code: 'NOT_FOUND' }]);
   });
 });
 

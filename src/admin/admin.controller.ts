@@ -9,6 +9,7 @@ import {
   Post,
   UseFilters,
   UseGuards,
+  UseInterceptors,
   UsePipes,
 } from '@nestjs/common';
 import {
@@ -25,6 +26,7 @@ import {
 } from '@nestjs/swagger';
 import { ChatService } from '../chat/chat.service.js';
 import { HttpBodyFilter } from '../common/filters/http-body.filter.js';
+import { JsonBodyInterceptor } from '../common/http/json-body.interceptor.js';
 import { AdminTokenGuard } from '../common/guards/admin-token.guard.js';
 import { HttpValidationPipe } from '../common/pipes/http-validation.pipe.js';
 import { PeerRegistryService } from '../compat/peers/peer-registry.service.js';
@@ -62,6 +64,7 @@ const VALIDATION = {
 @ApiNotFoundResponse({ description: 'ADMIN_TOKEN is unset (every route), or the room or member does not exist' })
 @Controller()
 @UseGuards(AdminTokenGuard)
+@UseInterceptors(JsonBodyInterceptor)
 @UseFilters(HttpBodyFilter)
 @UsePipes(HttpValidationPipe)
 export class AdminController {

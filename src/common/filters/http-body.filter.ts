@@ -1,9 +1,10 @@
 import { BadRequestException, Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
+import { errorBody, isParleyBody } from '../http/http-errors.js';
 
 /**
- * A body the JSON parser could not read is a bad body too: 400 `{ error, code: 'VALIDATION' }`
- * like any other, rather than the framework's own error shape. Other HTTP errors keep theirs.
+ * The admin and server API's errors in the protocol's shape `{ error, code }`: a body that
+ * breaks a rule carries its own sentence; any other 400 is a body that is not a JSON object.
  */
 @Catch(HttpException)
 export class HttpBodyFilter implements ExceptionFilter {
@@ -14,27 +15,6 @@ export class HttpBodyFilter implements ExceptionFilter {
       res.status(400).json({ error: 'The request body must be a JSON object', code: 'VALIDATION' });
       return;
     }
-    res.status(exception.getStatus()).json(body);
+    res.status(exception.getStatus()).json(errorBody(body, exception.getStatus()));
   }
-}
-
-function isParleyBody(body: unknown): boolean {
-  return typeof body === 'object' && body !== null && 'code' in body && 'error' in body;
-}
-
-/**
- * Express error middleware for the JSON body parser, which runs before any route (and so
- * before Nest's filters): an unreadable body gets the same 400 as a body that breaks a rule.
- */
-export function jsonBodyErrors(err: unknown, _req: unknown, res: Response, next: (err?: unknown) => void): void {
-  const e = err as { type?: string; status?: number } | undefined;
-  if (e?.type === 'entity.parse.failed' || e?.type === 'entity.verify.failed') {
-    res.status(400).json({ error: 'The request body must be valid JSON', code: 'VALIDATION' });
-    return;
-  }
-  if (e?.type === 'entity.too.large') {
-    res.status(400).json({ error: 'The request body is too large', code: 'VALIDATION' });
-    return;
-  }
-  next(err);
 }
