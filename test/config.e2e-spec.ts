@@ -57,6 +57,36 @@ describe('configuration validation', () => {
     await expectStartFailure({ [name]: value }, name);
   });
 
+  const secrets = ['ADMIN_TOKEN', 'AUTH_JWT_SECRET', 'WEBHOOK_SECRET', 'TURN_SECRET'];
+  const PROD = { NODE_ENV: 'production', CORS_ORIGIN: 'https://chat.example' };
+
+  it.each(secrets)('production refuses %s shorter than 32 characters, naming it', async (name) => {
+    const extra: Record<string, string> = name === 'WEBHOOK_SECRET' ? { WEBHOOK_URL: 'http://127.0.0.1:9/hooks' } : {};
+    await expectStartFailure({ ...PROD, ...extra, [name]: 'x' }, name);
+    await expectStartFailure({ ...PROD, ...extra, [name]: 'a'.repeat(31) }, `"${name}" must be at least 32 characters`);
+  });
+
+  it('production starts with 32-character secrets; outside production a short one is allowed', async () => {
+    const long = 'k'.repeat(32);
+    const env = {
+      ADMIN_TOKEN: long,
+      AUTH_JWT_SECRET: long,
+      WEBHOOK_URL: 'http://127.0.0.1:9/hooks',
+      WEBHOOK_SECRET: long,
+      TURN_SECRET: long,
+      TURN_URLS: 'turn:turn.example:3478',
+    };
+    const prod = await startServer({ ...PROD, ...env });
+    expect((await fetch(`${prod.url}/rooms`, { headers: { Authorization: `Bearer ${long}` } })).status).toBe(200);
+    const dev = await startServer({
+      ADMIN_TOKEN: 'x',
+      AUTH_JWT_SECRET: 'y',
+      WEBHOOK_URL: env.WEBHOOK_URL,
+      WEBHOOK_SECRET: 'z',
+    });
+    expect((await fetch(`${dev.url}/rooms`, { headers: { Authorization: 'Bearer x' } })).status).toBe(200);
+  });
+
   it('starts in production when CORS_ORIGIN is given, and echoes only that origin', async () => {
     const s = await startServer({ NODE_ENV: 'production', CORS_ORIGIN: 'https://chat.example' });
     const ok = await fetch(`${s.url}/health`, { headers: { Origin: 'https://chat.example' } });

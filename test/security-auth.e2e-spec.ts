@@ -3,7 +3,16 @@
  * the connection is accepted; `rooms` and `name` claims enforced at login.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { closeAllClients, connect, login, mark, sleep, uniqueRoom, type TestClient } from './helpers/client.js';
+import {
+  closeAllClients,
+  connect,
+  expectNothing,
+  login,
+  mark,
+  sleep,
+  uniqueRoom,
+  type TestClient,
+} from './helpers/client.js';
 import { expectError } from './helpers/assert.js';
 import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
 import { hsToken, noneToken, rsToken, SECRET, tamperedToken } from './helpers/tokens.js';
@@ -30,7 +39,7 @@ describe('AUTH_JWT_SECRET set', () => {
     server = await startServer({ AUTH_JWT_SECRET: SECRET, RATE_LIMIT_PER_SEC: '0' });
   });
 
-  it('accepts a valid HS256 token (with or without exp)', async () => {
+  it('accepts a valid HS256 token with exp', async () => {
     const a = await connect(server.url, { auth: { token: await hsToken({}, { expiresIn: 60 }) } });
     expect(await a.request('ping')).toBe(a.id);
     const b = await connect(server.url, { auth: { token: await hsToken({ sub: 'x' }) } });
@@ -47,6 +56,7 @@ describe('AUTH_JWT_SECRET set', () => {
     ['a bad signature (another secret)', async () => ({ token: await hsToken({}, { secret: 'some-other-secret' }) })],
     ['a tampered payload', async () => ({ token: await tamperedToken({ rooms: ['anything'] }) })],
     ['an expired token', async () => ({ token: await hsToken({}, { expiresIn: -5 }) })],
+    ['a token without exp (it would never expire)', async () => ({ token: await hsToken({}, { expiresIn: null }) })],
     ['a token not valid yet (nbf)', async () => ({ token: await hsToken({}, { notBeforeIn: 300 }) })],
     ['alg: none', async () => ({ token: noneToken() })],
     ['HS512 with the right secret', async () => ({ token: await hsToken({}, { alg: 'HS512' }) })],
@@ -85,6 +95,37 @@ describe('AUTH_JWT_SECRET set', () => {
     expect(err.message).toBe('UNAUTHORIZED');
     const ok = await connect(server.url, { transports: ['polling'], auth: { token: await hsToken() } });
     expect(await ok.request('ping')).toBe(ok.id);
+  });
+
+  describe('a token that expires while the socket is connected', () => {
+    it('ends the socket at expiry, and from then on nothing it sends is carried out', async () => {
+      const room = uniqueRoom('expiring');
+      const watcher = await connect(server.url, { auth: { token: await hsToken() } });
+      await login(watcher, 'watcher', room);
+      const a = await connect(server.url, { auth: { token: await hsToken({}, { expiresIn: 2 }) } });
+      await login(a, 'alice', room);
+      const disconnected = new Promise<string>((resolve) => a.socket.once('disconnect', resolve));
+      // The server's disconnect, not the client's: 'io server disconnect'.
+      expect(await disconnected).toBe('io server disconnect');
+      // The room hears that alice left, and she is no longer listed.
+      await watcher.waitFor('users', (list: Array<{ name: string }>) => !list.some((u) => u.name === 'alice'));
+    });
+
+    it('refuses login and every event with UNAUTHORIZED once exp has passed', async () => {
+      // jose allows no clock tolerance here, so a token with exp one second ahead is
+      // accepted and is expired a second later; the disconnect timer may lose the race
+      // with our next event, which must then be refused rather than carried out.
+      const room = uniqueRoom('late');
+      const watcher = await connect(server.url, { auth: { token: await hsToken() } });
+      await login(watcher, 'watcher', room);
+      const a = await connect(server.url, { auth: { token: await hsToken({}, { expiresIn: 1 }) } });
+      const since = mark();
+      await sleep(1050);
+      // Either the refusal, or (the timer won) no answer because the socket is gone.
+      const reply = await a.request('login', { name: 'alice', room }).catch(() => undefined);
+      if (reply !== undefined) expectError(reply, 'UNAUTHORIZED');
+      await expectNothing([watcher], ['join', 'users'], since);
+    });
   });
 
   describe('claims at login', () => {
@@ -161,6 +202,18 @@ describe('AUTH_JWT_SECRET set', () => {
         auth: { token: await hsToken({ rooms: [room], name: 'bob' }), name: 'bob', room },
       });
       await b.waitFor('users', (list) => list.some((u) => u.id === b.id));
+    });
+  });
+});
+
+describe('AUTH_JWT_ALLOW_NO_EXP=true', () => {
+  it('accepts a token without exp, and keeps its socket', async () => {
+    const server = await startServer({ AUTH_JWT_SECRET: SECRET, AUTH_JWT_ALLOW_NO_EXP: 'true' });
+    const a = await connect(server.url, { auth: { token: await hsToken({}, { expiresIn: null }) } });
+    expect(await a.request('ping')).toBe(a.id);
+    // An expired token is still refused.
+    await expect(refusal(server, { token: await hsToken({}, { expiresIn: -5 }) })).resolves.toMatchObject({
+      message: 'UNAUTHORIZED',
     });
   });
 });

@@ -222,5 +222,5 @@ export interface SocketData {
   peerId?: string;
   peerType?: string;
   /** Verified JWT claims, when authentication is on. */
-  auth?: { rooms?: string[]; name?: string };
+  auth?: { rooms?: string[]; name?: string; exp?: number };
 }

@@ -58,7 +58,11 @@ export const iceConfig = namespace('ice', (e) => ({
   turnTtlS: e.TURN_TTL_S,
 }));
 
-export const authConfig = namespace('auth', (e) => ({ jwtSecret: e.AUTH_JWT_SECRET }));
+export const authConfig = namespace('auth', (e) => ({
+  jwtSecret: e.AUTH_JWT_SECRET,
+  /** Whether a token without `exp` is accepted (AUTH_JWT_ALLOW_NO_EXP). */
+  allowNoExp: e.AUTH_JWT_ALLOW_NO_EXP,
+}));
 
 export const historyConfig = namespace('history', (e) => ({
   /** Messages retained per room; 0 retains none (offsets and epochs are still assigned). */

@@ -16,6 +16,22 @@ function opt<S extends Joi.Schema>(schema: S): Optional<S> {
   return schema.optional() as Optional<S>;
 }
 
+/** The shortest secret a production start accepts (protocol v1.2). */
+export const MIN_SECRET_CHARS = 32;
+
+/**
+ * A secret: any non-empty string outside production; in production at least 32 characters,
+ * or a guessable token (`ADMIN_TOKEN=x`) would be accepted on a public server.
+ */
+function secret(name: string): Joi.StringSchema {
+  return Joi.string()
+    .min(1)
+    .when(Joi.ref('NODE_ENV'), { is: 'production', then: Joi.string().min(MIN_SECRET_CHARS) })
+    .messages({
+      'string.min': `"${name}" must be at least ${MIN_SECRET_CHARS} characters in production (a long random string, e.g. \`openssl rand -base64 32\`)`,
+    });
+}
+
 const spec = {
   PORT: Joi.number().integer().min(0).max(65535).default(3001),
   HOST: Joi.string().default('0.0.0.0'),
@@ -48,7 +64,7 @@ const spec = {
   WRITE_COALESCING: bool.default(true),
   REDIS_URL: opt(Joi.string().uri({ scheme: ['redis', 'rediss'] })),
   REDIS_KEY_PREFIX: Joi.string().default('parley:'),
-  ADMIN_TOKEN: opt(Joi.string().min(1)),
+  ADMIN_TOKEN: opt(secret('ADMIN_TOKEN')),
   ICE_SERVERS: Joi.string()
     .custom((value: string, helpers) => {
       let parsed: unknown;
@@ -70,10 +86,12 @@ const spec = {
     })
     .default('[]')
     .messages({ 'any.invalid': '"ICE_SERVERS" must be a JSON array of RTCIceServer objects' }),
-  TURN_SECRET: opt(Joi.string().min(1)),
+  TURN_SECRET: opt(secret('TURN_SECRET')),
   TURN_URLS: opt(Joi.string().min(1)),
   TURN_TTL_S: Joi.number().integer().min(1).default(3600),
-  AUTH_JWT_SECRET: opt(Joi.string().min(1)),
+  AUTH_JWT_SECRET: opt(secret('AUTH_JWT_SECRET')),
+  // Tokens without `exp` would never expire; accepted only when this says so.
+  AUTH_JWT_ALLOW_NO_EXP: bool.default(false),
   RATE_LIMIT_PER_SEC: Joi.number().min(0).default(50),
   RATE_LIMIT_BURST: Joi.number().integer().min(0).default(100),
   MAX_CONNECTIONS_PER_IP: Joi.number().integer().min(1).default(1000),
@@ -108,7 +126,7 @@ const spec = {
   ).when('ADMIN_UI', { is: true, then: Joi.required() }),
   ADMIN_UI_READONLY: bool.default(true),
   WEBHOOK_URL: opt(Joi.string().uri({ scheme: ['http', 'https'] })),
-  WEBHOOK_SECRET: opt(Joi.string().min(1)).when('WEBHOOK_URL', { is: Joi.exist(), then: Joi.required() }),
+  WEBHOOK_SECRET: opt(secret('WEBHOOK_SECRET')).when('WEBHOOK_URL', { is: Joi.exist(), then: Joi.required() }),
   WEBHOOK_QUEUE_SIZE: Joi.number().integer().min(1).default(10000),
   // For tests: the first retry pause and the per-attempt deadline (the protocol's 1 s and 5 s).
   WEBHOOK_RETRY_BASE_MS: Joi.number().integer().min(1).max(1000).default(1000),

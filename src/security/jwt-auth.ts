@@ -17,12 +17,16 @@ export class TokenRefused extends Error {
 /**
  * Verifies handshake tokens: HS256 JWTs signed with AUTH_JWT_SECRET and not expired (`exp`,
  * and `nbf` when present), verified with `jose`. Any other algorithm (`none`, HS512, RS256…)
- * is refused.
+ * is refused. A token must carry `exp` (a token without one would be good forever, and a
+ * socket's right to act ends when its token does), unless AUTH_JWT_ALLOW_NO_EXP is set.
  */
 export class JwtVerifier {
   private readonly key: Uint8Array;
 
-  constructor(secret: string) {
+  constructor(
+    secret: string,
+    private readonly allowNoExp = false,
+  ) {
     this.key = new TextEncoder().encode(secret);
   }
 
@@ -31,7 +35,10 @@ export class JwtVerifier {
     if (token.length > MAX_TOKEN_CHARS) throw new TokenRefused('token too long');
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'] }));
+      ({ payload } = await jwtVerify(token, this.key, {
+        algorithms: ['HS256'],
+        ...(!this.allowNoExp && { requiredClaims: ['exp'] }),
+      }));
     } catch (err) {
       throw new TokenRefused(reasonOf(err));
     }
@@ -53,6 +60,8 @@ export function claimsOf(payload: JWTPayload): AuthClaims {
     if (typeof name !== 'string') throw new TokenRefused('malformed name claim');
     claims.name = name.trim();
   }
+  // jose has checked that a present `exp` is a number in the future.
+  if (typeof payload.exp === 'number') claims.exp = payload.exp;
   return claims;
 }
 
@@ -60,7 +69,8 @@ function reasonOf(err: unknown): string {
   if (err instanceof joseErrors.JWTExpired) return 'token expired';
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'algorithm not allowed';
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'bad signature';
-  if (err instanceof joseErrors.JWTClaimValidationFailed) return `claim check failed (${err.claim})`;
+  if (err instanceof joseErrors.JWTClaimValidationFailed)
+    return err.reason === 'missing' ? `no ${err.claim} claim` : `claim check failed (${err.claim})`;
   if (err instanceof joseErrors.JOSEError) return err.code;
   return 'invalid token';
 }

@@ -9,6 +9,7 @@ import { SessionService } from '../sessions/session.service.js';
 import { ConnectionCounter, type ConnectionLease } from './connection-counter.js';
 import { JwtVerifier, TokenRefused } from './jwt-auth.js';
 import { SocketRateLimiter } from './socket-rate-limiter.js';
+import { enforceTokenExpiry } from './token-expiry.js';
 
 /** The `connect_error` messages. */
 export const UNAUTHORIZED = 'UNAUTHORIZED';
@@ -75,7 +76,7 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
         void h.lease.release();
       },
     });
-    if (auth.jwtSecret) this.verifier = new JwtVerifier(auth.jwtSecret);
+    if (auth.jwtSecret) this.verifier = new JwtVerifier(auth.jwtSecret, auth.allowNoExp);
     if (limits.rateLimitPerSec > 0) {
       this.limiter = new SocketRateLimiter({ perSec: limits.rateLimitPerSec, burst: limits.rateLimitBurst });
     }
@@ -113,6 +114,7 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
     this.verifier!.verify(token).then(
       (claims) => {
         socket.data.auth = claims;
+        enforceTokenExpiry(socket);
         next();
       },
       (err: unknown) => {

@@ -11,15 +11,16 @@ const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64ur
 export interface TokenOptions {
   secret?: string;
   alg?: 'HS256' | 'HS384' | 'HS512';
-  /** Seconds from now; negative: already expired. Absent: no exp claim. */
-  expiresIn?: number;
+  /** Seconds from now; negative: already expired. Absent: an hour; null: no exp claim. */
+  expiresIn?: number | null;
   notBeforeIn?: number;
 }
 
 export async function hsToken(claims: JWTPayload = {}, options: TokenOptions = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const jwt = new SignJWT(claims).setProtectedHeader({ alg: options.alg ?? 'HS256', typ: 'JWT' }).setIssuedAt(now - 60);
-  if (options.expiresIn !== undefined) jwt.setExpirationTime(now + options.expiresIn);
+  const expiresIn = options.expiresIn === undefined ? 3600 : options.expiresIn;
+  if (expiresIn !== null) jwt.setExpirationTime(now + expiresIn);
   if (options.notBeforeIn !== undefined) jwt.setNotBefore(now + options.notBeforeIn);
   return jwt.sign(enc(options.secret ?? SECRET));
 }
