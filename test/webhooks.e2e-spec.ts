@@ -1,17 +1,20 @@
 /**
  * Webhooks against a real HTTP receiver: every event type with its exact body and a valid
  * signature, occupied/vacated alternating (also with two nodes racing), retries with the
- * same id after 500s and time-outs, a full queue, and chat that keeps its pace while the
- * receiver is down. Real socket.io clients, real HTTP, real Redis for the two-node cases.
+ * same id after 500s and time-outs, a deadline that survives garbage collections, a full
+ * queue, and chat that keeps its pace while the receiver is down. Real socket.io clients,
+ * real HTTP, real Redis for the two-node cases.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createApp } from '../src/app.js';
 import type { WebhookEvent, WebhookType } from '../src/webhooks/webhook-event.js';
 import { expectOk } from './helpers/assert.js';
 import { CaptureLogger } from './helpers/capture-logger.js';
 import { closeAllClients, connect, login, sleep, uniqueRoom, type TestClient } from './helpers/client.js';
 import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
-import { verifySignature, WebhookReceiver } from './helpers/webhook-receiver.js';
+import { verifySignature, WebhookReceiver, type ReceivedHook } from './helpers/webhook-receiver.js';
 import { deletePrefix, describeWithRedis, runPrefix, startNode, type RedisNode } from './helpers/redis.js';
 
 const SECRET = 'whsec-test-0123456789';
@@ -63,6 +66,21 @@ async function metric(server: { url: string }, name: string): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line ? Number(line.split(' ')[1]) : NaN;
+}
+
+/** A full garbage collection on demand, whether or not Node was started with --expose-gc. */
+function collector(): () => void {
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (exposed) return exposed;
+  setFlagsFromString('--expose-gc');
+  // A fresh context sees the flag; the collection it runs is the whole isolate's.
+  return runInNewContext('gc') as () => void;
+}
+
+/** The hooks carrying the first event of `type` (its first try and its retries). */
+function attemptsOfFirst(type: WebhookType): ReceivedHook[] {
+  const first = receiver.hooks.find((h) => h.event.type === type);
+  return first ? receiver.hooks.filter((h) => h.event.id === first.event.id) : [];
 }
 
 async function call(caller: TestClient, callee: TestClient): Promise<void> {
@@ -278,6 +296,29 @@ describe('delivery', () => {
     expect(full).toHaveLength(1);
     // Never a secret or a body in the logs either.
     expect(JSON.stringify(logger.lines)).not.toContain(SECRET);
+  });
+});
+
+describe('deadline', () => {
+  it('keeps the deadline through garbage collections: a receiver that never answers gets the retry in time', async () => {
+    const gc = collector();
+    receiver.decide = (event, attempt) => (event.type === 'room.occupied' && attempt === 1 ? 'hang' : 200);
+    const server = await startServer(hookEnv({ WEBHOOK_TIMEOUT_MS: '300', WEBHOOK_RETRY_BASE_MS: '50' }));
+    const a = await connect(server);
+    await login(a, 'alice', uniqueRoom('gc'));
+    await receiver.until((h) => h.some((x) => x.event.type === 'room.occupied'), 5000, 'the first try');
+    // Collect while the request is held: a deadline the collector can take never fires.
+    const collecting = setInterval(gc, 20);
+    try {
+      // The deadline (300 ms), the first pause (50 ms), and room for a loaded machine.
+      await receiver.until(() => attemptsOfFirst('room.occupied').length >= 2, 300 + 50 + 2500, 'the retry');
+    } finally {
+      clearInterval(collecting);
+    }
+    const [first, second] = attemptsOfFirst('room.occupied');
+    expect(second.raw).toBe(first.raw);
+    expect(second.at - first.at).toBeGreaterThanOrEqual(300);
+    expect(await metric(server, 'parley_webhooks_retried_total')).toBe(1);
   });
 });
 

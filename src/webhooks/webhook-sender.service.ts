@@ -19,6 +19,9 @@ interface Delivery {
 /** Requests in flight at once: enough for a slow receiver not to hold the rest back. */
 const CONCURRENCY = 4;
 
+/** The abort reason of an attempt that ran out of time (compared by identity). */
+const DEADLINE = new DOMException('the webhook deadline passed', 'TimeoutError');
+
 /**
  * Delivers webhook events from a bounded in-process queue. `send` only serialises and
  * enqueues: no I/O, no await, so chat and signaling never wait for a receiver. A failed
@@ -31,7 +34,9 @@ export class WebhookSenderService implements OnModuleDestroy {
   private readonly logger = new Logger(WebhookSenderService.name);
   private readonly ready: Delivery[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly stop = new AbortController();
+  /** One controller per attempt in flight, for the shutdown to abort. */
+  private readonly attempts = new Set<AbortController>();
+  private stopped = false;
   private inFlight = 0;
   /** At most one "queue full" warning per 10 s (every drop is counted in the metrics). */
   private readonly fullLog = new LogThrottle(10_000);
@@ -87,7 +92,7 @@ export class WebhookSenderService implements OnModuleDestroy {
   }
 
   send<T extends WebhookType>(type: T, data: WebhookData[T]): void {
-    if (!this.enabled || this.stop.signal.aborted) return;
+    if (!this.enabled || this.stopped) return;
     if (this.size >= this.config.queueSize) {
       this.dropped.inc();
       this.logFull(type);
@@ -99,7 +104,8 @@ export class WebhookSenderService implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    this.stop.abort();
+    this.stopped = true;
+    for (const attempt of this.attempts) attempt.abort();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.ready.length = 0;
@@ -118,6 +124,14 @@ export class WebhookSenderService implements OnModuleDestroy {
 
   private async attempt(d: Delivery): Promise<void> {
     let failure: string;
+    const attempt = new AbortController();
+    this.attempts.add(attempt);
+    // The deadline is a plain timer held until the attempt settles, covering the answer's
+    // body as well. Not AbortSignal.any([AbortSignal.timeout(…), …]): on Node 20 the timeout
+    // signal can be garbage-collected before it fires, and the request then waits for
+    // undici's own 300 s header timeout while it holds one of the slots.
+    const deadline = setTimeout(() => attempt.abort(DEADLINE), this.config.timeoutMs);
+    deadline.unref();
     try {
       const res = await fetch(this.config.url!, {
         method: 'POST',
@@ -128,7 +142,7 @@ export class WebhookSenderService implements OnModuleDestroy {
           'X-Parley-Signature': signWebhook(this.config.secret!, d.timestamp, d.body),
         },
         body: d.body,
-        signal: AbortSignal.any([AbortSignal.timeout(this.config.timeoutMs), this.stop.signal]),
+        signal: attempt.signal,
       });
       // Only the status matters; the receiver's answer is not read.
       await res.body?.cancel().catch(() => undefined);
@@ -138,9 +152,12 @@ export class WebhookSenderService implements OnModuleDestroy {
       }
       failure = `status ${res.status}`;
     } catch (err) {
-      failure = (err as Error).name === 'TimeoutError' ? `no answer within ${this.config.timeoutMs} ms` : String(err);
+      failure = attempt.signal.reason === DEADLINE ? `no answer within ${this.config.timeoutMs} ms` : String(err);
+    } finally {
+      clearTimeout(deadline);
+      this.attempts.delete(attempt);
     }
-    if (this.stop.signal.aborted) return;
+    if (this.stopped) return;
     if (d.retries >= this.config.maxRetries) {
       this.failed.inc();
       this.logger.warn({ event: 'webhook-failed', id: d.id, type: d.type, retries: d.retries, failure });
