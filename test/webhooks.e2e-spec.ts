@@ -1,9 +1,9 @@
 /**
  * Webhooks against a real HTTP receiver: every event type with its exact body and a valid
  * signature, occupied/vacated alternating (also with two nodes racing), retries with the
- * same id after 500s and time-outs, a deadline that survives garbage collections, a full
- * queue, and chat that keeps its pace while the receiver is down. Real socket.io clients,
- * real HTTP, real Redis for the two-node cases.
+ * same id after 500s and time-outs, a deadline that survives garbage collections, the
+ * retry schedule behind a backlog, a full queue, and chat that keeps its pace while the
+ * receiver is down. Real socket.io clients, real HTTP, real Redis for the two-node cases.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { setFlagsFromString } from 'node:v8';
@@ -299,7 +299,7 @@ describe('delivery', () => {
   });
 });
 
-describe('deadline', () => {
+describe('deadline, schedule', () => {
   it('keeps the deadline through garbage collections: a receiver that never answers gets the retry in time', async () => {
     const gc = collector();
     receiver.decide = (event, attempt) => (event.type === 'room.occupied' && attempt === 1 ? 'hang' : 200);
@@ -319,6 +319,42 @@ describe('deadline', () => {
     expect(second.raw).toBe(first.raw);
     expect(second.at - first.at).toBeGreaterThanOrEqual(300);
     expect(await metric(server, 'parley_webhooks_retried_total')).toBe(1);
+  });
+
+  it('keeps the retry schedule (1 s, 2 s, 4 s by default) while a backlog of other events waits', async () => {
+    // Every event fails, each answer taking 200 ms: four slots get through 20 attempts a second.
+    const answerMs = 200;
+    receiver.fallback = { status: 500, delayMs: answerMs };
+    const server = await startServer(hookEnv({ WEBHOOK_RETRY_BASE_MS: '1000', WEBHOOK_TIMEOUT_MS: '5000' }));
+    const clients = await Promise.all(Array.from({ length: 15 }, () => connect(server)));
+    // 15 users each occupy, join, leave and vacate a room of their own, twice: 120 events,
+    // six seconds of attempts queued behind the first event's first try.
+    for (let round = 0; round < 2; round++) {
+      await Promise.all(clients.map((c, i) => login(c, `u${i}`, uniqueRoom(`backlog${i}`))));
+      await Promise.all(clients.map((c) => c.request('logout')));
+    }
+    await receiver.until(() => attemptsOfFirst('room.occupied').length >= 4, 20_000, 'three retries');
+    const attempts = attemptsOfFirst('room.occupied');
+    const gaps = attempts.slice(1, 4).map((h, i) => h.at - attempts[i].at);
+    // As the receiver sees it: its own answer, then the pause; a retry that is due waits at
+    // most for one 200 ms attempt to end, plus a loaded machine's slack.
+    gaps.forEach((gap, i) => {
+      const pause = 1000 * 2 ** i;
+      expect(gap).toBeGreaterThanOrEqual(answerMs + pause - 20);
+      expect(gap).toBeLessThanOrEqual(answerMs + pause + 1500);
+    });
+  }, 40_000);
+
+  it('answers slowly but within the deadline: delivered once, not retried', async () => {
+    receiver.fallback = { status: 204, delayMs: 400 };
+    const server = await startServer(hookEnv({ WEBHOOK_TIMEOUT_MS: '1500' }));
+    const a = await connect(server);
+    await login(a, 'alice', uniqueRoom('slow2xx'));
+    await receiver.until((h) => h.length >= 2);
+    await sleep(1500);
+    expect(typesOf(receiver.events())).toEqual(['room.occupied', 'user.joined']);
+    expect(await metric(server, 'parley_webhooks_sent_total')).toBe(2);
+    expect(await metric(server, 'parley_webhooks_retried_total')).toBe(0);
   });
 });
 

@@ -28,11 +28,17 @@ const DEADLINE = new DOMException('the webhook deadline passed', 'TimeoutError')
  * attempt (not 2xx, an error, or no answer within the deadline) is retried with the same id
  * and body after a pause that starts at `retryBaseMs` and doubles, `maxRetries` times.
  * Events waiting for a retry count against the bound; a full queue drops the new event.
+ * A retry whose pause is over goes before every fresh event, so a backlog of new events
+ * cannot stretch its pause: it waits only for older retries and for a free slot, and every
+ * attempt ends within the deadline.
  */
 @Injectable()
 export class WebhookSenderService implements OnModuleDestroy {
   private readonly logger = new Logger(WebhookSenderService.name);
+  /** Fresh events, in the order they happened. */
   private readonly ready: Delivery[] = [];
+  /** Retries whose pause is over, served first (oldest first). */
+  private readonly due: Delivery[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   /** One controller per attempt in flight, for the shutdown to abort. */
   private readonly attempts = new Set<AbortController>();
@@ -88,7 +94,7 @@ export class WebhookSenderService implements OnModuleDestroy {
 
   /** Events held right now: ready, in flight, or waiting for a retry. */
   get size(): number {
-    return this.ready.length + this.inFlight + this.timers.size;
+    return this.ready.length + this.due.length + this.inFlight + this.timers.size;
   }
 
   send<T extends WebhookType>(type: T, data: WebhookData[T]): void {
@@ -109,11 +115,13 @@ export class WebhookSenderService implements OnModuleDestroy {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.ready.length = 0;
+    this.due.length = 0;
   }
 
   private pump(): void {
-    while (this.inFlight < CONCURRENCY && this.ready.length > 0) {
-      const delivery = this.ready.shift()!;
+    while (this.inFlight < CONCURRENCY) {
+      const delivery = this.due.shift() ?? this.ready.shift();
+      if (!delivery) return;
       this.inFlight += 1;
       void this.attempt(delivery).finally(() => {
         this.inFlight -= 1;
@@ -169,7 +177,7 @@ export class WebhookSenderService implements OnModuleDestroy {
     this.logger.debug({ event: 'webhook-retry', id: d.id, type: d.type, retry: d.retries, pauseMs: pause, failure });
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      this.ready.push(d);
+      this.due.push(d);
       this.pump();
     }, pause);
     timer.unref();

@@ -1,7 +1,7 @@
 /**
  * A real HTTP webhook receiver for the specs (node:http on port 0): records every request
- * with its raw body, verifies signatures, and answers as the test scripts it (a status, or
- * no answer at all, to make the sender time out).
+ * with its raw body, verifies signatures, and answers as the test scripts it (a status, a
+ * status after a delay, or no answer at all, to make the sender time out).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -15,8 +15,8 @@ export interface ReceivedHook {
   at: number;
 }
 
-/** What to do with a request: answer with a status, or hold it without answering. */
-export type Behaviour = number | 'hang';
+/** What to do with a request: answer with a status (after `delayMs`), or hold it without answering. */
+export type Behaviour = number | 'hang' | { status: number; delayMs?: number };
 
 export class WebhookReceiver {
   readonly hooks: ReceivedHook[] = [];
@@ -56,8 +56,18 @@ export class WebhookReceiver {
         res.on('close', () => this.held.delete(res));
         return;
       }
-      res.statusCode = behaviour;
-      res.end('ok');
+      const { status, delayMs = 0 } = typeof behaviour === 'number' ? { status: behaviour } : behaviour;
+      const answer = () => {
+        res.writeHead(status);
+        res.end('ok');
+      };
+      if (delayMs === 0) return answer();
+      this.held.add(res);
+      const timer = setTimeout(answer, delayMs);
+      res.on('close', () => {
+        clearTimeout(timer);
+        this.held.delete(res);
+      });
     });
   }
 
