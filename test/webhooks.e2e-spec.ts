@@ -1,9 +1,10 @@
 /**
  * Webhooks against a real HTTP receiver: every event type with its exact body and a valid
  * signature, occupied/vacated alternating (also with two nodes racing), retries with the
- * same id after 500s and time-outs, a deadline that survives garbage collections, the
- * retry schedule behind a backlog, a full queue, and chat that keeps its pace while the
- * receiver is down. Real socket.io clients, real HTTP, real Redis for the two-node cases.
+ * same id after 500s, time-outs and redirects (never followed), a deadline that survives
+ * garbage collections, the retry schedule behind a backlog, a full queue, and chat that
+ * keeps its pace while the receiver is down. Real socket.io clients, real HTTP, real Redis
+ * for the two-node cases.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { setFlagsFromString } from 'node:v8';
@@ -299,7 +300,7 @@ describe('delivery', () => {
   });
 });
 
-describe('deadline, schedule', () => {
+describe('deadline, schedule, redirects', () => {
   it('keeps the deadline through garbage collections: a receiver that never answers gets the retry in time', async () => {
     const gc = collector();
     receiver.decide = (event, attempt) => (event.type === 'room.occupied' && attempt === 1 ? 'hang' : 200);
@@ -355,6 +356,29 @@ describe('deadline, schedule', () => {
     expect(typesOf(receiver.events())).toEqual(['room.occupied', 'user.joined']);
     expect(await metric(server, 'parley_webhooks_sent_total')).toBe(2);
     expect(await metric(server, 'parley_webhooks_retried_total')).toBe(0);
+  });
+
+  it('never follows a redirect: a 307 or 302 is a failure, retried, and the other address gets nothing', async () => {
+    const elsewhere = await new WebhookReceiver().start();
+    try {
+      const location = { Location: elsewhere.url };
+      receiver.decide = (event) =>
+        event.type === 'room.occupied' ? { status: 307, headers: location } : { status: 302, headers: location };
+      const server = await startServer(hookEnv({ WEBHOOK_RETRY_BASE_MS: '10' }));
+      const a = await connect(server);
+      await login(a, 'alice', uniqueRoom('redirect'));
+      // Two events (occupied: 307, joined: 302), each tried once and retried six times.
+      await receiver.until((h) => h.length >= 14, 5000, '14 attempts');
+      await sleep(300);
+      expect(receiver.hooks).toHaveLength(14);
+      expect(attemptsOfFirst('room.occupied')).toHaveLength(7);
+      expect(attemptsOfFirst('user.joined')).toHaveLength(7);
+      expect(elsewhere.requests).toEqual([]);
+      expect(await metric(server, 'parley_webhooks_sent_total')).toBe(0);
+      expect(await metric(server, 'parley_webhooks_failed_total')).toBe(2);
+    } finally {
+      await elsewhere.close();
+    }
   });
 });
 

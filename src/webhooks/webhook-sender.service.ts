@@ -30,7 +30,7 @@ const DEADLINE = new DOMException('the webhook deadline passed', 'TimeoutError')
  * Events waiting for a retry count against the bound; a full queue drops the new event.
  * A retry whose pause is over goes before every fresh event, so a backlog of new events
  * cannot stretch its pause: it waits only for older retries and for a free slot, and every
- * attempt ends within the deadline.
+ * attempt ends within the deadline. Redirects are never followed: a 3xx is a failure.
  */
 @Injectable()
 export class WebhookSenderService implements OnModuleDestroy {
@@ -150,6 +150,9 @@ export class WebhookSenderService implements OnModuleDestroy {
           'X-Parley-Signature': signWebhook(this.config.secret!, d.timestamp, d.body),
         },
         body: d.body,
+        // A redirect would re-send the signed event elsewhere (307) or turn it into a
+        // bodyless GET (302) that then counted as delivered; a 3xx fails like a 500.
+        redirect: 'manual',
         signal: attempt.signal,
       });
       // Only the status matters; the receiver's answer is not read.
@@ -158,7 +161,7 @@ export class WebhookSenderService implements OnModuleDestroy {
         this.sent.inc();
         return;
       }
-      failure = `status ${res.status}`;
+      failure = res.status >= 300 && res.status < 400 ? `status ${res.status}, not followed` : `status ${res.status}`;
     } catch (err) {
       failure = attempt.signal.reason === DEADLINE ? `no answer within ${this.config.timeoutMs} ms` : String(err);
     } finally {
