@@ -2,15 +2,16 @@
  * Webhooks against a real HTTP receiver: every event type with its exact body and a valid
  * signature, occupied/vacated alternating (also with two nodes racing), retries with the
  * same id after 500s, time-outs and redirects (never followed), a deadline that survives
- * garbage collections, the retry schedule behind a backlog, a full queue, and chat that
- * keeps its pace while the receiver is down. Real socket.io clients, real HTTP, real Redis
- * for the two-node cases.
+ * garbage collections, the retry schedule behind a backlog, a full queue, a shutdown that
+ * leaves nothing open, and chat that keeps its pace while the receiver is down. Real
+ * socket.io clients, real HTTP, real Redis for the two-node cases.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createApp } from '../src/app.js';
 import type { WebhookEvent, WebhookType } from '../src/webhooks/webhook-event.js';
+import { WebhookSenderService } from '../src/webhooks/webhook-sender.service.js';
 import { expectOk } from './helpers/assert.js';
 import { CaptureLogger } from './helpers/capture-logger.js';
 import { closeAllClients, connect, login, sleep, uniqueRoom, type TestClient } from './helpers/client.js';
@@ -300,7 +301,7 @@ describe('delivery', () => {
   });
 });
 
-describe('deadline, schedule, redirects', () => {
+describe('deadline, schedule, redirects, shutdown', () => {
   it('keeps the deadline through garbage collections: a receiver that never answers gets the retry in time', async () => {
     const gc = collector();
     receiver.decide = (event, attempt) => (event.type === 'room.occupied' && attempt === 1 ? 'hang' : 200);
@@ -379,6 +380,28 @@ describe('deadline, schedule, redirects', () => {
     } finally {
       await elsewhere.close();
     }
+  });
+
+  it('at shutdown aborts the requests in flight and forgets the retries waiting', async () => {
+    // occupied fails once and waits a 1 s pause; joined hangs until the deadline of 5 s.
+    receiver.decide = (event) => (event.type === 'room.occupied' ? 500 : 'hang');
+    const server = await startServer(hookEnv({ WEBHOOK_RETRY_BASE_MS: '1000', WEBHOOK_TIMEOUT_MS: '5000' }));
+    const sender = server.app.get(WebhookSenderService);
+    const a = await connect(server);
+    await login(a, 'alice', uniqueRoom('shutdown'));
+    await receiver.until((h) => h.length >= 2);
+    await sleep(100);
+    expect(receiver.holding).toBe(1);
+    expect(sender.size).toBe(2);
+    const closing = Date.now();
+    a.close();
+    await server.close();
+    expect(sender.size).toBe(0);
+    // The held request is dropped by the server's side well before its deadline.
+    while (receiver.holding > 0 && Date.now() - closing < 2000) await sleep(20);
+    expect(receiver.holding).toBe(0);
+    await sleep(1200);
+    expect(receiver.hooks).toHaveLength(2);
   });
 });
 

@@ -88,6 +88,11 @@ export class WebhookReceiver {
     });
   }
 
+  /** Requests held open right now (hanging or not answered yet). */
+  get holding(): number {
+    return this.held.size;
+  }
+
   /** Every request's event (retries included), optionally for one room. */
   events(room?: string): WebhookEvent[] {
     return this.hooks
