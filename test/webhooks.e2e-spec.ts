@@ -1,17 +1,22 @@
 /**
  * Webhooks against a real HTTP receiver: every event type with its exact body and a valid
  * signature, occupied/vacated alternating (also with two nodes racing), retries with the
- * same id after 500s and time-outs, a full queue, and chat that keeps its pace while the
- * receiver is down. Real socket.io clients, real HTTP, real Redis for the two-node cases.
+ * same id after 500s, time-outs and redirects (never followed), a deadline that survives
+ * garbage collections, the retry schedule behind a backlog, a full queue, a shutdown that
+ * leaves nothing open, and chat that keeps its pace while the receiver is down. Real
+ * socket.io clients, real HTTP, real Redis for the two-node cases.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createApp } from '../src/app.js';
 import type { WebhookEvent, WebhookType } from '../src/webhooks/webhook-event.js';
+import { WebhookSenderService } from '../src/webhooks/webhook-sender.service.js';
 import { expectOk } from './helpers/assert.js';
 import { CaptureLogger } from './helpers/capture-logger.js';
 import { closeAllClients, connect, login, sleep, uniqueRoom, type TestClient } from './helpers/client.js';
 import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
-import { verifySignature, WebhookReceiver } from './helpers/webhook-receiver.js';
+import { verifySignature, WebhookReceiver, type ReceivedHook } from './helpers/webhook-receiver.js';
 import { deletePrefix, describeWithRedis, runPrefix, startNode, type RedisNode } from './helpers/redis.js';
 
 const SECRET = 'whsec-test-0123456789';
@@ -63,6 +68,21 @@ async function metric(server: { url: string }, name: string): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line ? Number(line.split(' ')[1]) : NaN;
+}
+
+/** A full garbage collection on demand, whether or not Node was started with --expose-gc. */
+function collector(): () => void {
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (exposed) return exposed;
+  setFlagsFromString('--expose-gc');
+  // A fresh context sees the flag; the collection it runs is the whole isolate's.
+  return runInNewContext('gc') as () => void;
+}
+
+/** The hooks carrying the first event of `type` (its first try and its retries). */
+function attemptsOfFirst(type: WebhookType): ReceivedHook[] {
+  const first = receiver.hooks.find((h) => h.event.type === type);
+  return first ? receiver.hooks.filter((h) => h.event.id === first.event.id) : [];
 }
 
 async function call(caller: TestClient, callee: TestClient): Promise<void> {
@@ -278,6 +298,110 @@ describe('delivery', () => {
     expect(full).toHaveLength(1);
     // Never a secret or a body in the logs either.
     expect(JSON.stringify(logger.lines)).not.toContain(SECRET);
+  });
+});
+
+describe('deadline, schedule, redirects, shutdown', () => {
+  it('keeps the deadline through garbage collections: a receiver that never answers gets the retry in time', async () => {
+    const gc = collector();
+    receiver.decide = (event, attempt) => (event.type === 'room.occupied' && attempt === 1 ? 'hang' : 200);
+    const server = await startServer(hookEnv({ WEBHOOK_TIMEOUT_MS: '300', WEBHOOK_RETRY_BASE_MS: '50' }));
+    const a = await connect(server);
+    await login(a, 'alice', uniqueRoom('gc'));
+    await receiver.until((h) => h.some((x) => x.event.type === 'room.occupied'), 5000, 'the first try');
+    // Collect while the request is held: a deadline the collector can take never fires.
+    const collecting = setInterval(gc, 20);
+    try {
+      // The deadline (300 ms), the first pause (50 ms), and room for a loaded machine.
+      await receiver.until(() => attemptsOfFirst('room.occupied').length >= 2, 300 + 50 + 2500, 'the retry');
+    } finally {
+      clearInterval(collecting);
+    }
+    const [first, second] = attemptsOfFirst('room.occupied');
+    expect(second.raw).toBe(first.raw);
+    expect(second.at - first.at).toBeGreaterThanOrEqual(300);
+    expect(await metric(server, 'parley_webhooks_retried_total')).toBe(1);
+  });
+
+  it('keeps the retry schedule (1 s, 2 s, 4 s by default) while a backlog of other events waits', async () => {
+    // Every event fails, each answer taking 200 ms: four slots get through 20 attempts a second.
+    const answerMs = 200;
+    receiver.fallback = { status: 500, delayMs: answerMs };
+    const server = await startServer(hookEnv({ WEBHOOK_RETRY_BASE_MS: '1000', WEBHOOK_TIMEOUT_MS: '5000' }));
+    const clients = await Promise.all(Array.from({ length: 15 }, () => connect(server)));
+    // 15 users each occupy, join, leave and vacate a room of their own, twice: 120 events,
+    // six seconds of attempts queued behind the first event's first try.
+    for (let round = 0; round < 2; round++) {
+      await Promise.all(clients.map((c, i) => login(c, `u${i}`, uniqueRoom(`backlog${i}`))));
+      await Promise.all(clients.map((c) => c.request('logout')));
+    }
+    await receiver.until(() => attemptsOfFirst('room.occupied').length >= 4, 20_000, 'three retries');
+    const attempts = attemptsOfFirst('room.occupied');
+    const gaps = attempts.slice(1, 4).map((h, i) => h.at - attempts[i].at);
+    // As the receiver sees it: its own answer, then the pause; a retry that is due waits at
+    // most for one 200 ms attempt to end, plus a loaded machine's slack.
+    gaps.forEach((gap, i) => {
+      const pause = 1000 * 2 ** i;
+      expect(gap).toBeGreaterThanOrEqual(answerMs + pause - 20);
+      expect(gap).toBeLessThanOrEqual(answerMs + pause + 1500);
+    });
+  }, 40_000);
+
+  it('answers slowly but within the deadline: delivered once, not retried', async () => {
+    receiver.fallback = { status: 204, delayMs: 400 };
+    const server = await startServer(hookEnv({ WEBHOOK_TIMEOUT_MS: '1500' }));
+    const a = await connect(server);
+    await login(a, 'alice', uniqueRoom('slow2xx'));
+    await receiver.until((h) => h.length >= 2);
+    await sleep(1500);
+    expect(typesOf(receiver.events())).toEqual(['room.occupied', 'user.joined']);
+    expect(await metric(server, 'parley_webhooks_sent_total')).toBe(2);
+    expect(await metric(server, 'parley_webhooks_retried_total')).toBe(0);
+  });
+
+  it('never follows a redirect: a 307 or 302 is a failure, retried, and the other address gets nothing', async () => {
+    const elsewhere = await new WebhookReceiver().start();
+    try {
+      const location = { Location: elsewhere.url };
+      receiver.decide = (event) =>
+        event.type === 'room.occupied' ? { status: 307, headers: location } : { status: 302, headers: location };
+      const server = await startServer(hookEnv({ WEBHOOK_RETRY_BASE_MS: '10' }));
+      const a = await connect(server);
+      await login(a, 'alice', uniqueRoom('redirect'));
+      // Two events (occupied: 307, joined: 302), each tried once and retried six times.
+      await receiver.until((h) => h.length >= 14, 5000, '14 attempts');
+      await sleep(300);
+      expect(receiver.hooks).toHaveLength(14);
+      expect(attemptsOfFirst('room.occupied')).toHaveLength(7);
+      expect(attemptsOfFirst('user.joined')).toHaveLength(7);
+      expect(elsewhere.requests).toEqual([]);
+      expect(await metric(server, 'parley_webhooks_sent_total')).toBe(0);
+      expect(await metric(server, 'parley_webhooks_failed_total')).toBe(2);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
+  it('at shutdown aborts the requests in flight and forgets the retries waiting', async () => {
+    // occupied fails once and waits a 1 s pause; joined hangs until the deadline of 5 s.
+    receiver.decide = (event) => (event.type === 'room.occupied' ? 500 : 'hang');
+    const server = await startServer(hookEnv({ WEBHOOK_RETRY_BASE_MS: '1000', WEBHOOK_TIMEOUT_MS: '5000' }));
+    const sender = server.app.get(WebhookSenderService);
+    const a = await connect(server);
+    await login(a, 'alice', uniqueRoom('shutdown'));
+    await receiver.until((h) => h.length >= 2);
+    await sleep(100);
+    expect(receiver.holding).toBe(1);
+    expect(sender.size).toBe(2);
+    const closing = Date.now();
+    a.close();
+    await server.close();
+    expect(sender.size).toBe(0);
+    // The held request is dropped by the server's side well before its deadline.
+    while (receiver.holding > 0 && Date.now() - closing < 2000) await sleep(20);
+    expect(receiver.holding).toBe(0);
+    await sleep(1200);
+    expect(receiver.hooks).toHaveLength(2);
   });
 });
 

@@ -19,19 +19,30 @@ interface Delivery {
 /** Requests in flight at once: enough for a slow receiver not to hold the rest back. */
 const CONCURRENCY = 4;
 
+/** The abort reason of an attempt that ran out of time (compared by identity). */
+const DEADLINE = new DOMException('the webhook deadline passed', 'TimeoutError');
+
 /**
  * Delivers webhook events from a bounded in-process queue. `send` only serialises and
  * enqueues: no I/O, no await, so chat and signaling never wait for a receiver. A failed
  * attempt (not 2xx, an error, or no answer within the deadline) is retried with the same id
  * and body after a pause that starts at `retryBaseMs` and doubles, `maxRetries` times.
  * Events waiting for a retry count against the bound; a full queue drops the new event.
+ * A retry whose pause is over goes before every fresh event, so a backlog of new events
+ * cannot stretch its pause: it waits only for older retries and for a free slot, and every
+ * attempt ends within the deadline. Redirects are never followed: a 3xx is a failure.
  */
 @Injectable()
 export class WebhookSenderService implements OnModuleDestroy {
   private readonly logger = new Logger(WebhookSenderService.name);
+  /** Fresh events, in the order they happened. */
   private readonly ready: Delivery[] = [];
+  /** Retries whose pause is over, served first (oldest first). */
+  private readonly due: Delivery[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly stop = new AbortController();
+  /** One controller per attempt in flight, for the shutdown to abort. */
+  private readonly attempts = new Set<AbortController>();
+  private stopped = false;
   private inFlight = 0;
   /** At most one "queue full" warning per 10 s (every drop is counted in the metrics). */
   private readonly fullLog = new LogThrottle(10_000);
@@ -83,11 +94,11 @@ export class WebhookSenderService implements OnModuleDestroy {
 
   /** Events held right now: ready, in flight, or waiting for a retry. */
   get size(): number {
-    return this.ready.length + this.inFlight + this.timers.size;
+    return this.ready.length + this.due.length + this.inFlight + this.timers.size;
   }
 
   send<T extends WebhookType>(type: T, data: WebhookData[T]): void {
-    if (!this.enabled || this.stop.signal.aborted) return;
+    if (!this.enabled || this.stopped) return;
     if (this.size >= this.config.queueSize) {
       this.dropped.inc();
       this.logFull(type);
@@ -99,15 +110,18 @@ export class WebhookSenderService implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    this.stop.abort();
+    this.stopped = true;
+    for (const attempt of this.attempts) attempt.abort();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.ready.length = 0;
+    this.due.length = 0;
   }
 
   private pump(): void {
-    while (this.inFlight < CONCURRENCY && this.ready.length > 0) {
-      const delivery = this.ready.shift()!;
+    while (this.inFlight < CONCURRENCY) {
+      const delivery = this.due.shift() ?? this.ready.shift();
+      if (!delivery) return;
       this.inFlight += 1;
       void this.attempt(delivery).finally(() => {
         this.inFlight -= 1;
@@ -118,6 +132,14 @@ export class WebhookSenderService implements OnModuleDestroy {
 
   private async attempt(d: Delivery): Promise<void> {
     let failure: string;
+    const attempt = new AbortController();
+    this.attempts.add(attempt);
+    // The deadline is a plain timer held until the attempt settles, covering the answer's
+    // body as well. Not AbortSignal.any([AbortSignal.timeout(…), …]): on Node 20 the timeout
+    // signal can be garbage-collected before it fires, and the request then waits for
+    // undici's own 300 s header timeout while it holds one of the slots.
+    const deadline = setTimeout(() => attempt.abort(DEADLINE), this.config.timeoutMs);
+    deadline.unref();
     try {
       const res = await fetch(this.config.url!, {
         method: 'POST',
@@ -128,7 +150,10 @@ export class WebhookSenderService implements OnModuleDestroy {
           'X-Parley-Signature': signWebhook(this.config.secret!, d.timestamp, d.body),
         },
         body: d.body,
-        signal: AbortSignal.any([AbortSignal.timeout(this.config.timeoutMs), this.stop.signal]),
+        // A redirect would re-send the signed event elsewhere (307) or turn it into a
+        // bodyless GET (302) that then counted as delivered; a 3xx fails like a 500.
+        redirect: 'manual',
+        signal: attempt.signal,
       });
       // Only the status matters; the receiver's answer is not read.
       await res.body?.cancel().catch(() => undefined);
@@ -136,11 +161,14 @@ export class WebhookSenderService implements OnModuleDestroy {
         this.sent.inc();
         return;
       }
-      failure = `status ${res.status}`;
+      failure = res.status >= 300 && res.status < 400 ? `status ${res.status}, not followed` : `status ${res.status}`;
     } catch (err) {
-      failure = (err as Error).name === 'TimeoutError' ? `no answer within ${this.config.timeoutMs} ms` : String(err);
+      failure = attempt.signal.reason === DEADLINE ? `no answer within ${this.config.timeoutMs} ms` : String(err);
+    } finally {
+      clearTimeout(deadline);
+      this.attempts.delete(attempt);
     }
-    if (this.stop.signal.aborted) return;
+    if (this.stopped) return;
     if (d.retries >= this.config.maxRetries) {
       this.failed.inc();
       this.logger.warn({ event: 'webhook-failed', id: d.id, type: d.type, retries: d.retries, failure });
@@ -152,7 +180,7 @@ export class WebhookSenderService implements OnModuleDestroy {
     this.logger.debug({ event: 'webhook-retry', id: d.id, type: d.type, retry: d.retries, pauseMs: pause, failure });
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      this.ready.push(d);
+      this.due.push(d);
       this.pump();
     }, pause);
     timer.unref();

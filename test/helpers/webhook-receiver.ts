@@ -1,7 +1,8 @@
 /**
  * A real HTTP webhook receiver for the specs (node:http on port 0): records every request
- * with its raw body, verifies signatures, and answers as the test scripts it (a status, or
- * no answer at all, to make the sender time out).
+ * with its raw body, verifies signatures, and answers as the test scripts it (a status, a
+ * status after a delay or with headers such as a redirect's Location, or no answer at all,
+ * to make the sender time out).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -15,11 +16,21 @@ export interface ReceivedHook {
   at: number;
 }
 
-/** What to do with a request: answer with a status, or hold it without answering. */
-export type Behaviour = number | 'hang';
+/** What to do with a request: answer with a status (after `delayMs`, with `headers`), or hold it without answering. */
+export type Behaviour = number | 'hang' | { status: number; delayMs?: number; headers?: Record<string, string> };
+
+/** Any request at all, webhook or not (a redirected GET has no body to parse). */
+export interface RawRequest {
+  method: string;
+  url: string;
+  raw: string;
+  at: number;
+}
 
 export class WebhookReceiver {
   readonly hooks: ReceivedHook[] = [];
+  /** Every request received, in order, including those that carry no event. */
+  readonly requests: RawRequest[] = [];
   /** Used in order, one per request; `fallback` once they run out. */
   readonly script: Behaviour[] = [];
   fallback: Behaviour = 200;
@@ -42,6 +53,12 @@ export class WebhookReceiver {
     req.setEncoding('utf8');
     req.on('data', (d: string) => (raw += d));
     req.on('end', () => {
+      this.requests.push({ method: req.method ?? '', url: req.url ?? '', raw, at: Date.now() });
+      if (req.method !== 'POST') {
+        res.statusCode = 405;
+        res.end();
+        return;
+      }
       const event = JSON.parse(raw) as WebhookEvent;
       this.hooks.push({ headers: req.headers, raw, event, at: Date.now() });
       for (const w of this.waiters.splice(0)) w();
@@ -56,9 +73,24 @@ export class WebhookReceiver {
         res.on('close', () => this.held.delete(res));
         return;
       }
-      res.statusCode = behaviour;
-      res.end('ok');
+      const { status, delayMs = 0, headers = {} } = typeof behaviour === 'number' ? { status: behaviour } : behaviour;
+      const answer = () => {
+        res.writeHead(status, headers);
+        res.end('ok');
+      };
+      if (delayMs === 0) return answer();
+      this.held.add(res);
+      const timer = setTimeout(answer, delayMs);
+      res.on('close', () => {
+        clearTimeout(timer);
+        this.held.delete(res);
+      });
     });
+  }
+
+  /** Requests held open right now (hanging or not answered yet). */
+  get holding(): number {
+    return this.held.size;
   }
 
   /** Every request's event (retries included), optionally for one room. */
