@@ -96,6 +96,9 @@ function corsOrigins(env: Env): string[] {
 }
 
 function defaultLogger(env: Env): LoggerService {
-  const format = env.LOG_FORMAT ?? (env.NODE_ENV === 'development' ? 'pretty' : 'json');
-  return new PinoLogger({ level: env.LOG_LEVEL, pretty: format === 'pretty' });
+  // Pretty lines only for a person at a terminal in development; files and pipes get JSON
+  // lines, and never colour codes.
+  const tty = process.stdout.isTTY === true;
+  const format = env.LOG_FORMAT ?? (env.NODE_ENV === 'development' && tty ? 'pretty' : 'json');
+  return new PinoLogger({ level: env.LOG_LEVEL, pretty: format === 'pretty', colorize: tty });
 }

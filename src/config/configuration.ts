@@ -33,6 +33,8 @@ export const appConfig = namespace('app', (e) => ({
   logLevel: e.LOG_LEVEL,
   webClient: e.WEB_CLIENT,
   webClientDir: e.WEB_CLIENT_DIR,
+  docsUi: e.DOCS_UI,
+  adminUi: e.ADMIN_UI,
   compatEvents: e.COMPAT_EVENTS,
   adminToken: e.ADMIN_TOKEN,
   tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : undefined,

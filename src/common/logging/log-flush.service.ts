@@ -1,5 +1,5 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { flushLoggers } from './pino-logger.js';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { drainLoggers } from './pino-logger.js';
 
 /**
  * Logs are written asynchronously; a process that exits on a signal runs no `exit`
@@ -7,8 +7,9 @@ import { flushLoggers } from './pino-logger.js';
  */
 @Injectable()
 export class LogFlushService implements OnApplicationShutdown {
-  onApplicationShutdown(): void {
-    setImmediate(flushLoggers);
-    flushLoggers();
+  /** The shutdown's last line (every other hook has run), then the flush. */
+  async onApplicationShutdown(signal?: string): Promise<void> {
+    new Logger('Parley').log({ event: 'stopped', msg: `Parley stopped${signal ? ` (${signal})` : ''}`, signal });
+    await drainLoggers();
   }
 }

@@ -12,11 +12,27 @@ const LEVELS: Array<[LogLevel, Level]> = [
   ['verbose', 'trace'],
 ];
 
+/**
+ * Nest's own start-up narration (every module initialised, every route and gateway event
+ * mapped: some 55 lines) goes out at debug: an operator needs the one banner, and
+ * LOG_LEVEL=debug still shows the rest.
+ */
+const FRAMEWORK_CONTEXTS = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'WebSocketsController',
+  'NestApplication',
+]);
+
 export interface PinoLoggerOptions {
   /** The most verbose Nest level written (LOG_LEVEL). */
   level: LogLevel;
   /** Human-readable lines (pino-pretty) instead of JSON. */
   pretty: boolean;
+  /** Colours in pretty lines (only when they go to a terminal). */
+  colorize?: boolean;
   /** Where JSON lines go; default: stdout, written asynchronously. */
   destination?: DestinationStream;
 }
@@ -35,6 +51,20 @@ export function flushLoggers(): void {
   for (const logger of open) logger.flush();
 }
 
+/**
+ * Waits until every PinoLogger has written what it holds (at most `limitMs`), then flushes.
+ * A synchronous flush is refused while an asynchronous write is in flight (into a pipe,
+ * say), and sonic-boom's own `flush(cb)` does not wait for one: so shutdown, whose process
+ * ends on its signal right after, polls until the write is done.
+ */
+export async function drainLoggers(limitMs = 1000): Promise<void> {
+  const until = Date.now() + limitMs;
+  for (const logger of open) {
+    while (logger.writing && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
+    logger.flush();
+  }
+}
+
 export class PinoLogger implements LoggerService {
   readonly pino: Pino;
   private readonly destination: DestinationStream & { flushSync?: () => void };
@@ -44,14 +74,15 @@ export class PinoLogger implements LoggerService {
     this.destination =
       options.destination ??
       (options.pretty
-        ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', sync: false })
+        ? pretty({ colorize: options.colorize ?? false, translateTime: 'SYS:HH:MM:ss.l', sync: false })
         : pino.destination({ dest: 1, sync: false }));
     this.pino = pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, this.destination);
     open.add(this);
   }
 
   log(message: unknown, ...rest: unknown[]): void {
-    this.write('info', message, rest);
+    const context = rest[rest.length - 1];
+    this.write(typeof context === 'string' && FRAMEWORK_CONTEXTS.has(context) ? 'debug' : 'info', message, rest);
   }
   error(message: unknown, ...rest: unknown[]): void {
     this.write('error', message, rest, true);
@@ -67,6 +98,11 @@ export class PinoLogger implements LoggerService {
   }
   fatal(message: unknown, ...rest: unknown[]): void {
     this.write('fatal', message, rest, true);
+  }
+
+  /** Whether an asynchronous write to the destination is in flight (sonic-boom's own flag). */
+  get writing(): boolean {
+    return (this.destination as { _writing?: boolean })._writing === true;
   }
 
   /**
@@ -94,7 +130,13 @@ export class PinoLogger implements LoggerService {
     if (message instanceof Error) {
       this.pino[level]({ ...fields, err: { message: message.message, stack: message.stack } }, message.message);
     } else if (message !== null && typeof message === 'object') {
-      this.pino[level]({ ...fields, ...(message as Record<string, unknown>) });
+      const entry = message as Record<string, unknown>;
+      // A structured line without a sentence is named by its event, so no line is blank.
+      if (typeof entry.msg !== 'string' && typeof entry.event === 'string') {
+        this.pino[level]({ ...fields, ...entry }, entry.event);
+      } else {
+        this.pino[level]({ ...fields, ...entry });
+      }
     } else {
       this.pino[level](fields, String(message));
     }
