@@ -160,7 +160,9 @@ describeRedis('Redis faults', () => {
         // what is left is the six live ones (a1, a2, b1, b2, again, peer).
         const counted = async () => {
           let sum = 0;
-          for (const key of await redis.keys(`${prefix}conn-ip:*`)) sum += Number(await redis.get(key));
+          for (const tally of await redis.keys(`${prefix}conn-ip-node:*`)) {
+            for (const n of await redis.hvals(tally)) sum += Number(n);
+          }
           return sum;
         };
         await waitUntil(async () => (await counted()) === 6 || undefined, DEAD_NODE_DEADLINE_MS, 'connection count 6');

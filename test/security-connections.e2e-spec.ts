@@ -3,6 +3,7 @@
  */
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { io } from 'socket.io-client';
+import { WebSocket } from 'ws';
 import { closeAllClients, connect, login, sleep, uniqueRoom, type TestClient } from './helpers/client.js';
 import { ConnectionCounter } from '../src/security/connection-counter.js';
 import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
@@ -35,6 +36,72 @@ async function connectEventually(server: TestServer, timeout = 3000): Promise<Te
     await sleep(50);
   }
 }
+
+/** A bare Engine.IO WebSocket that completes the handshake (the `open` packet) and then sends nothing. */
+async function rawWebSocket(server: TestServer): Promise<WebSocket> {
+  const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('message', (data: Buffer) => (String(data).startsWith('0') ? resolve() : reject(new Error(String(data)))));
+    ws.once('error', reject);
+  });
+  return ws;
+}
+
+/** A bare Engine.IO polling handshake, never followed by a poll; resolves to its session id. */
+async function rawPollingHandshake(server: TestServer): Promise<string> {
+  const res = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`);
+  const body = await res.text();
+  expect(body.startsWith('0')).toBe(true);
+  return (JSON.parse(body.slice(1)) as { sid: string }).sid;
+}
+
+describe('MAX_CONNECTIONS_PER_IP, from the Engine.IO handshake', () => {
+  it('counts a WebSocket that never joins a namespace, and gives its slot back when it closes', async () => {
+    const server = await startServer({ MAX_CONNECTIONS_PER_IP: '2' });
+    const silent = [await rawWebSocket(server), await rawWebSocket(server)];
+    const refused = await attempt(server);
+    expect((refused as Error).message).toBe('TOO_MANY_CONNECTIONS');
+    silent[0].close();
+    const c = await connectEventually(server);
+    expect(await c.request('ping')).toBe(c.id);
+    silent[1].close();
+  });
+
+  it('counts a polling handshake that never polls again', async () => {
+    const server = await startServer({ MAX_CONNECTIONS_PER_IP: '1' });
+    await rawPollingHandshake(server);
+    const refused = await attempt(server);
+    expect((refused as Error).message).toBe('TOO_MANY_CONNECTIONS');
+    expect(await server.app.get(ConnectionCounter).count('127.0.0.1')).toBe(1);
+  });
+
+  it('counts a connection that only asked for an unknown namespace', async () => {
+    const server = await startServer({ MAX_CONNECTIONS_PER_IP: '1' });
+    const stray = io(`${server.url}/no-such-namespace`, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+    });
+    const strayError = await new Promise<Error>((resolve) => stray.once('connect_error', resolve));
+    expect(strayError.message).toBe('Invalid namespace');
+    const refused = await attempt(server);
+    expect((refused as Error).message).toBe('TOO_MANY_CONNECTIONS');
+    stray.io.engine.close();
+    await connectEventually(server);
+  });
+
+  it('closes a connection over the limit that never joins a namespace, soon', async () => {
+    const server = await startServer({ MAX_CONNECTIONS_PER_IP: '1' });
+    await rawWebSocket(server);
+    const over = await rawWebSocket(server);
+    const closed = await new Promise<boolean>((resolve) => {
+      over.once('close', () => resolve(true));
+      setTimeout(() => resolve(false), 5000);
+    });
+    expect(closed).toBe(true);
+    expect(await server.app.get(ConnectionCounter).count('127.0.0.1')).toBe(1);
+  });
+});
 
 describe('MAX_CONNECTIONS_PER_IP', () => {
   it('refuses one connection more with connect_error TOO_MANY_CONNECTIONS, disturbing nobody', async () => {

@@ -29,6 +29,7 @@ export class ChatService implements OnModuleInit {
 
   onModuleInit(): void {
     this.bus.answer('roomCount', async () => (await this.users.listRooms()).length);
+    this.bus.answer('localUserCount', () => Promise.resolve(this.countLocalUsers()));
     // A socket gone for good leaves its room as by logout.
     this.bus.on('socket.departed', ({ id, node }) => this.departed(id, node), { order: DEPARTURE_ORDER.chat });
     // Redis lost data: this node's logged-in sockets are put back, and their rooms told.
@@ -106,7 +107,6 @@ export class ChatService implements OnModuleInit {
     if (typeof dto.publicKey === 'string') user.publicKey = dto.publicKey;
     await this.users.add(user, this.limits.maxRoomUsers);
     await this.history.occupied(user.room);
-    this.metrics.users.inc();
     this.logger.log({ event: 'login', socketId: id, room: user.room });
     return user;
   }
@@ -127,7 +127,6 @@ export class ChatService implements OnModuleInit {
   async logout(user: User, reason: LeaveReason, owner?: string): Promise<void> {
     const removed = await this.users.remove(user.id, owner);
     if (!removed) return;
-    this.metrics.users.dec();
     this.logger.log({ event: 'logout', socketId: user.id, room: user.room, reason });
     await this.announceLeave(removed, reason);
   }
@@ -145,6 +144,14 @@ export class ChatService implements OnModuleInit {
   private async departed(id: string, owner: string | undefined): Promise<void> {
     const user = await this.users.get(id);
     if (user) await this.logout(user, 'disconnect', owner);
+  }
+
+  /** This node's sockets that are logged in (a socket's user is set only where it lives). */
+  private countLocalUsers(): number {
+    if (!this.realtime.attached) return 0;
+    let n = 0;
+    for (const socket of this.realtime.server.sockets.sockets.values()) if (socket.data.user) n += 1;
+    return n;
   }
 
   private async restoreLocalUsers(): Promise<void> {

@@ -19,6 +19,13 @@ export class MetricsService {
     name: 'parley_logged_in_users',
     help: 'Logged-in users on this node',
     registers: [this.registry],
+    // Counted from this node's sockets when scraped rather than moved by logins and logouts:
+    // a logout decided elsewhere (a kick through another node's API, a dead node swept
+    // from here) happens on a node that does not hold the socket.
+    collect: async () => {
+      const [count] = this.bus.answerersOf('localUserCount');
+      if (count) this.users.set(await count());
+    },
   });
   readonly rooms = new Gauge({
     name: 'parley_rooms',

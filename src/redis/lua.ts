@@ -614,6 +614,110 @@ return out
   },
 
   /**
+   * Connections per client address (see RedisConnectionCounter). Each node's tally
+   * (`conn-ip-node:<node>`, ip → count) is the only count: an address's total is the sum
+   * of the tallies that exist, so a tally that is deleted (the node shut down or was swept)
+   * or expires (its heartbeat stopped refreshing it) takes its connections with it, and no
+   * total can be left behind or drift. `conn-ip-nodes` lists the nodes that may have one.
+   * KEYS: connTally (this node's), connTallyNodes
+   * ARGV: prefix, ip, node, limit, ttlMs
+   * → 1 counted, 0 the address is at the limit (nothing counted)
+   */
+  parleyConnAcquire: {
+    numberOfKeys: 2,
+    lua: `
+local p, ip, me = ARGV[1], ARGV[2], ARGV[3]
+local total = 0
+for _, n in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local tally = key_connTally(p, n)
+  local c = redis.call('HGET', tally, ip)
+  if c then
+    total = total + tonumber(c)
+  elseif redis.call('EXISTS', tally) == 0 then
+    redis.call('SREM', KEYS[2], n)
+  end
+end
+if total >= tonumber(ARGV[4]) then return 0 end
+redis.call('HINCRBY', KEYS[1], ip, 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('SADD', KEYS[2], me)
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+return 1
+`,
+  },
+
+  /**
+   * Gives one connection back, never below zero (an emptied field goes, and with the last
+   * one the tally and the node's entry in the list).
+   * KEYS: connTally, connTallyNodes
+   * ARGV: prefix, ip, node
+   * → the count before
+   */
+  parleyConnRelease: {
+    numberOfKeys: 2,
+    lua: `
+local c = tonumber(redis.call('HGET', KEYS[1], ARGV[2]) or '0')
+if c <= 1 then redis.call('HDEL', KEYS[1], ARGV[2]) else redis.call('HINCRBY', KEYS[1], ARGV[2], -1) end
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[3]) end
+return c
+`,
+  },
+
+  /**
+   * Replaces a node's tally with the counts it has of its live connections (after Redis
+   * lost data, or after commands whose outcome the node could not know).
+   * KEYS: connTally, connTallyNodes
+   * ARGV: prefix, node, ttlMs, ip1, count1, ip2, count2, …
+   */
+  parleyConnReconcile: {
+    numberOfKeys: 2,
+    lua: `
+redis.call('DEL', KEYS[1])
+for i = 4, #ARGV - 1, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+if #ARGV >= 5 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  redis.call('SADD', KEYS[2], ARGV[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+else
+  redis.call('SREM', KEYS[2], ARGV[2])
+end
+return 1
+`,
+  },
+
+  /**
+   * Everything a node counted is given back (its shutdown, or its death).
+   * KEYS: connTally, connTallyNodes
+   * ARGV: prefix, node
+   * → the number of addresses it had counted
+   */
+  parleyConnForget: {
+    numberOfKeys: 2,
+    lua: `
+local n = redis.call('HLEN', KEYS[1])
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[2])
+return n
+`,
+  },
+
+  /**
+   * KEYS: connTallyNodes
+   * ARGV: prefix, ip
+   * → the connections counted for the address over every node
+   */
+  parleyConnCount: {
+    numberOfKeys: 1,
+    lua: `
+local total = 0
+for _, n in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  total = total + tonumber(redis.call('HGET', key_connTally(ARGV[1], n), ARGV[2]) or '0')
+end
+return total
+`,
+  },
+
+  /**
    * Drops a node from `owners` once it owns nothing any more.
    * KEYS: owners
    * ARGV: prefix, node

@@ -222,13 +222,28 @@ export class NodeLivenessService implements OnModuleInit, OnApplicationBootstrap
     if (found.size > 0) await this.redis.run((c) => c.sadd(k.owners, ...found));
   }
 
+  /**
+   * Keys that must not outlive this node (a feature's per-node tally): each heartbeat gives
+   * them the heartbeat's TTL again, so they expire with it when the node stops without
+   * cleaning up. Whoever writes such a key gives it that TTL too (`timings.heartbeatTtlMs`).
+   */
+  keepWithHeartbeat(key: string): void {
+    this.heartbeatKeys.add(key);
+  }
+
+  private readonly heartbeatKeys = new Set<string>();
+
   private async heartbeat(): Promise<void> {
     if (this.stopped) return;
     try {
       const t = this.redis.timings;
-      await this.redis.run((c) =>
-        c.set(this.redis.keys.heartbeat(this.nodeId), String(Date.now()), 'PX', t.heartbeatTtlMs),
-      );
+      await this.redis.run(async (c) => {
+        const p = c.pipeline().set(this.redis.keys.heartbeat(this.nodeId), String(Date.now()), 'PX', t.heartbeatTtlMs);
+        for (const key of this.heartbeatKeys) p.pexpire(key, t.heartbeatTtlMs);
+        // A pipeline resolves even when its commands failed: a failure must still count as one.
+        const failed = (await p.exec())?.find(([err]) => err);
+        if (failed) throw failed[0];
+      });
     } catch (err) {
       this.warn('heartbeat-failed', err);
     }

@@ -48,6 +48,7 @@ export const KEY_TEMPLATES = {
   socketCalls: ['calls:', '$'],
   lobbyOwner: ['lobby:owner'],
   peersOwner: ['peers:owner'],
+  connTally: ['conn-ip-node:', '$'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type TemplatedKey = keyof typeof KEY_TEMPLATES;
@@ -91,6 +92,8 @@ export function luaKeyFunctions(): string {
  * | `calls:<id>` | set | the pair keys of a socket's calls |
  * | `lobby`, `lobby:owner` | hash | socket id → lobby name, → node |
  * | `peers`, `peers:sock`, `peers:owner`, `peers:order` | hash, hash, hash, zset | the peer channel |
+ * | `conn-ip-node:<node>` | hash, TTL (the heartbeat's) | connections a node counts per client address (MAX_CONNECTIONS_PER_IP) |
+ * | `conn-ip-nodes` | set, TTL (the heartbeat's) | the nodes that may have such a tally |
  * | `room:{<room>}:hmeta` | hash, TTL while the room is empty | the room's history epoch, latest offset, retained bytes |
  * | `room:{<room>}:history` | list, TTL | the room's retained messages, `<offset>|<bytes>|<at>|<json>` |
  * | `socket.io*`, `sio:session:*` | stream, channels, strings | the Socket.IO adapter |
@@ -162,6 +165,13 @@ export class RedisKeys {
   }
   get peersOrder(): string {
     return `${this.prefix}peers:order`;
+  }
+  /** A node's per-address connection tally (see RedisConnectionCounter). */
+  connTally(node: string): string {
+    return fill(this.prefix, 'connTally', [node]);
+  }
+  get connTallyNodes(): string {
+    return `${this.prefix}conn-ip-nodes`;
   }
   /** The Socket.IO adapter's stream name and channel prefix. */
   get socketIo(): string {

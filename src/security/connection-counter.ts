@@ -2,7 +2,6 @@ import { Logger } from '@nestjs/common';
 import { LogThrottle } from '../common/logging/log-throttle.js';
 import {
   RateLimiterMemory,
-  RateLimiterRedis,
   RateLimiterRes,
   type RateLimiterAbstract,
   type RateLimiterStoreAbstract,
@@ -46,9 +45,8 @@ class CountedLease implements ConnectionLease {
 /**
  * A ConnectionCounter on a rate-limiter-flexible limiter with `points` = the limit and
  * `duration` = 0 (a counter that never expires on its own): `consume` counts a connection
- * and refuses the one over the limit, `reward` gives a slot back. The same code runs on
- * RateLimiterMemory and on RateLimiterRedis (atomic INCRBY), so with Redis the limit holds
- * across nodes.
+ * and refuses the one over the limit, `reward` gives a slot back. One node's counter (on
+ * RateLimiterMemory); with Redis, RedisConnectionCounter counts instead.
  */
 export class LimiterConnectionCounter extends ConnectionCounter {
   private readonly logger = new Logger('ConnectionCounter');
@@ -58,8 +56,6 @@ export class LimiterConnectionCounter extends ConnectionCounter {
     private readonly limiter: RateLimiterAbstract | RateLimiterStoreAbstract,
     /** Whether an emptied key may be deleted (only safe when no other process shares it). */
     private readonly deleteWhenEmpty: boolean,
-    /** Told of every counted (+1) and given-back (-1) connection, e.g. to keep a per-node tally. */
-    private readonly tally?: (ip: string, delta: 1 | -1) => Promise<unknown>,
   ) {
     super();
   }
@@ -78,14 +74,12 @@ export class LimiterConnectionCounter extends ConnectionCounter {
       this.storeError(err);
       return UNCOUNTED;
     }
-    await this.tally?.(ip, 1).catch((err: unknown) => this.storeError(err));
     return new CountedLease(this, ip);
   }
 
   /** Gives back a lease's slot (CountedLease calls this once). */
   async release(ip: string): Promise<void> {
     await this.giveBack(ip);
-    await this.tally?.(ip, -1).catch((err: unknown) => this.storeError(err));
   }
 
   async count(ip: string): Promise<number> {
@@ -121,49 +115,182 @@ export function inMemoryConnectionCounter(maxPerIp: number): ConnectionCounter {
   );
 }
 
-interface TallyClient {
-  hincrby(key: string, field: string, by: number): Promise<number>;
-  hgetall(key: string): Promise<Record<string, string>>;
-  decrby(key: string, by: number): Promise<number>;
-  del(key: string): Promise<number>;
+/** What the Redis counter needs of RedisService (its scripts, key names, node id, heartbeat TTL). */
+export interface CounterRedis {
+  readonly nodeId: string;
+  readonly keys: { connTally(node: string): string; readonly connTallyNodes: string };
+  readonly timings: { heartbeatTtlMs: number };
+  script<T>(name: ConnScript, keys: string[], args: Array<string | number>): Promise<T>;
+}
+type ConnScript =
+  'parleyConnAcquire' | 'parleyConnRelease' | 'parleyConnReconcile' | 'parleyConnForget' | 'parleyConnCount';
+
+/** A slot this node counted; its own tally (`local`) is what reconciliation writes back. */
+class TalliedLease implements ConnectionLease {
+  private released = false;
+
+  constructor(
+    private readonly counter: RedisConnectionCounter,
+    private readonly ip: string,
+  ) {}
+
+  release(): Promise<void> {
+    if (this.released) return Promise.resolve();
+    this.released = true;
+    return this.counter.release(this.ip);
+  }
 }
 
 /**
- * The cluster-wide counter, on an ioredis client (the Redis module's client provider):
- * rate-limiter-flexible's Redis store, so `consume` is one atomic INCRBY and every node sees
- * the same count. Keys: `<prefix>conn-ip:<ip>`, no expiry; each node gives back what it
- * counted, and keeps a tally of it (`<prefix>conn-ip-node:<node>`, ip → count) so that the
- * counts of a node that died without giving back are returned by `forgetNodeConnections`.
- * While Redis is unreachable, connections are let in uncounted.
+ * The cluster-wide counter. Each node counts its own connections in its tally in Redis
+ * (`conn-ip-node:<node>`, ip → count; see the parleyConn* scripts in lua.ts), and an
+ * address's total is the sum over the tallies that exist, so nothing but the tallies can
+ * be wrong, and each node can put its own right:
+ * - every command is fenced (it changes nothing once its caller has given up on it) and
+ *   has the store's deadline; one that fails or times out lets the connection in, counted
+ *   here (`local`) but perhaps not in Redis, and the node's tally is rewritten from `local`
+ *   when Redis answers again (`store.reconnected`);
+ * - a release never goes below zero;
+ * - the tally has the heartbeat's TTL, refreshed with the heartbeat, so a node that stops
+ *   without cleaning up takes its counts with it even when nobody sweeps it; at shutdown
+ *   the node deletes it, and `node.gone` deletes a dead node's.
  */
-export function redisConnectionCounter(
-  storeClient: unknown,
-  maxPerIp: number,
-  keyPrefix: string,
-  nodeId: string,
-): ConnectionCounter {
-  const client = storeClient as TallyClient;
-  return new LimiterConnectionCounter(
-    new RateLimiterRedis({
-      storeClient,
-      keyPrefix: `${keyPrefix}conn-ip`,
-      points: maxPerIp,
-      duration: 0,
-      rejectIfRedisNotReady: true,
-    }),
-    false,
-    (ip, delta) => client.hincrby(`${keyPrefix}conn-ip-node:${nodeId}`, ip, delta),
-  );
-}
+export class RedisConnectionCounter extends ConnectionCounter {
+  private readonly logger = new Logger('ConnectionCounter');
+  private readonly throttle = new LogThrottle();
+  /** What this node has counted (held sessions included): ip → live connections. */
+  private readonly local = new Map<string, number>();
+  /** Commands sent and not yet settled. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Set while the tally is rewritten; new acquisitions wait for it. */
+  private rewriting?: Promise<void>;
+  /** Whether the rewrite has read `local` yet (a release before that is left to it). */
+  private snapshotTaken = false;
+  private closed = false;
+  private readonly tallyKey: string;
 
-/** Gives back every connection a dead node had counted (called once per dead node). */
-export async function forgetNodeConnections(storeClient: unknown, keyPrefix: string, nodeId: string): Promise<void> {
-  const client = storeClient as TallyClient;
-  const tallyKey = `${keyPrefix}conn-ip-node:${nodeId}`;
-  const tally = await client.hgetall(tallyKey);
-  for (const [ip, count] of Object.entries(tally)) {
-    const n = Number(count);
-    if (n > 0) await client.decrby(`${keyPrefix}conn-ip:${ip}`, n);
+  constructor(
+    private readonly redis: CounterRedis,
+    private readonly maxPerIp: number,
+  ) {
+    super();
+    this.tallyKey = redis.keys.connTally(redis.nodeId);
   }
-  await client.del(tallyKey);
+
+  async acquire(ip: string): Promise<ConnectionLease | undefined> {
+    if (this.rewriting) await this.rewriting;
+    if (this.closed) return UNCOUNTED;
+    let counted: number;
+    try {
+      counted = await this.send(
+        this.redis.script<number>(
+          'parleyConnAcquire',
+          [this.tallyKey, this.redis.keys.connTallyNodes],
+          [ip, this.redis.nodeId, this.maxPerIp, this.redis.timings.heartbeatTtlMs],
+        ),
+      );
+    } catch (err) {
+      // Unreachable, or no answer in time (the increment may or may not have happened):
+      // let the connection in rather than lock everyone out, count it here, and let the
+      // rewrite when Redis answers again (a failure always ends in store.reconnected)
+      // settle what Redis has.
+      this.storeError(err);
+      counted = 1;
+    }
+    if (counted !== 1) return undefined;
+    this.local.set(ip, (this.local.get(ip) ?? 0) + 1);
+    return new TalliedLease(this, ip);
+  }
+
+  /** Gives back a lease's slot (TalliedLease calls this once). */
+  async release(ip: string): Promise<void> {
+    const n = this.local.get(ip) ?? 0;
+    if (n <= 1) this.local.delete(ip);
+    else this.local.set(ip, n - 1);
+    // After shutdown's give-back there is nothing left to give; a rewrite that has not
+    // read `local` yet leaves this one out; one that has is waited for.
+    if (this.closed) return;
+    if (this.rewriting) {
+      if (!this.snapshotTaken) return;
+      await this.rewriting;
+      if (this.closed) return;
+    }
+    try {
+      await this.send(
+        this.redis.script(
+          'parleyConnRelease',
+          [this.tallyKey, this.redis.keys.connTallyNodes],
+          [ip, this.redis.nodeId],
+        ),
+      );
+    } catch (err) {
+      this.storeError(err);
+    }
+  }
+
+  count(ip: string): Promise<number> {
+    return this.redis.script<number>('parleyConnCount', [this.redis.keys.connTallyNodes], [ip]);
+  }
+
+  /**
+   * Rewrites this node's tally from what it counts now (after Redis came back, maybe
+   * empty). Waits for the commands in flight, so none lands after the rewrite; new ones
+   * wait for it.
+   */
+  async reconcile(): Promise<void> {
+    if (this.closed || this.rewriting) return this.rewriting;
+    let done!: () => void;
+    this.rewriting = new Promise<void>((resolve) => (done = resolve));
+    this.snapshotTaken = false;
+    try {
+      await Promise.allSettled([...this.inFlight]);
+      const args: Array<string | number> = [this.redis.nodeId, this.redis.timings.heartbeatTtlMs];
+      for (const [ip, n] of this.local) args.push(ip, n);
+      this.snapshotTaken = true;
+      await this.redis.script('parleyConnReconcile', [this.tallyKey, this.redis.keys.connTallyNodes], args);
+      this.logger.log({ event: 'connection-count-reconciled', addresses: this.local.size });
+    } catch (err) {
+      // It failed, so Redis is failing: the next store.reconnected tries again.
+      this.storeError(err);
+    } finally {
+      this.rewriting = undefined;
+      done();
+    }
+  }
+
+  /** Shutdown: everything this node counted is given back at once; later releases do nothing. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.rewriting) await this.rewriting;
+    this.closed = true;
+    await Promise.allSettled([...this.inFlight]);
+    this.local.clear();
+    await this.forgetNode(this.redis.nodeId);
+  }
+
+  /** Gives back everything `node` counted (this node at shutdown, a dead one when swept). */
+  async forgetNode(node: string): Promise<void> {
+    await this.redis.script(
+      'parleyConnForget',
+      [this.redis.keys.connTally(node), this.redis.keys.connTallyNodes],
+      [node],
+    );
+  }
+
+  private send<T>(command: Promise<T>): Promise<T> {
+    this.inFlight.add(command);
+    const settled = (): void => void this.inFlight.delete(command);
+    command.then(settled, settled);
+    return command;
+  }
+
+  private storeError(err: unknown): void {
+    this.throttle.run('store', (extra) =>
+      this.logger.warn({
+        msg: 'connection counter store failed; counting here until Redis answers again',
+        err: String(err),
+        ...extra,
+      }),
+    );
+  }
 }

@@ -1,15 +1,9 @@
-import { Inject, Module, Optional, type OnModuleInit } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { Module, Optional, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
-import { limitsConfig, redisConfig, type LimitsConfig, type RedisConfig } from '../config/configuration.js';
-import { REDIS_CLIENT } from '../redis/redis.constants.js';
+import { limitsConfig, type LimitsConfig } from '../config/configuration.js';
+import { NodeLivenessService } from '../redis/node-liveness.service.js';
 import { RedisService } from '../redis/redis.service.js';
-import {
-  ConnectionCounter,
-  forgetNodeConnections,
-  inMemoryConnectionCounter,
-  redisConnectionCounter,
-} from './connection-counter.js';
+import { ConnectionCounter, inMemoryConnectionCounter, RedisConnectionCounter } from './connection-counter.js';
 import { SocketGuardService } from './socket-guard.service.js';
 
 /**
@@ -17,34 +11,46 @@ import { SocketGuardService } from './socket-guard.service.js';
  * server (see SocketGuardService). HTTP headers and TLS are applied in createApp.
  *
  * The per-address connection count is in memory on one node; with REDIS_URL it lives in
- * Redis (rate-limiter-flexible's Redis store on the store module's client, which is ready
- * before any module initialises), so the limit holds across nodes.
+ * Redis, one tally per node (see RedisConnectionCounter), so the limit holds across nodes.
  */
 @Module({
   providers: [
     {
       provide: ConnectionCounter,
-      inject: [limitsConfig.KEY, { token: REDIS_CLIENT, optional: true }, { token: RedisService, optional: true }],
-      useFactory: (limits: LimitsConfig, client?: Redis, redis?: RedisService) =>
-        client && redis
-          ? redisConnectionCounter(client, limits.maxConnectionsPerIp, redis.keys.prefix, redis.nodeId)
+      inject: [limitsConfig.KEY, { token: RedisService, optional: true }],
+      useFactory: (limits: LimitsConfig, redis?: RedisService) =>
+        redis
+          ? new RedisConnectionCounter(redis, limits.maxConnectionsPerIp)
           : inMemoryConnectionCounter(limits.maxConnectionsPerIp),
     },
     SocketGuardService,
   ],
   exports: [ConnectionCounter],
 })
-export class SecurityModule implements OnModuleInit {
+export class SecurityModule implements OnModuleInit, BeforeApplicationShutdown {
   constructor(
     private readonly bus: DomainEventBus,
-    @Inject(redisConfig.KEY) private readonly redis: RedisConfig,
-    @Optional() @Inject(REDIS_CLIENT) private readonly client?: Redis,
+    private readonly counter: ConnectionCounter,
+    @Optional() private readonly redis?: RedisService,
+    @Optional() private readonly liveness?: NodeLivenessService,
   ) {}
 
-  /** With Redis, a dead node's counted connections are given back when it is cleaned up. */
+  /**
+   * With Redis: the node's tally lives as long as its heartbeat, is rewritten from the
+   * node's own connections when Redis answers again, and a dead node's is given back when
+   * it is cleaned up.
+   */
   onModuleInit(): void {
-    const client = this.client;
-    if (!client) return;
-    this.bus.on('node.gone', ({ node }) => forgetNodeConnections(client, this.redis.keyPrefix, node));
+    const counter = this.counter;
+    if (!(counter instanceof RedisConnectionCounter) || !this.redis) return;
+    this.liveness?.keepWithHeartbeat(this.redis.keys.connTally(this.redis.nodeId));
+    this.liveness?.keepWithHeartbeat(this.redis.keys.connTallyNodes);
+    this.bus.on('store.reconnected', () => counter.reconcile());
+    this.bus.on('node.gone', ({ node }) => counter.forgetNode(node));
+  }
+
+  /** A clean stop leaves nothing counted: the node gives back its whole tally at once. */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.counter instanceof RedisConnectionCounter && this.redis?.connected) await this.counter.close();
   }
 }

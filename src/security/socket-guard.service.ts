@@ -24,9 +24,29 @@ function asListener<T, A extends unknown[]>(fn: (self: T, ...args: A) => void): 
   };
 }
 
-/** Where a socket keeps its counted slot (see trackRelease). */
-const LEASE = Symbol('parley.lease');
-type GuardedSocket = ParleySocket & { [LEASE]?: { ip: string; lease: ConnectionLease } };
+/** Where an Engine.IO connection keeps its admission (see onEngineConnection). */
+const SLOT = Symbol('parley.slot');
+/** The admission of a connection over the limit. */
+const REFUSED = 0;
+/** Counting (a promise), counted (the lease), over the limit, or nothing (given back or handed to a hold). */
+type Slot = Promise<void> | ConnectionLease | typeof REFUSED | undefined;
+
+/** What the guard uses of an Engine.IO connection (`socket.conn`). */
+interface EngineConn {
+  readonly readyState: string;
+  readonly remoteAddress: string;
+  once(event: 'close', listener: (this: EngineConn) => void): unknown;
+  close(): unknown;
+  [SLOT]?: Slot;
+}
+
+/**
+ * How long a connection over the limit may stay open without asking for the main namespace
+ * (where it is refused with TOO_MANY_CONNECTIONS). A Socket.IO client asks within a round
+ * trip of the handshake; anything else is closed.
+ */
+const REFUSED_GRACE_MS = 2_000;
+
 type Packet = unknown[];
 
 interface Held {
@@ -40,8 +60,9 @@ interface Held {
  * Guards the Socket.IO server, in this order, before a connection is accepted:
  * 1. authentication (when AUTH_JWT_SECRET is set): `auth.token` must be a valid HS256 JWT,
  *    else `connect_error` UNAUTHORIZED; its claims go to `socket.data.auth`;
- * 2. concurrent connections per client address (MAX_CONNECTIONS_PER_IP), else
- *    `connect_error` TOO_MANY_CONNECTIONS; a socket held for recovery keeps its slot;
+ * 2. concurrent connections per client address (MAX_CONNECTIONS_PER_IP), counted per
+ *    Engine.IO connection from its handshake, else `connect_error` TOO_MANY_CONNECTIONS
+ *    (see onEngineConnection); a socket held for recovery keeps its slot;
  * 3. a per-socket rate limit over every inbound event (RATE_LIMIT_PER_SEC, RATE_LIMIT_BURST):
  *    an event over the limit is dropped and answered RATE_LIMITED (ack, else `exception`);
  *    a socket that keeps flooding is disconnected.
@@ -89,8 +110,8 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
     }
     const io = this.realtime.server;
     if (this.verifier) io.use(this.authenticate);
+    io.engine.on('connection', this.onEngineConnection);
     io.use(this.limitConnections);
-    io.on('connection', this.onConnected);
     if (this.limiter) io.use(this.installRateLimit);
     this.logger.log({
       event: 'security',
@@ -128,102 +149,107 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
 
   // ---------- 2. connections per address ----------
 
-  private readonly limitConnections: Middleware = (socket, next) => {
-    void this.admit(socket).then(
-      (admitted) => {
-        if (!admitted) return next(connectError(TOO_MANY_CONNECTIONS, 'Too many connections from your address'));
-        next();
-        // Socket.IO connects the socket on the tick after the last middleware lets it in.
-        process.nextTick(() => this.afterAdmission(socket));
-      },
+  /**
+   * Every Engine.IO connection is counted from its handshake, before it asks for any
+   * namespace: one that never joins one (or only an unknown one) still holds a slot until
+   * it closes. Refusing right there would only give the client an HTTP 403, which a
+   * Socket.IO client reports as a transport error; so a connection over the limit is let
+   * through the handshake, marked, and refused when it asks for the main namespace
+   * (`connect_error` TOO_MANY_CONNECTIONS), then closed; if it asks for nothing it is closed
+   * after REFUSED_GRACE_MS. The slot rides on the connection itself (no map, no closure).
+   */
+  private readonly onEngineConnection = (conn: EngineConn): void => {
+    const ip = normalizeAddress(conn.remoteAddress);
+    conn[SLOT] = this.counter.acquire(ip).then(
+      (lease) => this.admitted(conn, lease),
       (err: unknown) => {
         // Never lock clients out on an internal error.
         this.logger.error({ msg: 'connection limit check failed', err: String(err) });
-        next();
+        conn[SLOT] = undefined;
       },
     );
+    conn.once('close', this.onEngineClose);
   };
 
-  private async admit(socket: ParleySocket): Promise<boolean> {
-    const ip = clientAddress(socket);
-    let lease: ConnectionLease | undefined;
-    const held = this.held.get(socket.id);
-    if (held && socket.recovered) {
-      // The same session is back within its window: it keeps the slot it had.
-      this.held.delete(socket.id);
-      if (held.ip === ip) lease = held.lease;
-      else await held.lease.release();
+  private admitted(conn: EngineConn, lease: ConnectionLease | undefined): void {
+    if (conn.readyState === 'closed') {
+      // Gone while we were counting.
+      conn[SLOT] = undefined;
+      void lease?.release();
+      return;
     }
-    lease ??= await this.counter.acquire(ip);
-    if (!lease) {
-      this.metrics.refusedConnections.inc({ reason: TOO_MANY_CONNECTIONS });
-      this.warnThrottled('too-many-connections', { event: 'connection-refused', reason: TOO_MANY_CONNECTIONS, ip });
-      return false;
+    if (lease) {
+      conn[SLOT] = lease;
+      return;
     }
-    if (socket.conn.readyState !== 'open') {
-      // The client went away while we were checking: Socket.IO will drop the socket silently.
-      await lease.release();
-      return true;
-    }
-    this.trackRelease(socket, ip, lease);
-    return true;
+    conn[SLOT] = REFUSED;
+    setTimeout(() => {
+      if (conn[SLOT] !== REFUSED || conn.readyState !== 'open') return;
+      this.refused(normalizeAddress(conn.remoteAddress));
+      conn.close();
+    }, REFUSED_GRACE_MS).unref();
   }
 
-  /**
-   * Gives the slot back when the socket goes. The listener is the same function on every
-   * socket and the lease rides on the socket itself: a connection lives for hours, so what
-   * it keeps is counted in bytes.
-   */
-  private trackRelease(socket: ParleySocket, ip: string, lease: ConnectionLease): void {
-    (socket as GuardedSocket)[LEASE] = { ip, lease };
-    socket.on('disconnect', this.onDisconnect);
-  }
-
-  /**
-   * A socket that never connects gets no `disconnect`: its connection closed while the
-   * middlewares ran, or a later middleware refused it. Usually that is settled by now;
-   * otherwise (a later middleware still working) the connection's close decides.
-   */
-  private afterAdmission(socket: GuardedSocket): void {
-    if (socket.connected || socket[LEASE] === undefined) return;
-    if (socket.conn.readyState !== 'open') return this.releaseUnconnected(socket);
-    // (A socket refused earlier on this connection never connected either.)
-    const refused = this.connecting.get(socket.conn);
-    if (refused) this.releaseUnconnected(refused);
-    else socket.conn.once('close', this.onEarlyClose);
-    this.connecting.set(socket.conn, socket);
-  }
-
-  /** Sockets still connecting after admission, by their Engine.IO connection. */
-  private readonly connecting = new Map<object, GuardedSocket>();
-
-  private readonly onConnected = (socket: ParleySocket): void => {
-    if (this.connecting.delete(socket.conn)) socket.conn.off('close', this.onEarlyClose);
-  };
-
-  private readonly onEarlyClose = asListener((conn: object) => {
-    const socket = this.connecting.get(conn);
-    if (!socket) return;
-    this.connecting.delete(conn);
-    this.releaseUnconnected(socket);
+  private readonly onEngineClose = asListener((conn: EngineConn) => {
+    const slot = conn[SLOT];
+    // (A count still in progress is settled by `admitted`.)
+    if (slot === undefined || slot === REFUSED || slot instanceof Promise) return;
+    conn[SLOT] = undefined;
+    void slot.release();
   });
 
-  private releaseUnconnected(socket: GuardedSocket): void {
-    if (!socket.connected && !this.held.has(socket.id)) void socket[LEASE]!.lease.release();
+  /** The main namespace's check: a connection over the limit is refused here, where the client hears why. */
+  private readonly limitConnections: Middleware = (socket, next) => {
+    const conn = socket.conn as unknown as EngineConn;
+    const slot = conn[SLOT];
+    if (slot instanceof Promise) {
+      void slot.then(() => this.limitConnections(socket, next));
+      return;
+    }
+    const held = socket.recovered ? this.held.get(socket.id) : undefined;
+    if (held) {
+      // The same session is back within its window: its held slot becomes this
+      // connection's when the connection itself was over the limit (it is that session's
+      // slot coming back); otherwise the connection was counted anew and the hold gives its back.
+      this.held.delete(socket.id);
+      if (slot === REFUSED && held.ip === clientAddress(socket)) conn[SLOT] = held.lease;
+      else void held.lease.release();
+    }
+    if (conn[SLOT] === REFUSED) {
+      this.refused(clientAddress(socket));
+      next(connectError(TOO_MANY_CONNECTIONS, 'Too many connections from your address'));
+      // Socket.IO writes the refusal on the next tick; close once it is on its way.
+      setImmediate(() => conn.close());
+      return;
+    }
+    if (this.tracksDisconnects) socket.on('disconnect', this.onDisconnect);
+    next();
+  };
+
+  private refused(ip: string): void {
+    this.metrics.refusedConnections.inc({ reason: TOO_MANY_CONNECTIONS });
+    this.warnThrottled('too-many-connections', { event: 'connection-refused', reason: TOO_MANY_CONNECTIONS, ip });
   }
 
-  private readonly onDisconnect = asListener((socket: GuardedSocket, reason: string) => this.released(socket, reason));
+  /** Whether a socket's disconnect matters here: a hold keeps its slot, the rate limiter forgets it. */
+  private get tracksDisconnects(): boolean {
+    return this.limiter !== undefined || this.limits.recoveryWindowMs > 0;
+  }
 
-  private released(socket: GuardedSocket, reason: string): void {
+  private readonly onDisconnect = asListener((socket: ParleySocket, reason: string) => this.released(socket, reason));
+
+  private released(socket: ParleySocket, reason: string): void {
     if (this.limiter) void this.limiter.forget(socket.id);
-    const slot = socket[LEASE]!;
-    if (this.sessions.isHeld(reason)) {
-      // Held for recovery: still counts as connected until the session service's window
-      // for this drop ends (see the onHold listener).
-      this.held.set(socket.id, { ip: slot.ip, lease: slot.lease });
-    } else {
-      void slot.lease.release();
-    }
+    if (!this.sessions.isHeld(reason)) return;
+    // Held for recovery: the slot stays counted until the session service's window for
+    // this drop ends (see the onHold listener), whatever becomes of the connection.
+    // Socket.IO disconnects the connection's sockets before the connection's own `close`
+    // listeners run, so the slot is taken off the connection before it is given back.
+    const conn = socket.conn as unknown as EngineConn;
+    const slot = conn[SLOT];
+    if (slot === undefined || slot === REFUSED || slot instanceof Promise) return;
+    conn[SLOT] = undefined;
+    this.held.set(socket.id, { ip: clientAddress(socket), lease: slot });
   }
 
   /** At most one warning of a kind every 10 s, so a connection storm cannot flood the logs. */
@@ -264,8 +290,7 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
         })
         .catch((err: unknown) => this.logger.error({ msg: 'rate limit reply failed', err: String(err) }));
     });
-    // The limiter forgets the socket in the disconnect listener trackRelease added, if any.
-    if ((socket as GuardedSocket)[LEASE] === undefined) socket.once('disconnect', () => void limiter.forget(socket.id));
+    // The limiter forgets the socket in the disconnect listener limitConnections added.
     next();
   };
 
@@ -287,6 +312,10 @@ function connectError(message: string, sentence: string): Error {
 
 /** The peer address of the connection (proxies are not trusted), IPv4-mapped IPv6 unwrapped. */
 export function clientAddress(socket: Pick<ParleySocket, 'handshake'>): string {
-  const address = socket.handshake.address || 'unknown';
+  return normalizeAddress(socket.handshake.address);
+}
+
+function normalizeAddress(address: string | undefined): string {
+  if (!address) return 'unknown';
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }

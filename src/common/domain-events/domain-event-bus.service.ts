@@ -17,6 +17,11 @@ export interface DomainQueries {
   health: HealthIndicatorResult;
   /** Rooms with at least one user, for the `parley_rooms` gauge (one answer is enough). */
   roomCount: number;
+  /**
+   * Sockets on this node that are logged in to a room, for the `parley_logged_in_users`
+   * gauge (one answer is enough).
+   */
+  localUserCount: number;
 }
 
 export type DomainQueryName = keyof DomainQueries;
