@@ -6,13 +6,15 @@ import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ADMIN_UI_PATH, adminUiDashboard } from './admin-ui/admin-ui-dashboard.js';
-import { ADMIN_UI_ORIGIN } from './admin-ui/admin-ui.service.js';
+import { ADMIN_UI_HANDSHAKE_FIELDS, ADMIN_UI_NAMESPACE, ADMIN_UI_ORIGIN } from './admin-ui/admin-ui.service.js';
 import { AppModule } from './app.module.js';
 import { frameLimit, ParleyIoAdapter } from './common/adapters/parley-io.adapter.js';
 import { ParleyExpressAdapter } from './common/http/parley-express.adapter.js';
+import { HANDSHAKE_LOGIN_FIELDS } from './compat/handshake-login.js';
 import { validateEnv, type Env } from './config/env.schema.js';
 import { serveOpenApi } from './docs/openapi.js';
 import { RedisIoAdapter } from './redis/redis-io.adapter.js';
+import { MAX_TOKEN_CHARS } from './security/jwt-auth.js';
 import { securityHeaders } from './security/http-headers.js';
 import { loadHttpsOptions } from './security/tls.js';
 import { PinoLogger } from './common/logging/pino-logger.js';
@@ -75,6 +77,11 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
     maxHttpBufferSize: frameLimit(env.MAX_MESSAGE_BYTES, env.MAX_SIGNAL_BYTES),
     recoveryWindowMs: env.RECOVERY_WINDOW_MS,
     coalesceWrites: env.WRITE_COALESCING,
+    // What sockets keep of their handshake: only what Parley reads, each string bounded.
+    handshakeFields: {
+      '/': { auth: { token: MAX_TOKEN_CHARS, ...HANDSHAKE_LOGIN_FIELDS }, query: HANDSHAKE_LOGIN_FIELDS },
+      [ADMIN_UI_NAMESPACE]: { auth: ADMIN_UI_HANDSHAKE_FIELDS, query: {} },
+    },
   };
   if (env.REDIS_URL) {
     // Several nodes: Socket.IO rooms span them through Redis Streams (connected first).

@@ -14,6 +14,9 @@ export const ADMIN_UI_NAMESPACE = '/admin';
 /** The origin the hosted UI is served from; allowed by CORS only while ADMIN_UI is on. */
 export const ADMIN_UI_ORIGIN = 'https://admin.socket.io';
 
+/** The handshake `auth` fields the login reads, with the longest string kept of each (see boundHandshake). */
+export const ADMIN_UI_HANDSHAKE_FIELDS = { username: 1024, password: 1024, sessionId: 1024 } as const;
+
 /** How long a dashboard may reconnect with the session id it was given, without the password. */
 const SESSION_TTL_MS = 24 * 60 * 60_000;
 /** Sessions kept at most (the oldest go first). */

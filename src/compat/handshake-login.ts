@@ -6,6 +6,12 @@ export interface HandshakeCredentials {
   publicKey?: unknown;
 }
 
+/**
+ * The handshake fields read here, with the longest string kept of each (see
+ * boundHandshake): above what `login` accepts, so a longer one still fails its validation.
+ */
+export const HANDSHAKE_LOGIN_FIELDS = { name: 256, username: 256, room: 256, publicKey: 2048 } as const;
+
 const given = (v: unknown) => v !== undefined && v !== null;
 
 /**

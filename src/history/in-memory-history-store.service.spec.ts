@@ -5,11 +5,21 @@
  * and forgetting an empty room once nothing of it is retained.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { HistoryConfig } from '../config/configuration.js';
 import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { InMemoryHistoryStoreService } from './in-memory-history-store.service.js';
 import type { MessageDraft } from './history-store.service.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+/** A full collection, twice: what is left is what someone holds. */
+function collect(): void {
+  gc();
+  gc();
+}
 
 const stores: InMemoryHistoryStoreService[] = [];
 afterEach(() => stores.splice(0).forEach((s) => s.onModuleDestroy()));
@@ -56,20 +66,81 @@ describe('InMemoryHistoryStoreService', () => {
     }
   });
 
-  it('caps the node at HISTORY_MAX_BYTES, evicting the node’s oldest message first', async () => {
-    const { s, metrics } = store({ maxBytes: 10 });
+  it('caps what the node holds at HISTORY_MAX_BYTES, evicting the node’s oldest message first', async () => {
+    // What a room with one such message holds: three of them do not fit, two do.
+    const probe = store().s;
+    probe.append(draft('p', 'pppp'), 4);
+    const one = probe.heldBytes();
+    const { s, metrics } = store({ maxBytes: Math.floor(2.5 * one) });
     s.append(draft('a', 'aaaa'), 4); // oldest
     s.append(draft('b', 'bbbb'), 4);
-    s.append(draft('a', 'cccc'), 4); // 12 bytes: the first one goes
-    expect((await s.read('a', { limit: 10 })).messages.map((m) => m.message)).toEqual(['cccc']);
+    s.append(draft('c', 'cccc'), 4); // a third room: the first message goes
+    expect((await s.read('a', { limit: 10 })).messages).toEqual([]);
     expect((await s.read('b', { limit: 10 })).messages.map((m) => m.message)).toEqual(['bbbb']);
-    s.append(draft('a', 'dddd'), 4); // b's is now the oldest
+    s.append(draft('d', 'dddd'), 4); // b's is now the oldest
     expect((await s.read('b', { limit: 10 })).messages).toEqual([]);
-    expect((await s.read('a', { limit: 10 })).messages.map((m) => m.message)).toEqual(['cccc', 'dddd']);
+    expect((await s.read('c', { limit: 10 })).messages.map((m) => m.message)).toEqual(['cccc']);
+    expect((await s.read('d', { limit: 10 })).messages.map((m) => m.message)).toEqual(['dddd']);
+    expect(s.heldBytes()).toBeLessThanOrEqual(2.5 * one);
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/parley_history_evictions_total\{reason="node-bytes"\} 2/);
     expect(text).toMatch(/parley_history_retained_bytes 8/);
     expect(text).toMatch(/parley_history_retained_messages 2/);
+  });
+
+  it('counts buffers and per-room memory against HISTORY_MAX_BYTES: many rooms of tiny messages stay within it', async () => {
+    const maxBytes = 100_000;
+    const { s } = store({ maxBytes });
+    // Names made before the baseline: they are the callers', not the store's.
+    const rooms = Array.from({ length: 5000 }, (_, i) => `tiny-${i}`);
+    collect();
+    const before = process.memoryUsage();
+    for (const room of rooms) {
+      s.append(draft(room, 'x'), 1);
+      // one-message visitors: the room is empty again at once, kept only for its message
+      await s.vacated(room);
+      expect(s.heldBytes()).toBeLessThanOrEqual(maxBytes);
+    }
+    collect();
+    const after = process.memoryUsage();
+    // Buffers outside V8's heap: within the cap (the old store kept 4 KiB a room, 20 MB here).
+    expect(after.arrayBuffers - before.arrayBuffers).toBeLessThan(maxBytes + 64 * 1024);
+    expect(after.external - before.external).toBeLessThan(maxBytes + 64 * 1024);
+    // Everything, the heap included: within the cap and a margin for the test's own garbage.
+    const grown = after.heapUsed + after.external - (before.heapUsed + before.external);
+    expect(grown).toBeLessThan(maxBytes + 1024 * 1024);
+    // Something is retained (the newest rooms' messages), within the cap.
+    expect((await s.read(rooms.at(-1)!, { limit: 10 })).messages.map((m) => m.message)).toEqual(['x']);
+    expect(s.heldBytes()).toBeGreaterThan(maxBytes / 2);
+  });
+
+  it('lets a room’s buffer and ring shrink as what it retains gets smaller, and go once it is empty', async () => {
+    const { s } = store({ size: 40 });
+    const big = 'b'.repeat(4000);
+    for (let i = 0; i < 40; i++) s.append(draft('r', big), big.length);
+    const peak = s.heldBytes();
+    expect(peak).toBeGreaterThan(40 * 4000);
+    // small messages push the big ones out by count: a fraction of the peak remains
+    for (let i = 0; i < 40; i++) s.append(draft('r', 's'), 1);
+    expect(s.heldBytes()).toBeLessThan(peak / 8);
+    expect((await s.read('r', { limit: 100 })).messages.map((m) => m.message)).toEqual(Array(40).fill('s'));
+    // fewer of them (HISTORY_ROOM_BYTES): the ring shrinks too
+    const { s: bounded } = store({ size: 1000, roomBytes: 1000 });
+    for (let i = 0; i < 1000; i++) bounded.append(draft('r', 'o'), 1);
+    const full = bounded.heldBytes();
+    const long = 'n'.repeat(990);
+    bounded.append(draft('r', long), long.length);
+    expect((await bounded.read('r', { limit: 1000 })).messages.map((m) => m.message)).toEqual([
+      ...Array<string>(10).fill('o'),
+      long,
+    ]);
+    expect(bounded.heldBytes()).toBeLessThan(full / 10);
+    // none: the room holds nothing
+    const { s: aged } = store({ ttlMs: 1000 });
+    aged.append({ ...draft('r', 'o'), at: Date.now() - 5000 }, 1);
+    expect(aged.heldBytes()).toBeGreaterThan(0);
+    expect((await aged.read('r', { limit: 10 })).messages).toEqual([]);
+    expect(aged.heldBytes()).toBe(0);
   });
 
   it('forgets an empty room with nothing retained (new epoch), not one with messages left', async () => {

@@ -12,6 +12,7 @@ import {
   type DirectHandler,
   type GatewayEvents,
 } from './direct-handlers.js';
+import { boundHandshake, useFirst, type HandshakeFieldsByNamespace } from './handshake-fields.js';
 import { closeRecoveryGap } from './recovery-gap.js';
 
 export interface ParleyIoOptions {
@@ -22,6 +23,8 @@ export interface ParleyIoOptions {
   recoveryWindowMs: number;
   /** One write per client per turn of the event loop (see coalesceWrites). */
   coalesceWrites: boolean;
+  /** What each namespace's sockets keep of their handshake's `auth` and `query` (see boundHandshake). */
+  handshakeFields: HandshakeFieldsByNamespace;
 }
 
 /**
@@ -49,6 +52,10 @@ export class ParleyIoAdapter extends IoAdapter {
         connectionStateRecovery: { maxDisconnectionDuration: this.options.recoveryWindowMs, skipMiddlewares: false },
       }),
     } as ServerOptions);
+    // Before any other middleware of any namespace (the guards, the admin UI's login).
+    const bound = boundHandshake(this.options.handshakeFields);
+    useFirst(server.of('/'), bound);
+    server.on('new_namespace', (namespace) => useFirst(namespace, bound));
     // Engine.IO keeps the HTTP upgrade request for the life of the connection, twice: as
     // the connection's `request` and through the stand-in response of a WebSocket upgrade
     // (its 'close' listener on the TCP socket holds it). Parley reads neither, so both go,
