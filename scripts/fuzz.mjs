@@ -13,7 +13,14 @@
  * least 20), --redis [URL] (two nodes, under a key prefix of their own, deleted at the end),
  * --url URL[,URL…] (no spawn: only the checks that need no access to the process run),
  * --rate-limit (keep the server's default rate limit; by default it is off so that the
- * traffic reaches the handlers).
+ * traffic reaches the handlers), --plain (spawned nodes without the admin UI, the admin
+ * token and webhooks, which are on by default).
+ *
+ * With them on (the default), spawned nodes also get ADMIN_UI, ADMIN_TOKEN and a webhook
+ * receiver of this script's that answers 2xx, 500, a redirect or nothing at random; an
+ * admin lane throws bad logins at the /admin namespace (no password, numbers, objects,
+ * long strings, wrong ones) and wrong tokens and bad bodies at the admin routes. Checked
+ * after: every refusal was one of the expected answers, and the receiver got events.
  *
  * Spawned servers run `node --expose-gc --import scripts/fuzz-preload.mjs dist/main.js`;
  * the preload answers over the IPC channel (Object.prototype check, forced GC and memory).
@@ -24,6 +31,7 @@
  * a check fails.
  */
 import { fork } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -47,6 +55,11 @@ const redisOpt = opt('redis', undefined);
 const REDIS_URL = redisOpt === true ? 'redis://127.0.0.1:6379' : redisOpt;
 const URLS = typeof opt('url', undefined) === 'string' ? opt('url').split(',') : undefined;
 const KEEP_RATE_LIMIT = opt('rate-limit', false) === true;
+const EXTRAS = opt('plain', false) !== true;
+const ADMIN_USER = 'ops';
+// bcrypt (cost 4) of 'correct horse battery'.
+const ADMIN_HASH = '$2a$04$UR3kV1hOTLNWnZ1h86C4xe4XhKtRMddPW9T70nxj.xyDIoel.TmoK';
+const ADMIN_TOKEN = `fuzz-admin-token-${randomBytes(16).toString('hex')}`;
 const FRAME_LIMIT = 6 * 65_536 + 16 * 1024; // the default frameLimit(MAX_MESSAGE_BYTES, MAX_SIGNAL_BYTES)
 
 if (!(EVENTS > 0) || !(SOCKETS >= 20) || !Number.isInteger(SEED)) {
@@ -179,8 +192,103 @@ async function deletePrefix(url, prefix) {
 
 const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
+/**
+ * A webhook receiver that misbehaves at random: mostly 204, else 500, a redirect to
+ * itself, or no answer at all (the request is held until the server gives up on it).
+ */
+async function misbehavingReceiver() {
+  const held = new Set();
+  const receiver = { events: 0, redirectsFollowed: 0, close: undefined, url: '' };
+  const server = createHttpServer((req, res) => {
+    if (req.url === '/elsewhere') {
+      receiver.redirectsFollowed += 1;
+      res.writeHead(204).end();
+      return;
+    }
+    req.resume();
+    req.on('end', () => {
+      receiver.events += 1;
+      const roll = Math.random();
+      if (roll < 0.7) res.writeHead(204).end();
+      else if (roll < 0.8) res.writeHead(500).end();
+      else if (roll < 0.9) res.writeHead(307, { Location: '/elsewhere' }).end();
+      else held.add(res);
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
+  receiver.url = `http://127.0.0.1:${port}/hooks`;
+  receiver.close = () => {
+    for (const res of held) res.destroy();
+    server.closeAllConnections();
+    return new Promise((r) => server.close(r));
+  };
+  return receiver;
+}
+
+/** Bad admin logins and admin HTTP requests until `stop()`; tallies what came back. */
+function adminLane(urls) {
+  const seen = { logins: 0, http: 0, unexpected: [] };
+  let running = true;
+  const values = [undefined, null, 42, {}, [], ['x'], '', 'x'.repeat(5000), 'wrong', { length: 1 }];
+  const pick = () => values[Math.floor(Math.random() * values.length)];
+  const login = (url) =>
+    new Promise((resolve) => {
+      const auth =
+        Math.random() < 0.5 ? { username: ADMIN_USER, password: pick() } : { username: pick(), password: pick() };
+      if (Math.random() < 0.2) auth.sessionId = pick();
+      const socket = io(`${url}/admin`, { transports: ['websocket'], forceNew: true, reconnection: false, auth });
+      const done = (what) => {
+        socket.close();
+        resolve(what);
+      };
+      socket.once('connect', () => done('connected'));
+      socket.once('connect_error', (err) => done(err.message));
+      setTimeout(() => done('no answer'), 5_000);
+    });
+  const request = async (url) => {
+    const bodies = [
+      '{not json',
+      '"x"',
+      '[]',
+      JSON.stringify({ title: 'x'.repeat(300), description: 1 }),
+      'x'.repeat(200_000),
+    ];
+    const res = await fetch(`${url}/rooms/fuzz/notifications`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${pick()}` },
+      body: bodies[Math.floor(Math.random() * bodies.length)],
+    });
+    const body = await res.json().catch(() => undefined);
+    return { status: res.status, ok: typeof body?.error === 'string' && typeof body?.code === 'string' };
+  };
+  const loop = (async () => {
+    for (let i = 0; running; i += 1) {
+      const url = urls[i % urls.length];
+      const answer = await login(url);
+      seen.logins += 1;
+      if (!['invalid credentials', 'too many failed attempts, try again later'].includes(answer))
+        seen.unexpected.push(`admin UI login: ${answer}`);
+      const { status, ok } = await request(url).catch(() => ({ status: 0, ok: false }));
+      seen.http += 1;
+      if (![401, 429].includes(status) || !ok)
+        seen.unexpected.push(`admin HTTP: ${status}${ok ? '' : ' (not { error, code })'}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return {
+    seen,
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
 async function main() {
   const nodes = [];
+  let receiver;
+  let admin;
   const prefix = `parley-fuzz-${randomBytes(4).toString('hex')}:`;
   let urls = URLS;
   const checks = [];
@@ -190,7 +298,18 @@ async function main() {
   };
   try {
     if (!urls) {
-      const env = REDIS_URL ? { REDIS_URL, REDIS_KEY_PREFIX: prefix } : {};
+      if (EXTRAS) receiver = await misbehavingReceiver();
+      const env = {
+        ...(REDIS_URL && { REDIS_URL, REDIS_KEY_PREFIX: prefix }),
+        ...(EXTRAS && {
+          ADMIN_UI: 'true',
+          ADMIN_UI_USERNAME: ADMIN_USER,
+          ADMIN_UI_PASSWORD_HASH: ADMIN_HASH,
+          ADMIN_TOKEN,
+          WEBHOOK_URL: receiver.url,
+          WEBHOOK_SECRET: randomBytes(24).toString('hex'),
+        }),
+      };
       for (let i = 0; i < (REDIS_URL ? 2 : 1); i++) nodes.push(await spawnNode(env));
       urls = nodes.map((n) => n.url);
       for (const n of nodes) await n.ask('fuzz:baseline');
@@ -210,6 +329,7 @@ async function main() {
     await new Promise((r) => setTimeout(r, 1_000));
     const before = await Promise.all(nodes.map((n) => n.ask('fuzz:gc')));
 
+    if (EXTRAS && nodes.length > 0) admin = adminLane(urls);
     const report = await runFuzz({
       urls,
       events: EVENTS,
@@ -218,6 +338,7 @@ async function main() {
       frameLimit: FRAME_LIMIT,
       log: say,
     });
+    await admin?.stop();
     await new Promise((r) => setTimeout(r, 2_000));
     const after = await Promise.all(nodes.map((n) => n.ask('fuzz:gc')));
 
@@ -236,6 +357,18 @@ async function main() {
       [...new Set([...warm.problems, ...problems])].slice(0, 20).join(' | '),
     );
     check('no INTERNAL reply', !report.codes.INTERNAL && !warm.codes.INTERNAL);
+    if (admin)
+      check(
+        'admin lane: every bad login and admin request refused as expected',
+        admin.seen.unexpected.length === 0,
+        `${admin.seen.logins} logins, ${admin.seen.http} requests${admin.seen.unexpected.length ? `; ${[...new Set(admin.seen.unexpected)].slice(0, 5).join(' | ')}` : ''}`,
+      );
+    if (receiver)
+      check(
+        'webhooks delivered to a misbehaving receiver, no redirect followed',
+        receiver.events > 0 && receiver.redirectsFollowed === 0,
+        `${receiver.events} requests received, ${receiver.redirectsFollowed} redirects followed`,
+      );
     for (const [i, url] of urls.entries()) {
       const node = nodes[i];
       const label = urls.length > 1 ? ` (node ${i + 1})` : '';
@@ -277,6 +410,7 @@ async function main() {
       await Promise.race([new Promise((r) => n.child.once('exit', r)), new Promise((r) => setTimeout(r, 15_000))]);
       if (!n.exit) n.child.kill('SIGKILL');
     }
+    await receiver?.close();
     if (REDIS_URL && !URLS)
       await deletePrefix(REDIS_URL, prefix).catch((err) => say(`fuzz: could not delete ${prefix}*: ${err.message}`));
   }

