@@ -323,13 +323,15 @@ async function main() {
       `fuzz: ${EVENTS} events, seed ${SEED}, ${SOCKETS} sockets + a raw WebSocket lane, against ${setup}: ${urls.join(', ')}`,
     );
 
+    // The admin lane runs from the warm-up on: its first login starts the password worker
+    // thread (an isolate of its own, some 15 MB), which belongs in the baseline.
+    if (EXTRAS && nodes.length > 0) admin = adminLane(urls);
     // Warm-up (its own seed), so the baseline is a server that has seen this traffic.
     const warmup = Math.min(10_000, Math.max(2_000, Math.ceil(EVENTS / 10)));
     const warm = await runFuzz({ urls, events: warmup, seed: SEED + 7919, sockets: SOCKETS, frameLimit: FRAME_LIMIT });
     await new Promise((r) => setTimeout(r, 1_000));
     const before = await Promise.all(nodes.map((n) => n.ask('fuzz:gc')));
 
-    if (EXTRAS && nodes.length > 0) admin = adminLane(urls);
     const report = await runFuzz({
       urls,
       events: EVENTS,
