@@ -13,6 +13,8 @@ import { HISTORY_STORES } from './history/history.stores.js';
 import { DocsModule } from './docs/docs.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { RoomCallsModule } from './room-calls/room-calls.module.js';
+import { ROOM_CALL_STORES } from './room-calls/room-calls.stores.js';
 import { SecurityModule } from './security/security.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { SESSION_STORES } from './sessions/sessions.stores.js';
@@ -46,6 +48,7 @@ export class AppModule {
         StoreModule.register(storeBackend(env), [
           ...USER_STORES,
           ...SIGNALING_STORES,
+          ...ROOM_CALL_STORES,
           ...SESSION_STORES,
           ...COMPAT_STORES,
           ...HISTORY_STORES,
@@ -56,6 +59,7 @@ export class AppModule {
         DocsModule,
         ChatModule,
         SignalingModule,
+        RoomCallsModule,
         SecurityModule,
         ...optional,
       ],

@@ -15,6 +15,7 @@ const FEATURES = [
   'compat',
   'docs',
   'history',
+  'room-calls',
   'sessions',
   'signaling',
   'security',

@@ -128,6 +128,8 @@ export class ChatService implements OnModuleInit {
     const removed = await this.users.remove(user.id, owner);
     if (!removed) return;
     this.logger.log({ event: 'logout', socketId: user.id, room: user.room, reason });
+    // What must reach the room before `leave` (a participant leaving the room's call).
+    await this.bus.emit('user.leaving', { user: removed, reason });
     await this.announceLeave(removed, reason);
   }
 

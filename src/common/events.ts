@@ -99,6 +99,24 @@ export interface HangupPayload {
   to: string;
 }
 
+/** A participant of a room's call (v1.2); `joinedAt`: when it joined the call. */
+export interface CallPeer {
+  id: string;
+  name: string;
+  joinedAt: number;
+}
+
+/** Who is in a room's call, oldest first (`peers: []` when it is over). */
+export interface RoomCallEvent {
+  room: string;
+  peers: CallPeer[];
+}
+
+export interface CallSignalPayload {
+  to: string;
+  data: unknown;
+}
+
 export interface RTCIceServerLike {
   urls: string | string[];
   username?: string;
@@ -126,6 +144,9 @@ export interface ClientToServerEvents {
   signal: (payload: SignalPayload, ack?: Ack<Empty>) => void;
   hangup: (payload: HangupPayload, ack?: Ack<Empty>) => void;
   iceServers: (ack?: Ack<{ iceServers: RTCIceServerLike[] }>) => void;
+  joinCall: (ack?: Ack<{ peers: CallPeer[] }>) => void;
+  leaveCall: (ack?: Ack<Empty>) => void;
+  callSignal: (payload: CallSignalPayload, ack?: Ack<Empty>) => void;
   // Compatibility events (docs/PROTOCOL.md, "Compatibility events").
   'send-message': (payload: RoomMessagePayload, ack?: Ack<MessageAck>) => void;
   register: (name: string, ack?: Ack<Empty>) => void;
@@ -190,6 +211,8 @@ export interface ServerToClientEvents {
   ended: (end: { from: string; reason: EndReason }) => void;
   exception: (error: ExceptionEvent) => void;
   kicked: (event: KickedEvent) => void;
+  roomCall: (event: RoomCallEvent) => void;
+  callSignal: (signal: { from: string; data: unknown }) => void;
   // Compatibility events.
   'user-connected': (event: { message: string; user: User }) => void;
   'user-disconnected': (event: { message: string; user: User }) => void;

@@ -44,6 +44,7 @@ export const limitsConfig = namespace('limits', (e) => ({
   maxMessageBytes: e.MAX_MESSAGE_BYTES,
   maxSignalBytes: e.MAX_SIGNAL_BYTES,
   maxRoomUsers: e.MAX_ROOM_USERS,
+  maxCallPeers: e.MAX_CALL_PEERS,
   ringTimeoutMs: e.RING_TIMEOUT_MS,
   recoveryWindowMs: e.RECOVERY_WINDOW_MS,
   rateLimitPerSec: e.RATE_LIMIT_PER_SEC,

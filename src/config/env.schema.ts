@@ -59,6 +59,8 @@ const spec = {
     .max(16 * 1024 * 1024)
     .default(65536),
   MAX_ROOM_USERS: Joi.number().integer().min(1).default(500),
+  // Participants of one room call: a full mesh serves a handful (protocol v1.2: 2–16).
+  MAX_CALL_PEERS: Joi.number().integer().min(2).max(16).default(6),
   RING_TIMEOUT_MS: Joi.number().integer().min(1).default(30000),
   RECOVERY_WINDOW_MS: Joi.number().integer().min(0).default(0),
   WRITE_COALESCING: bool.default(true),

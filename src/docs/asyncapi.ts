@@ -54,6 +54,11 @@ const schemas: Record<string, Schema> = {
     },
     ['id', 'name', 'room', 'joinedAt'],
   ),
+  CallPeer: obj({
+    id: str('The socket id.'),
+    name: str('Its login name.'),
+    joinedAt: int('When it joined the call, epoch milliseconds.'),
+  }),
   RoomMessage: obj({
     id: str('Server-assigned unique message id.'),
     room: str(),
@@ -226,6 +231,23 @@ const clientEvents: Record<string, ClientEvent> = {
     ack: obj({ iceServers: { type: 'array', items: ref('RTCIceServer') } }),
     errors: ['RATE_LIMITED'],
   },
+  joinCall: {
+    summary:
+      "Join the room's call (a mesh of up to MAX_CALL_PEERS); every member gets roomCall, the ack lists who was there.",
+    ack: obj({ peers: { type: 'array', items: ref('CallPeer') } }),
+    errors: ['NOT_LOGGED_IN', 'ALREADY_IN_CALL', 'CALL_FULL', 'RATE_LIMITED', 'UNAVAILABLE'],
+  },
+  leaveCall: {
+    summary: "Leave the room's call; every member gets roomCall with who remains.",
+    ack: EMPTY,
+    errors: ['NOT_LOGGED_IN', 'NO_CALL', 'RATE_LIMITED', 'UNAVAILABLE'],
+  },
+  callSignal: {
+    summary: "Relay an opaque signal (a description or an ICE candidate) to another participant of the room's call.",
+    payload: obj({ to: TO, data: opaque('Opaque, at most MAX_SIGNAL_BYTES as JSON.') }),
+    ack: EMPTY,
+    errors: ['VALIDATION', 'NOT_LOGGED_IN', 'NO_CALL', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE', 'RATE_LIMITED', 'UNAVAILABLE'],
+  },
   'send-message': {
     summary: 'Compatibility: roomMessage for older chat clients; members receive new-message.',
     payload: obj({ message: str('Ciphertext.') }),
@@ -287,6 +309,14 @@ const serverEvents: Record<string, { summary: string; payload: Schema }> = {
   kicked: {
     summary: "The application's backend removed this socket from its room; it is logged out and stays connected.",
     payload: obj({ room: str(), reason: str('1–200 characters.') }),
+  },
+  roomCall: {
+    summary: "Who is in the room's call, oldest first (peers: [] when it is over).",
+    payload: obj({ room: str(), peers: { type: 'array', items: ref('CallPeer') } }),
+  },
+  callSignal: {
+    summary: 'A signal from another participant of the room call.',
+    payload: obj({ from: SOCKET_ID, data: opaque('Opaque.') }),
   },
   call: {
     summary: 'An incoming call.',

@@ -735,6 +735,42 @@ return 1
   },
 
   /**
+   * A room call's new participant, unless it is one already or the call is full.
+   * KEYS: room:{<room>}:call (hash id → CallPeer JSON)
+   * ARGV: prefix, id, peer json, max
+   * → {'ALREADY'} | {'FULL'} | {'STARTED' or 'JOINED', every participant's json…}
+   */
+  parleyRoomCallJoin: {
+    numberOfKeys: 1,
+    lua: `
+if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 1 then return {'ALREADY'} end
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then return {'FULL'} end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+local status = 'JOINED'
+if redis.call('HLEN', KEYS[1]) == 1 then status = 'STARTED' end
+local out = redis.call('HVALS', KEYS[1])
+table.insert(out, 1, status)
+return out
+`,
+  },
+
+  /**
+   * A room call's participant leaves.
+   * KEYS: room:{<room>}:call
+   * ARGV: prefix, id
+   * → nil when it was not one | {'ENDED' or 'LEFT', the remaining participants' json…}
+   */
+  parleyRoomCallLeave: {
+    numberOfKeys: 1,
+    lua: `
+if redis.call('HDEL', KEYS[1], ARGV[2]) == 0 then return false end
+local out = redis.call('HVALS', KEYS[1])
+if #out == 0 then table.insert(out, 1, 'ENDED') else table.insert(out, 1, 'LEFT') end
+return out
+`,
+  },
+
+  /**
    * KEYS: lock
    * ARGV: holder
    * Deletes the lock only when this holder still has it.

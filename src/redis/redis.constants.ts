@@ -96,6 +96,7 @@ export function luaKeyFunctions(): string {
  * | `conn-ip-nodes` | set, TTL (the heartbeat's) | the nodes that may have such a tally |
  * | `room:{<room>}:hmeta` | hash, TTL while the room is empty | the room's history epoch, latest offset, retained bytes |
  * | `room:{<room>}:history` | list, TTL | the room's retained messages, `<offset>|<bytes>|<at>|<json>` |
+ * | `room:{<room>}:call` | hash | the room call's participants: socket id → CallPeer JSON |
  * | `socket.io*`, `sio:session:*` | stream, channels, strings | the Socket.IO adapter |
  */
 export class RedisKeys {
@@ -131,6 +132,10 @@ export class RedisKeys {
   }
   roomHistory(room: string): string {
     return `${this.prefix}room:{${room}}:history`;
+  }
+  /** Who is in the room's call (v1.2), under the room's hash tag too. */
+  roomCall(room: string): string {
+    return `${this.prefix}room:{${room}}:call`;
   }
   get rooms(): string {
     return fill(this.prefix, 'rooms', []);

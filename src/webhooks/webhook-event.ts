@@ -15,6 +15,8 @@ export interface WebhookData {
   'user.left': { room: string; user: WebhookUser; reason: 'logout' | 'disconnect' | 'kicked' };
   'call.started': { callerId: string; calleeId: string };
   'call.ended': { callerId: string; calleeId: string; reason: 'hangup' | 'disconnected' | 'timeout' };
+  'room.call.started': { room: string };
+  'room.call.ended': { room: string };
 }
 
 export type WebhookType = keyof WebhookData;

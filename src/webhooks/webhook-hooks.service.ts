@@ -30,6 +30,8 @@ export class WebhookHooksService implements OnModuleInit {
     this.bus.on('call.ended', ({ callerId, calleeId, reason }) =>
       this.sender.send('call.ended', { callerId, calleeId, reason }),
     );
+    this.bus.on('room.call.started', ({ room }) => this.sender.send('room.call.started', { room }));
+    this.bus.on('room.call.ended', ({ room }) => this.sender.send('room.call.ended', { room }));
   }
 }
 

@@ -20,6 +20,11 @@ export interface DomainEvents {
   'socket.departed': { id: string; reason: string; node?: string };
   /** A user entered a room (after `users` went out). */
   'user.joined': { user: User };
+  /**
+   * A user is out of its room in the store, and the room has not been told yet: what must
+   * reach the others before `leave` (the room call's `roomCall`) is sent here. Awaited.
+   */
+  'user.leaving': { user: User; reason: LeaveReason };
   /** A user left its room (after `leave` and `users` went out). */
   'user.left': { user: User; reason: LeaveReason };
   /**
@@ -31,6 +36,9 @@ export interface DomainEvents {
   'room.vacated': { room: string };
   /** A pending call was answered (once per call, on the node that saw it pending). */
   'call.started': { callerId: string; calleeId: string };
+  /** A room's call got its first participant / lost its last one; decided atomically, once per change. */
+  'room.call.started': { room: string };
+  'room.call.ended': { room: string };
   /** A call ended, answered or not: a hangup, a peer's departure, or a ring-out. Once per call. */
   'call.ended': { callerId: string; calleeId: string; reason: EndReason };
   /** A pending call rang out; its state is already gone. Fired once per call, cluster-wide. */

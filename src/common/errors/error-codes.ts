@@ -11,14 +11,17 @@ export const ERROR_CODES = {
   NAME_TAKEN: 'another user in that room already has this name (case-insensitive)',
   ROOM_FULL: 'the room holds the configured maximum number of users',
   NOT_FOUND: 'the target socket of a call event is not connected',
-  NO_CALL: 'a call event targets a peer with no pending or active call with the sender',
-  ALREADY_IN_CALL: '`call` to a peer that already has a pending or active call with the sender',
+  NO_CALL:
+    "a call event targets a peer with no pending or active call with the sender; a room-call event from a socket that is not in its room's call",
+  ALREADY_IN_CALL:
+    "`call` to a peer that already has a pending or active call with the sender; `joinCall` by a participant of its room's call",
   SELF_CALL: '`call` whose target is the caller itself',
   PAYLOAD_TOO_LARGE: 'a message or signal is over the configured byte limit',
   RATE_LIMITED: 'the socket sent more events than its rate limit allows',
   UNAUTHORIZED: 'authentication is enabled and the handshake token is missing, invalid, or does not allow that room',
   UNAVAILABLE: 'a service the request needs (Redis) is down or not answering; nothing changed; retry later',
   INTERNAL: 'an unexpected fault in the server (a bug); nothing changed',
+  CALL_FULL: "`joinCall` when the room's call already has `MAX_CALL_PEERS` participants",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

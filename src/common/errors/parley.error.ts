@@ -71,6 +71,26 @@ export class AlreadyInCallError extends ParleyError {
     super('ALREADY_IN_CALL', `There is already a pending or active call with "${id}"`);
   }
 }
+export class NotInRoomCallError extends ParleyError {
+  constructor() {
+    super('NO_CALL', "You are not in your room's call (joinCall first)");
+  }
+}
+export class AlreadyInRoomCallError extends ParleyError {
+  constructor() {
+    super('ALREADY_IN_CALL', "You are already in your room's call");
+  }
+}
+export class CallFullError extends ParleyError {
+  constructor(max: number) {
+    super('CALL_FULL', `The room's call already has ${max} participants (MAX_CALL_PEERS)`);
+  }
+}
+export class NotACallPeerError extends ParleyError {
+  constructor(id: string) {
+    super('NOT_FOUND', `to: "${id}" is not another participant of your room's call`);
+  }
+}
 export class SelfCallError extends ParleyError {
   constructor() {
     super('SELF_CALL', 'You cannot call yourself');
