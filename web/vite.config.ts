@@ -35,11 +35,23 @@ function jsSizeBudget(): Plugin {
   };
 }
 
-export default defineConfig({
+function production(command: string, mode: string): boolean {
+  return command === 'build' && mode === 'production';
+}
+
+export default defineConfig(({ command, mode }) => ({
   root,
   base: './',
   logLevel: 'warn',
-  esbuild: { jsx: 'automatic' },
+  // The page the server serves is a production build even when the build runs with
+  // NODE_ENV=test (the browser specs build it from Jest), which would otherwise bring in
+  // React's development build, esbuild's jsxDEV and socket.io-client's debug logging (its
+  // "development" export); `--mode development` still gets all three.
+  esbuild: { jsx: 'automatic', jsxDev: !production(command, mode) },
+  ...(production(command, mode) && {
+    define: { 'process.env.NODE_ENV': JSON.stringify('production') },
+    resolve: { conditions: ['module', 'browser', 'production'] },
+  }),
   plugins: [jsSizeBudget()],
   build: {
     outDir: 'dist',
@@ -53,4 +65,4 @@ export default defineConfig({
       '/socket.io': { target: process.env.PARLEY_SERVER ?? 'http://localhost:3001', ws: true },
     },
   },
-});
+}));
