@@ -142,6 +142,9 @@ export function useParley(client: ParleyClient, options: UseParleyOptions = {}):
 
   useEffect(() => early.watch(client), [client, early]);
 
+  // Unmounted in a room: its keys stop listening (the socket may outlive this component).
+  useEffect(() => () => sessionRef.current?.keys?.close(), []);
+
   useEffect(() => {
     const notify = (n: ParleyNotice) => latest.current.onNotice?.(n);
     const offs = [
