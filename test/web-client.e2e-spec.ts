@@ -212,10 +212,14 @@ describe('web client (Chromium)', () => {
     await screenshot(alice.page, 'call-alice.png');
     await screenshot(bob.page, 'call-bob.png');
     if (process.env.PARLEY_DOCS_SCREENSHOT === '1') {
-      // The README's picture: the call plus the chat, without transient toasts.
-      await bob.page.evaluate(() => document.querySelector('[data-testid="toasts"]')!.replaceChildren());
+      // The README's picture: the call plus the chat, without transient toasts (hidden, not
+      // removed: React owns those nodes and removes them itself later).
+      const toasts = (hidden: boolean) =>
+        bob.page.$eval(byTestId('toasts'), (el, hidden) => ((el as HTMLElement).hidden = hidden), hidden);
+      await toasts(true);
       mkdirSync(join(PROJECT_ROOT, 'docs'), { recursive: true });
       await bob.page.screenshot({ path: join(PROJECT_ROOT, 'docs/screenshot.png'), animations: 'disabled' });
+      await toasts(false);
     }
 
     await alice.page.click(byTestId('hangup'));

@@ -1,15 +1,9 @@
 /**
- * The device identity (docs/ENCRYPTION.md): an ECDH and an ECDSA P-256 key pair, kept in
- * IndexedDB as non-extractable CryptoKeyPairs (structured clone keeps CryptoKey objects
- * without exposing the private keys), so the fingerprint people verify stays the same
- * across visits. Falls back to a per-page identity when IndexedDB is unavailable.
+ * Where the browser keeps the device identity (docs/ENCRYPTION.md): IndexedDB, as
+ * non-extractable CryptoKeyPairs (structured clone keeps CryptoKey objects without exposing
+ * the private keys), so the fingerprint people verify stays the same across visits.
  */
-import {
-  loadOrCreateIdentity,
-  type DeviceIdentity,
-  type DeviceKeyPairs,
-  type IdentityStore,
-} from '../../client/identity-bundle.js';
+import type { DeviceKeyPairs, IdentityStore } from '../index.js';
 
 const DB = 'parley';
 const STORE = 'keys';
@@ -34,13 +28,10 @@ function tx<T>(mode: IDBTransactionMode, run: (s: IDBObjectStore) => IDBRequest)
   );
 }
 
+/** Fails (and the library falls back to a per-page identity) where IndexedDB is missing. */
 export const indexedDbIdentityStore: IdentityStore = {
   load: () => tx<DeviceKeyPairs | undefined>('readonly', (s) => s.get(KEY)),
   save: async (pairs) => {
     await tx('readwrite', (s) => s.put(pairs, KEY));
   },
 };
-
-export function loadIdentity(): Promise<DeviceIdentity> {
-  return loadOrCreateIdentity(indexedDbIdentityStore);
-}

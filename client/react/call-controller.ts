@@ -7,8 +7,10 @@
  *   both:   trickle ICE with `candidate { to, candidate }`; renegotiation with `offer`/`answer`
  *   end:    `hangup { to }` → the peer gets `ended { reason: 'hangup' }`; the server also
  *           ends calls with `timeout` (unanswered) and `disconnected` (peer left).
+ *
+ * Framework-free; `useCall` (use-call.ts) holds one for a React page.
  */
-import type { ParleyClient } from '../../client/index.js';
+import type { ParleyClient } from '../index.js';
 
 export type CallPhase = 'idle' | 'outgoing' | 'incoming' | 'connecting' | 'connected' | 'ended';
 

@@ -1,0 +1,14 @@
+import { ParleyError } from '../../../client/index.js';
+
+/** A sentence for the user from whatever the library rejected with. */
+export function errorText(err: unknown): string {
+  if (err instanceof ParleyError) {
+    if (err.code === 'DISCONNECTED' || err.code === 'TIMEOUT')
+      return 'Cannot reach the server right now. Try again in a moment.';
+    if (err.code === 'UNAUTHORIZED') return 'This server requires an access token.';
+    if (err.code === 'TOO_MANY_CONNECTIONS') return 'Too many connections from your network.';
+    if (err.code === 'RATE_LIMITED') return 'Slow down a little and try again.';
+    return err.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,73 @@
+/**
+ * Keeps a scrolling list at its newest item, unless the user scrolled up to read: then new
+ * items are counted instead, for a "new messages" pill. The list also stays at the bottom
+ * when its box shrinks (the call panel opening above it, a phone's keyboard).
+ */
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type RefObject } from 'react';
+
+/** Within this many pixels of the end counts as at the end. */
+const SLACK_PX = 40;
+
+export interface StickToBottom {
+  /** New items that arrived while scrolled up. */
+  unseen: number;
+  /** Give to the list's onScroll. */
+  onScroll: () => void;
+  scrollToBottom: () => void;
+}
+
+/**
+ * `newestKey` identifies the last item, `newestMine` says this device added it (always
+ * scrolled to); `version` changes whenever the list's content may have changed size.
+ */
+export function useStickToBottom(
+  ref: RefObject<HTMLElement | null>,
+  newestKey: string | undefined,
+  newestMine: boolean,
+  version: unknown,
+): StickToBottom {
+  const stuck = useRef(true);
+  const lastKey = useRef<string | undefined>(undefined);
+  const [unseen, setUnseen] = useState(0);
+
+  const scrollToBottom = useCallback(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.scrollTop = el.scrollHeight;
+    stuck.current = true;
+    setUnseen(0);
+  }, [ref]);
+
+  const onScroll = useCallback(() => {
+    const el = ref.current;
+    if (!el) return;
+    stuck.current = el.scrollHeight - el.scrollTop - el.clientHeight < SLACK_PX;
+    if (stuck.current) setUnseen(0);
+  }, [ref]);
+
+  // Before paint, so the list never flashes at the old position.
+  useLayoutEffect(() => {
+    const added = newestKey !== undefined && newestKey !== lastKey.current;
+    lastKey.current = newestKey;
+    if (newestKey === undefined) {
+      stuck.current = true;
+      setUnseen(0);
+    } else if (stuck.current || (added && newestMine)) {
+      scrollToBottom();
+    } else if (added) {
+      setUnseen((n) => n + 1);
+    }
+  }, [newestKey, newestMine, version, scrollToBottom]);
+
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => {
+      if (stuck.current) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [ref]);
+
+  return { unseen, onScroll, scrollToBottom };
+}
