@@ -76,7 +76,14 @@ describe('HPKE base mode, RFC 9180 A.3.1', () => {
     expect(bytesToHex(a.enc)).not.toBe(bytesToHex(b.enc));
     expect(bytesToHex(a.ct)).not.toBe(bytesToHex(b.ct));
     const open = (o: Partial<{ key: CryptoKey; info: string; aad: string; enc: Uint8Array; ct: Uint8Array }>) =>
-      hpkeOpen(o.enc ?? a.enc, o.key ?? r.privateKey, h(A31.pkRm), h(o.info ?? A31.info), h(o.aad ?? A31.aad0), o.ct ?? a.ct);
+      hpkeOpen(
+        o.enc ?? a.enc,
+        o.key ?? r.privateKey,
+        h(A31.pkRm),
+        h(o.info ?? A31.info),
+        h(o.aad ?? A31.aad0),
+        o.ct ?? a.ct,
+      );
     expect(bytesToHex((await open({}))!)).toBe(A31.pt);
     expect(await open({ key: other.privateKey })).toBeNull();
     expect(await open({ info: '00' })).toBeNull();

@@ -186,7 +186,11 @@ export async function hpkeOpen(
 
 /** A P-256 key pair from its raw scalar and public point (test vectors only). */
 export async function importP256KeyPair(secret: Uint8Array, publicRaw: Uint8Array): Promise<CryptoKeyPair> {
-  const b64url = (b: Uint8Array) => btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const b64url = (b: Uint8Array) =>
+    btoa(String.fromCharCode(...b))
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_')
+      .replace(/=+$/, '');
   const jwk = {
     kty: 'EC',
     crv: 'P-256',

@@ -43,10 +43,13 @@ function flip(b64: string, at = 2): string {
 
 describe('identity bundle', () => {
   it('is versioned, fits publicKey, round-trips, and its fingerprint covers both keys', async () => {
-    expect(alice.bundle).toMatch(/^k1\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$/);
+    expect(alice.bundle).toMatch(
+      /^k2\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+\.[0-9a-f]{16}\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$/,
+    );
     expect(alice.bundle.length).toBeLessThanOrEqual(2048);
     expect(aliceB.fingerprint).toBe(alice.fingerprint);
-    expect(alice.fingerprint).toMatch(/^[0-9a-f]{4}( [0-9a-f]{4}){3}$/);
+    expect(aliceB.session?.id).toBe(alice.session?.id);
+    expect(alice.fingerprint).toMatch(/^[0-9a-f]{4}( [0-9a-f]{4}){7}$/);
     const [, ecdh, ecdsa] = alice.bundle.split('.');
     const [, , otherEcdsa] = bob.bundle.split('.');
     const mixed = await parseBundle(`k1.${ecdh}.${otherEcdsa}`);
@@ -79,8 +82,11 @@ describe('identity bundle', () => {
     const store = memoryIdentityStore();
     const first = await loadOrCreateIdentity(store);
     const again = await loadOrCreateIdentity(store);
-    expect(again.bundle).toBe(first.bundle);
-    expect((await loadOrCreateIdentity(memoryIdentityStore())).bundle).not.toBe(first.bundle);
+    // The same device keys and fingerprint; a fresh login session each time.
+    expect(again.fingerprint).toBe(first.fingerprint);
+    expect(again.bundle.split('.').slice(0, 3)).toEqual(first.bundle.split('.').slice(0, 3));
+    expect(again.session!.id).not.toBe(first.session!.id);
+    expect((await loadOrCreateIdentity(memoryIdentityStore())).fingerprint).not.toBe(first.fingerprint);
   });
 });
 
