@@ -109,17 +109,26 @@ describe('client/crypto', () => {
     const spki = base64ToBytes(id.publicKey)!;
     const reimported = await crypto.subtle.importKey('spki', spki, { name: 'ECDH', namedCurve: 'P-256' }, true, []);
     expect(reimported.type).toBe('public');
-    expect(id.fingerprint).toMatch(/^[0-9a-f]{4}( [0-9a-f]{4}){3}$/);
+    expect(id.fingerprint).toMatch(/^[0-9a-f]{4}( [0-9a-f]{4}){7}$/);
     expect(await fingerprint(id.publicKey)).toBe(id.fingerprint);
     const other = await generateIdentity();
     expect(other.fingerprint).not.toBe(id.fingerprint);
-    // SHA-256 over the SPKI bytes, first 8 bytes.
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', spki));
-    const hex = Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
+    // SHA-256 over "parley/fp2", "b" and the length-prefixed SPKI bytes; first 16 bytes.
+    const input = new Uint8Array([
+      ...new TextEncoder().encode('parley/fp2'),
+      0,
+      1,
+      98,
+      spki.length >> 8,
+      spki.length & 0xff,
+      ...spki,
+    ]);
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', input));
+    const hex = Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join('');
     expect(id.fingerprint.replaceAll(' ', '')).toBe(hex);
   });
 
   it('fingerprints any opaque key string', async () => {
-    expect(await fingerprint('not base64!')).toMatch(/^[0-9a-f]{4}( [0-9a-f]{4}){3}$/);
+    expect(await fingerprint('not base64!')).toMatch(/^[0-9a-f]{4}( [0-9a-f]{4}){7}$/);
   });
 });

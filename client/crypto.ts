@@ -13,9 +13,11 @@
  * - Decryption never throws: it returns `{ ok: false, reason }` for anything that is not
  *   a valid envelope or does not authenticate under the key.
  * - Identity: an ECDH P-256 key pair whose public key (base64 SPKI, ~124 characters) is
- *   published as `publicKey` at login; its fingerprint (first 8 bytes of SHA-256 over the
- *   SPKI bytes, hex in groups of four) is shown next to each user so people can compare
+ *   published as `publicKey` at login; its fingerprint (128 bits of SHA-256 over the decoded
+ *   key bytes, hex in groups of four) is shown next to each user so people can compare
  *   them out of band.
+ * - Base64 is strict and canonical: one encoding per byte string, so one key has one
+ *   fingerprint.
  */
 
 export const ENVELOPE_VERSION = 'p1';
@@ -82,13 +84,57 @@ export function bytesToBase64(bytes: Uint8Array): string {
 
 const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-/** Strict standard base64 (padded); returns `null` for anything else. */
+/**
+ * Strict, canonical standard base64 (padded); returns `null` for anything else. Canonical:
+ * the unused low bits of the last character must be zero (`AB==` is refused, `AA==` is the
+ * one encoding of a zero byte), so a byte string has exactly one accepted encoding and a
+ * re-encoded key cannot pass for a different one.
+ */
 export function base64ToBytes(text: string): Uint8Array<ArrayBuffer> | null {
-  if (!BASE64_RE.test(text)) return null;
+  if (typeof text !== 'string' || !BASE64_RE.test(text)) return null;
   const binary = atob(text);
   const out = new Uint8Array(new ArrayBuffer(binary.length));
   for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  if (bytesToBase64(out) !== text) return null;
   return out;
+}
+
+export function bytesToHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Lowercase or uppercase hex, even length; `null` otherwise. */
+export function hexToBytes(hex: string): Uint8Array<ArrayBuffer> | null {
+  if (typeof hex !== 'string' || !/^(?:[0-9a-fA-F]{2})*$/.test(hex)) return null;
+  const out = new Uint8Array(new ArrayBuffer(hex.length / 2));
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(new ArrayBuffer(parts.reduce((n, p) => n + p.length, 0)));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * The identity-key bytes of a `k1`/`k2` device bundle (docs/ENCRYPTION.md): the decoded SPKI
+ * of its ECDH and of its ECDSA key, each canonical base64. `null` when `publicKey` is not
+ * such a bundle. The per-login session part of a `k2` bundle is not part of the identity.
+ */
+export function bundleIdentityKeys(
+  publicKey: string,
+): { ecdh: Uint8Array<ArrayBuffer>; ecdsa: Uint8Array<ArrayBuffer> } | null {
+  if (typeof publicKey !== 'string') return null;
+  const parts = publicKey.split('.');
+  if (!((parts[0] === 'k1' && parts.length === 3) || (parts[0] === 'k2' && parts.length === 6))) return null;
+  const ecdh = base64ToBytes(parts[1]!);
+  const ecdsa = base64ToBytes(parts[2]!);
+  return ecdh && ecdsa && ecdh.length > 0 && ecdsa.length > 0 ? { ecdh, ecdsa } : null;
 }
 
 /** The PBKDF2 salt for a room: `parley:v1:` + the room name, UTF-8. */
@@ -193,14 +239,47 @@ export async function identityFromKeyPair(keyPair: CryptoKeyPair): Promise<Ident
   return { keyPair, publicKey, fingerprint: await fingerprint(publicKey) };
 }
 
+const FINGERPRINT_LABEL = 'parley/fp2';
+export const FINGERPRINT_BYTES = 16;
+
+/** `u16(len) ‖ bytes` for each part: an unambiguous concatenation. */
+function lengthPrefixed(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  return concatBytes(...parts.flatMap((p) => [new Uint8Array([p.length >> 8, p.length & 0xff]), p]));
+}
+
 /**
- * The fingerprint of a published public key: SHA-256 over the SPKI bytes (or, for a key
- * string that is not base64, over its UTF-8 bytes), first 8 bytes, as four groups of four
- * hex digits, e.g. `3f1a 9c0b 77de 0124`.
+ * The bytes a fingerprint is computed over: for a `k1`/`k2` device bundle, the decoded
+ * identity keys (ECDH SPKI, then ECDSA SPKI, each length-prefixed; the per-login session
+ * is left out); for other canonical base64, its decoded bytes; else the UTF-8 bytes.
+ */
+export function fingerprintInput(publicKey: string): Uint8Array<ArrayBuffer> {
+  const ids = bundleIdentityKeys(publicKey);
+  if (ids) return lengthPrefixed(utf8('k'), ids.ecdh, ids.ecdsa);
+  const raw = base64ToBytes(publicKey);
+  return raw ? lengthPrefixed(utf8('b'), raw) : lengthPrefixed(utf8('u'), utf8(publicKey));
+}
+
+/**
+ * The fingerprint of a published public key: SHA-256 over `parley/fp2` and the decoded key
+ * bytes ({@link fingerprintInput}), first 16 bytes (128 bits), as eight groups of four hex
+ * digits, e.g. `3f1a 9c0b 77de 0124 5e6f 0a1b 2c3d 4e5f`. Two encodings of one key cannot
+ * differ (base64 is canonical), and a new login session does not change it.
  */
 export async function fingerprint(publicKey: string): Promise<string> {
-  const bytes = base64ToBytes(publicKey) ?? utf8(publicKey);
-  const digest = new Uint8Array(await subtle().digest('SHA-256', bytes));
-  const hex = Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
-  return hex.match(/.{4}/g)!.join(' ');
+  const digest = new Uint8Array(
+    await subtle().digest('SHA-256', concatBytes(utf8(FINGERPRINT_LABEL), fingerprintInput(publicKey))),
+  );
+  return bytesToHex(digest.subarray(0, FINGERPRINT_BYTES)).match(/.{4}/g)!.join(' ');
+}
+
+/**
+ * The 64-bit fingerprint of earlier clients (SHA-256 over the bundle string `k1.<ecdh>.<ecdsa>`,
+ * first 8 bytes): only to recognise fingerprints remembered before, never to show.
+ */
+export async function legacyFingerprint(publicKey: string): Promise<string> {
+  const parts = publicKey.split('.');
+  const ids = bundleIdentityKeys(publicKey);
+  const input = ids ? utf8(`k1.${parts[1]}.${parts[2]}`) : (base64ToBytes(publicKey) ?? utf8(publicKey));
+  const digest = new Uint8Array(await subtle().digest('SHA-256', input));
+  return bytesToHex(digest.subarray(0, 8)).match(/.{4}/g)!.join(' ');
 }

@@ -4,6 +4,8 @@ export * from './crypto.js';
 export * from './identity-bundle.js';
 export * from './sender-keys.js';
 export * from './keys-room.js';
+export * from './ratchet.js';
+export * from './hpke.js';
 export type {
   User,
   ErrorCode,

@@ -1,45 +1,67 @@
 /**
- * One device's state in a "keys" room: the members' published bundles (trust on first use
- * per room and name), this device's sender keys, the keys the others shared, and the
- * rotation rules:
- *  - on entering, make a sender key and share it with every member who published a bundle;
- *  - when anyone leaves, make a new key and share it with those who remain, so a leaver
+ * One device's state in a "keys" room (docs/ENCRYPTION.md): the members' published bundles
+ * (trust on first use per room and name, verification, key changes held until accepted),
+ * this device's sender chain, the chains the others shared, and the rotation rules:
+ *  - on entering, make a sender chain and share it (at index 0) with every member whose
+ *    bundle has a login session;
+ *  - when anyone leaves, make a new chain and share it with those who remain, so a leaver
  *    cannot read what follows;
- *  - when someone joins, share the current key with the newcomer only, so it cannot read
- *    what came before.
+ *  - when someone joins, share the current chain *at its current index* with the newcomer
+ *    only: it derives the keys of later messages, never of earlier ones.
+ * Every message carries its chain index under the sender's signature: an index opened
+ * before is a replay (refused), indices skipped over are a gap (reported), and message
+ * keys are dropped once used. A member missing a chain asks its sender for it; shares the
+ * server refuses (`RATE_LIMITED`, `UNAVAILABLE`, …) are sent again with backoff.
  * Transport-agnostic: feed it `users`, `direct` and `roomMessage` events; it sends shares
- * through the given transport.
+ * and key requests through the given transport.
  */
 import type { DirectMessage, RoomMessage, User } from '../src/common/events.js';
-import { bytesToBase64 } from './crypto.js';
-import { parseBundle, type DeviceIdentity, type PublicBundle } from './identity-bundle.js';
+import { bytesToBase64, legacyFingerprint } from './crypto.js';
 import {
-  createKeyShare,
-  decryptEnvelope,
-  generateSenderKey,
-  isKeyShare,
-  openKeyShare,
+  parseBundle,
+  roomCode,
+  safetyNumber,
+  sameDevice,
+  type DeviceIdentity,
+  type PublicBundle,
+} from './identity-bundle.js';
+import { InboundChain, isChainId, OutboundChain } from './ratchet.js';
+import {
+  createChainShare,
+  decryptChainEnvelope,
+  isChainShare,
+  openChainShare,
   parseEnvelope,
-  sealMessage,
+  sealChainMessage,
   verifyEnvelope,
+  type ChainShare,
   type OpenFailure,
-  type SenderKey,
 } from './sender-keys.js';
 
 export interface KeysTransport {
   direct(items: Array<{ to: string; payload: unknown }>): Promise<unknown>;
 }
 
-/** Fingerprints seen per room and name (trust on first use). */
+/** Fingerprints seen per room and name (trust on first use), and which were verified. */
 export interface TrustStore {
   get(room: string, name: string): string | undefined;
   set(room: string, name: string, fingerprint: string): void;
+  /** The fingerprint the user verified for this name (compared safety numbers), if any. */
+  getVerified?(room: string, name: string): string | undefined;
+  /** Remembers (or, with `undefined`, forgets) a verified fingerprint. */
+  setVerified?(room: string, name: string, fingerprint: string | undefined): void;
 }
 
 export function memoryTrustStore(): TrustStore {
   const map = new Map<string, string>();
+  const verified = new Map<string, string>();
   const k = (room: string, name: string) => JSON.stringify([room, name.toLocaleLowerCase('en-US')]);
-  return { get: (r, n) => map.get(k(r, n)), set: (r, n, f) => void map.set(k(r, n), f) };
+  return {
+    get: (r, n) => map.get(k(r, n)),
+    set: (r, n, f) => void map.set(k(r, n), f),
+    getVerified: (r, n) => verified.get(k(r, n)),
+    setVerified: (r, n, f) => void (f === undefined ? verified.delete(k(r, n)) : verified.set(k(r, n), f)),
+  };
 }
 
 export type TrustState =
@@ -58,21 +80,77 @@ export interface Member {
   bundle?: PublicBundle;
   fingerprint?: string;
   trust: TrustState;
+  /** The name was never seen in this room on this device before (same as trust `new`). */
+  firstSeen?: boolean;
+  /** The user verified this key (compared safety numbers) and it has not changed since. */
+  verified?: boolean;
+  /**
+   * A changed key not accepted yet: it gets no sender chain until {@link KeysRoom.accept}.
+   * Always so for a member whose verified key changed; for others with `keyChanges: 'hold'`.
+   */
+  held?: boolean;
+  /** For a changed key: the fingerprint remembered before. */
+  previousFingerprint?: string;
+  /** The bundle has no login session (an older client): nothing can be shared with it. */
+  outdated?: boolean;
 }
 
 export type MessageState =
-  | { ok: true; text: string }
+  | {
+      ok: true;
+      text: string;
+      /** Messages of this sender's chain skipped over before this one (not received yet). */
+      gap?: number;
+      /** A message arriving after later ones of its chain (it had been counted in a gap). */
+      late?: boolean;
+    }
   | {
       ok: false;
       reason:
         | OpenFailure
         /** No sender key for it arrived in time. */
         | 'no-key'
-        /** Sent before this device joined: it was never given that key. */
+        /** Sent before this device joined (or before its chain was shared): never readable here. */
         | 'before-join'
         /** The sender published no valid bundle, so the message cannot be verified. */
-        | 'unknown-sender';
+        | 'unknown-sender'
+        /** An index of the sender's chain already opened, in another message: refused. */
+        | 'replay';
     };
+
+/** Thrown by {@link KeysRoom.encrypt} while a verified member's key change is not accepted. */
+export class KeyChangeBlockedError extends Error {
+  override readonly name = 'KeyChangeBlockedError';
+  readonly code = 'KEY_CHANGE_BLOCKED';
+  constructor(readonly members: string[]) {
+    super(`The verified key of ${members.join(', ')} changed: accept or remove it before sending`);
+  }
+}
+
+/** A `direct` payload asking a member to send its chain again (not signed: it only triggers a resend). */
+export interface KeyRequest {
+  v: 'kr1';
+  room: string;
+  from: string;
+  to: string;
+  chain: string;
+}
+
+export function isKeyRequest(value: unknown): value is KeyRequest {
+  if (value === null || typeof value !== 'object') return false;
+  const r = value as Record<string, unknown>;
+  return (
+    r.v === 'kr1' &&
+    typeof r.room === 'string' &&
+    typeof r.from === 'string' &&
+    typeof r.to === 'string' &&
+    isChainId(r.chain)
+  );
+}
+
+/** Error codes after which a share is sent again (later). */
+const RETRYABLE = new Set(['RATE_LIMITED', 'UNAVAILABLE', 'TIMEOUT', 'DISCONNECTED']);
+const OPENED_CACHE = 10_000;
 
 export interface KeysRoomOptions {
   identity: DeviceIdentity;
@@ -84,6 +162,24 @@ export interface KeysRoomOptions {
   holdMs?: number;
   /** Called when the member list or a member's trust state changes. */
   onMembers?: (members: Member[]) => void;
+  /**
+   * What a changed key (a name seen before, with another fingerprint) gets:
+   * - `'hold'`: no sender chain and the remembered fingerprint kept, until {@link KeysRoom.accept};
+   * - `'warn'` (default, the behaviour of earlier versions, for pages without an accept
+   *   button): flagged `changed`, remembered and shared with at once.
+   * A member whose *verified* key changed is always held, and sending stops until accepted.
+   */
+  keyChanges?: 'hold' | 'warn';
+  /** Delays before each new attempt of a refused share (ms; default 500, 2000, 8000, 30000). */
+  retryDelaysMs?: number[];
+  /** Least time between two key requests for one chain (ms, default 3000). */
+  requestIntervalMs?: number;
+}
+
+interface Received {
+  from: string;
+  fromId: string;
+  chain: InboundChain;
 }
 
 export class KeysRoom {
@@ -96,19 +192,34 @@ export class KeysRoom {
   private readonly trust: TrustStore;
   private readonly holdMs: number;
   private readonly onMembers?: (members: Member[]) => void;
+  private readonly keyChanges: 'hold' | 'warn';
+  private readonly retryDelays: number[];
+  private readonly requestInterval: number;
   /** Current members by socket id (without this device). */
   private members = new Map<string, Member>();
   /** Everyone ever seen in this session, so messages still in flight from a leaver verify. */
   private readonly seen = new Map<string, Member>();
-  private current?: SenderKey;
-  private readonly own = new Map<string, SenderKey>();
-  /** Keys others shared with this device, by `${socketId}/${keyId}`. */
-  private readonly received = new Map<string, { from: string; fromId: string; key: SenderKey }>();
+  /** Socket ids of this device (this one and those it adopted). */
+  private readonly ownIds = new Set<string>();
+  private outbound?: OutboundChain;
+  /** What this device sent, by `${chain}/${index}`: its own messages read back from here. */
+  private readonly ownSent = new Map<string, { envelope: string; text: string }>();
+  /** Chains others shared with this device, by `${socketId}/${chainId}`. */
+  private readonly received = new Map<string, Received>();
+  /** Messages opened, by `${socketId}/${chainId}/${index}`: a re-render gets the same text. */
+  private readonly opened = new Map<string, { messageId: string; text: string }>();
+  /** The share of the current chain each member was sent (to send again on request). */
+  private sharesSent = new Map<string, { chain: string; payload: ChainShare }>();
+  private readonly lastRequest = new Map<string, number>();
+  private readonly lastResend = new Map<string, number>();
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private readonly listeners = new Set<() => void>();
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
   /** How many rotations this device made (for the page and tests). */
   rotations = 0;
+  /** Shares given up on after every retry (or refused for good), for the page and tests. */
+  readonly failedShares: Array<{ to: string; name: string; code: string }> = [];
 
   constructor(options: KeysRoomOptions) {
     this.identity = options.identity;
@@ -120,38 +231,34 @@ export class KeysRoom {
     this.trust = options.trust ?? memoryTrustStore();
     this.holdMs = options.holdMs ?? 5000;
     this.onMembers = options.onMembers;
+    this.keyChanges = options.keyChanges ?? 'warn';
+    this.retryDelays = options.retryDelaysMs ?? [500, 2000, 8000, 30000];
+    this.requestInterval = options.requestIntervalMs ?? 3000;
+    this.ownIds.add(this.id);
   }
 
   /**
    * Carries over what this device held in the room under its previous socket (a rejoin
    * after a dropped connection), so the messages it could read then stay readable, its own
-   * included. The new socket still gets fresh keys: the others rotate when the old one goes.
+   * included, and replays stay refused. The new socket still gets fresh chains: the others
+   * rotate when the old one goes.
    */
   adopt(previous: KeysRoom): void {
-    if (previous === this || previous.room !== this.room || previous.identity !== this.identity) return;
+    if (previous === this || previous.room !== this.room || !sameDevice(previous.identity, this.identity)) return;
     for (const [id, member] of previous.seen) if (!this.seen.has(id)) this.seen.set(id, member);
     for (const [k, v] of previous.received) if (!this.received.has(k)) this.received.set(k, v);
-    const self: PublicBundle = {
-      bundle: this.identity.bundle,
-      ecdh: this.identity.ecdh.publicKey,
-      ecdsa: this.identity.ecdsa.publicKey,
-      fingerprint: this.identity.fingerprint,
-    };
-    this.seen.set(previous.id, {
-      id: previous.id,
-      name: previous.name,
-      bundle: self,
-      fingerprint: self.fingerprint,
-      trust: 'known',
-    });
-    for (const key of previous.own.values()) {
-      this.received.set(`${previous.id}/${key.id}`, { from: previous.name, fromId: previous.id, key });
-    }
+    for (const [k, v] of previous.opened) if (!this.opened.has(k)) this.opened.set(k, v);
+    for (const [k, v] of previous.ownSent) if (!this.ownSent.has(k)) this.ownSent.set(k, v);
+    for (const id of previous.ownIds) this.ownIds.add(id);
     this.notify();
   }
 
-  get currentKey(): SenderKey | undefined {
-    return this.current;
+  /**
+   * This device's current sender chain (its `id` is the chain id). Version 1 returned a
+   * `SenderKey` here; `sealMessage` accepts either.
+   */
+  get currentKey(): OutboundChain | undefined {
+    return this.outbound;
   }
 
   memberList(): Member[] {
@@ -162,24 +269,41 @@ export class KeysRoom {
     return this.seen.get(id);
   }
 
-  /** Keys this device holds from others (raw, base64): what a leaver would take with it. */
-  heldKeys(): Array<{ from: string; fromId: string; keyId: string; raw: string }> {
-    return [...this.received.values()].map((r) => ({
-      from: r.from,
-      fromId: r.fromId,
-      keyId: r.key.id,
-      raw: bytesToBase64(r.key.raw),
-    }));
+  /**
+   * Chains this device holds from others, each at the index it has reached (base64 chain
+   * key): what a leaver takes with it. `keyId` is the chain id.
+   */
+  heldKeys(): Array<{ from: string; fromId: string; keyId: string; raw: string; index: number }> {
+    return [...this.received.values()].map((r) => {
+      const s = r.chain.snapshot();
+      return { from: r.from, fromId: r.fromId, keyId: s.id, raw: bytesToBase64(s.chainKey), index: s.index };
+    });
+  }
+
+  /** Members whose verified key changed and was not accepted: sending waits for them. */
+  get blockedBy(): Member[] {
+    return this.memberList().filter((m) => m.held && m.previousFingerprint !== undefined && this.wasVerified(m));
+  }
+
+  /** True while {@link encrypt} refuses (a verified member's key changed). */
+  get sendingBlocked(): boolean {
+    return this.blockedBy.length > 0;
   }
 
   close(): void {
     this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
     this.notify();
   }
 
   /** A new `users` list for the room. Serialised: lists are handled in the order they came. */
   updateMembers(users: User[]): Promise<void> {
-    const run = this.queue.then(() => this.applyMembers(users));
+    return this.serial(() => this.applyMembers(users));
+  }
+
+  private serial(fn: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(fn);
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -201,94 +325,297 @@ export class KeysRoom {
     }
     const removed = [...this.members.keys()].filter((id) => !next.has(id));
     this.members = next;
+    for (const id of removed) this.sharesSent.delete(id);
     this.onMembers?.(this.memberList());
 
-    if (!this.current || removed.length > 0) {
-      // Entering, or someone left: a fresh key for those here now.
-      if (this.current) this.rotations += 1;
-      this.current = await generateSenderKey();
-      this.own.set(this.current.id, this.current);
-      await this.share(this.current, [...next.values()]);
+    if (!this.outbound || removed.length > 0) {
+      // Entering, or someone left: a fresh chain for those here now.
+      if (this.outbound) this.rotations += 1;
+      this.outbound = OutboundChain.create();
+      this.sharesSent = new Map();
+      await this.shareChain([...next.values()]);
     } else if (added.length > 0) {
-      await this.share(this.current, added);
+      await this.shareChain(added);
     }
     this.notify();
   }
 
+  private wasVerified(m: Member): boolean {
+    const v = this.trust.getVerified?.(this.room, m.name);
+    return v !== undefined && v === (m.previousFingerprint ?? m.fingerprint);
+  }
+
   private async admit(u: User): Promise<Member> {
     const bundle = (await parseBundle(u.publicKey)) ?? undefined;
-    let trust: TrustState = 'no-key';
+    const member: Member = { id: u.id, name: u.name, trust: 'no-key' };
     if (bundle) {
-      const remembered = this.trust.get(this.room, u.name);
-      trust = remembered === undefined ? 'new' : remembered === bundle.fingerprint ? 'known' : 'changed';
-      this.trust.set(this.room, u.name, bundle.fingerprint);
+      member.bundle = bundle;
+      member.fingerprint = bundle.fingerprint;
+      if (!bundle.session) member.outdated = true;
+      let remembered = this.trust.get(this.room, u.name);
+      // A fingerprint remembered by an earlier version (64 bits over the bundle string).
+      if (remembered !== undefined && remembered !== bundle.fingerprint && remembered.length === 19) {
+        if (remembered === (await legacyFingerprint(u.publicKey!))) {
+          const verified = this.trust.getVerified?.(this.room, u.name);
+          if (verified === remembered) this.trust.setVerified?.(this.room, u.name, bundle.fingerprint);
+          this.trust.set(this.room, u.name, bundle.fingerprint);
+          remembered = bundle.fingerprint;
+        }
+      }
+      if (remembered === undefined) {
+        member.trust = 'new';
+        member.firstSeen = true;
+        this.trust.set(this.room, u.name, bundle.fingerprint);
+      } else if (remembered === bundle.fingerprint) {
+        member.trust = 'known';
+        if (this.trust.getVerified?.(this.room, u.name) === bundle.fingerprint) member.verified = true;
+      } else {
+        member.trust = 'changed';
+        member.previousFingerprint = remembered;
+        if (this.keyChanges === 'hold' || this.wasVerified(member)) {
+          // Not remembered and not shared with until the user accepts it.
+          member.held = true;
+        } else {
+          this.trust.set(this.room, u.name, bundle.fingerprint);
+        }
+      }
     }
-    const member: Member = {
-      id: u.id,
-      name: u.name,
-      trust,
-      ...(bundle && { bundle, fingerprint: bundle.fingerprint }),
-    };
     this.seen.set(u.id, member);
     return member;
   }
 
-  private async share(key: SenderKey, to: Member[]): Promise<void> {
-    const recipients = to.filter((m) => m.bundle);
-    if (recipients.length === 0) return;
-    const me = { identity: this.identity, name: this.name };
-    const items = await Promise.all(
-      recipients.map(async (m) => ({
-        to: m.id,
-        payload: await createKeyShare(key, me, { name: m.name, bundle: m.bundle! }, this.room),
-      })),
-    );
-    // A member gone meanwhile makes the request fail (NOT_FOUND): the `users` list that
-    // follows its departure rotates and shares again.
-    await this.transport.direct(items).catch(() => undefined);
+  /**
+   * Accepts a member's changed key: it is remembered (no longer verified: compare safety
+   * numbers again) and gets the current chain at its current index. Resolves false when
+   * there is nothing to accept.
+   */
+  accept(memberId: string): Promise<boolean> {
+    let accepted = false;
+    return this.serial(async () => {
+      const m = this.members.get(memberId);
+      if (!m?.held || !m.fingerprint) return;
+      this.trust.set(this.room, m.name, m.fingerprint);
+      if (this.wasVerified(m)) this.trust.setVerified?.(this.room, m.name, undefined);
+      m.held = false;
+      m.verified = false;
+      accepted = true;
+      this.onMembers?.(this.memberList());
+      if (this.outbound) await this.shareChain([m]);
+      this.notify();
+    }).then(() => accepted);
   }
 
-  /** A `direct` event: a key share from a member. */
+  /** Marks a member's current key as verified (the user compared safety numbers). */
+  markVerified(memberId: string, verified = true): boolean {
+    const m = this.seen.get(memberId);
+    if (!m?.fingerprint || m.held) return false;
+    this.trust.setVerified?.(this.room, m.name, verified ? m.fingerprint : undefined);
+    m.verified = verified && this.trust.getVerified !== undefined;
+    this.onMembers?.(this.memberList());
+    return m.verified === verified;
+  }
+
+  /** The 60-digit safety number of this device and a member (both sides compute the same). */
+  async safetyNumber(memberId: string): Promise<string | undefined> {
+    const m = this.seen.get(memberId);
+    if (!m?.bundle) return undefined;
+    return safetyNumber(
+      { name: this.name, publicKey: this.identity.bundle },
+      { name: m.name, publicKey: m.bundle.bundle },
+    );
+  }
+
+  /** The room code of the member list as this device sees it (itself included). */
+  roomCode(): Promise<string> {
+    return roomCode(this.room, [
+      { name: this.name, publicKey: this.identity.bundle },
+      ...this.memberList().map((m) => ({ name: m.name, publicKey: m.bundle?.bundle })),
+    ]);
+  }
+
+  private async shareChain(to: Member[]): Promise<void> {
+    const chain = this.outbound;
+    if (!chain) return;
+    const recipients = to.filter((m) => m.bundle?.session && !m.held);
+    if (recipients.length === 0) return;
+    const snapshot = await chain.snapshot();
+    const me = { identity: this.identity, name: this.name };
+    const items = await Promise.all(
+      recipients.map(async (m) => {
+        const payload = await createChainShare(snapshot, me, { name: m.name, bundle: m.bundle! }, this.room);
+        this.sharesSent.set(m.id, { chain: chain.id, payload });
+        return { to: m.id, payload };
+      }),
+    );
+    snapshot.chainKey.fill(0);
+    await this.send(items, 0);
+  }
+
+  /** Still worth sending: the recipient is a member and the share is of the current chain. */
+  private current(item: { to: string; payload: unknown }): boolean {
+    const sent = this.sharesSent.get(item.to);
+    return !this.closed && this.members.has(item.to) && sent?.payload === item.payload;
+  }
+
+  /**
+   * Sends shares; a refusal worth retrying (`RATE_LIMITED`, `UNAVAILABLE`, a timeout or a
+   * lost connection) sends them again after the next delay, to those still members; a
+   * `NOT_FOUND` (a recipient gone meanwhile) sends each again on its own.
+   */
+  private async send(items: Array<{ to: string; payload: unknown }>, attempt: number): Promise<void> {
+    if (items.length === 0) return;
+    try {
+      await this.transport.direct(items);
+    } catch (err) {
+      const code = String((err as { code?: unknown })?.code ?? 'ERROR');
+      const delay = this.retryDelays[attempt];
+      const retry = RETRYABLE.has(code) || (code === 'NOT_FOUND' && items.length > 1);
+      if (!retry || delay === undefined || this.closed) {
+        for (const it of items) {
+          if (this.current(it)) this.failedShares.push({ to: it.to, name: this.members.get(it.to)!.name, code });
+        }
+        return;
+      }
+      const again = () => {
+        const left = items.filter((it) => this.current(it));
+        if (code === 'NOT_FOUND') for (const it of left) void this.send([it], attempt + 1);
+        else void this.send(left, attempt + 1);
+      };
+      if (code === 'NOT_FOUND') return again();
+      const jittered = delay * (0.75 + Math.random() * 0.5);
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        again();
+      }, jittered);
+      this.timers.add(timer);
+    }
+  }
+
+  /** A `direct` event: a key share or a key request from a member. */
   async receiveDirect(msg: DirectMessage): Promise<boolean> {
-    if (msg.room !== this.room || !isKeyShare(msg.payload)) return false;
+    if (msg.room !== this.room) return false;
+    if (isKeyRequest(msg.payload)) return this.answerRequest(msg.fromId, msg.payload);
+    if (!isChainShare(msg.payload)) return false;
     const sender = await this.waitFor(() => this.seen.get(msg.fromId));
     if (!sender?.bundle) return false;
-    const result = await openKeyShare(
+    const result = await openChainShare(
       msg.payload,
       { identity: this.identity, name: this.name, room: this.room },
       { name: sender.name, bundle: sender.bundle },
     );
     if (!result.ok) return false;
-    this.received.set(`${msg.fromId}/${result.key.id}`, { from: sender.name, fromId: msg.fromId, key: result.key });
+    const key = `${msg.fromId}/${result.snapshot.id}`;
+    // A chain already held is never reset (that would reopen indices): a duplicate or a replay.
+    if (this.received.has(key)) return false;
+    this.received.set(key, {
+      from: sender.name,
+      fromId: msg.fromId,
+      chain: InboundChain.fromSnapshot(result.snapshot),
+    });
+    result.snapshot.chainKey.fill(0);
     this.notify();
     return true;
   }
 
-  async encrypt(text: string): Promise<string> {
-    await this.queue;
-    const key = this.current;
-    if (!key) throw new Error('No sender key yet');
-    return sealMessage(key, this.identity.ecdsa.privateKey, { room: this.room, sender: this.name }, text);
+  private async answerRequest(fromId: string, r: KeyRequest): Promise<boolean> {
+    const m = this.members.get(fromId);
+    const sent = this.sharesSent.get(fromId);
+    if (!m || m.held || r.room !== this.room || r.to !== this.name || r.from !== m.name) return false;
+    if (!sent || sent.chain !== r.chain || sent.payload.toSession !== m.bundle?.session?.id) return false;
+    const now = Date.now();
+    const k = `${fromId}/${r.chain}`;
+    if (now - (this.lastResend.get(k) ?? -Infinity) < this.requestInterval) return false;
+    this.lastResend.set(k, now);
+    await this.send([{ to: fromId, payload: sent.payload }], 0);
+    return true;
   }
 
-  /** Verifies and decrypts a room message, waiting briefly for a sender key still on its way. */
+  private requestKey(fromId: string, chain: string): void {
+    const m = this.members.get(fromId);
+    if (!m || this.closed) return;
+    const k = `${fromId}/${chain}`;
+    const now = Date.now();
+    if (now - (this.lastRequest.get(k) ?? -Infinity) < this.requestInterval) return;
+    this.lastRequest.set(k, now);
+    const payload: KeyRequest = { v: 'kr1', room: this.room, from: this.name, to: m.name, chain };
+    this.transport.direct([{ to: fromId, payload }]).catch(() => undefined);
+  }
+
+  /**
+   * Encrypts `text` under the next index of this device's chain (an `s2` envelope). Throws
+   * {@link KeyChangeBlockedError} while a verified member's key change waits for acceptance.
+   */
+  async encrypt(text: string): Promise<string> {
+    await this.queue;
+    const chain = this.outbound;
+    if (!chain) throw new Error('No sender key yet');
+    const blocked = this.blockedBy;
+    if (blocked.length > 0) throw new KeyChangeBlockedError(blocked.map((m) => m.name));
+    const { envelope, index } = await sealChainMessage(
+      chain,
+      this.identity.ecdsa.privateKey,
+      { room: this.room, sender: this.name },
+      text,
+    );
+    this.ownSent.set(`${chain.id}/${index}`, { envelope, text });
+    return envelope;
+  }
+
+  /** Verifies and decrypts a room message, waiting briefly for a sender chain still on its way. */
   async open(m: RoomMessage): Promise<MessageState> {
     const parsed = parseEnvelope(m.message);
     if ('error' in parsed) return { ok: false, reason: parsed.error };
     const ctx = { room: m.room, sender: m.from };
     if (m.room !== this.room) return { ok: false, reason: 'undecryptable' };
-    const mine = m.fromId === this.id;
+    const mine = this.ownIds.has(m.fromId);
+    if (mine && m.from !== this.name) return { ok: false, reason: 'unverified' };
     const verifyKey = mine
       ? this.identity.ecdsa.publicKey
       : (await this.waitFor(() => this.seen.get(m.fromId)?.bundle))?.ecdsa;
     if (!verifyKey) return { ok: false, reason: m.at < this.joinedAt ? 'before-join' : 'unknown-sender' };
     if (!mine && this.seen.get(m.fromId)?.name !== m.from) return { ok: false, reason: 'unverified' };
     if (!(await verifyEnvelope(parsed, ctx, verifyKey))) return { ok: false, reason: 'unverified' };
-    const find = () => (mine ? this.own.get(parsed.keyId) : this.received.get(`${m.fromId}/${parsed.keyId}`)?.key);
-    // History from before this device joined can never get a key: say so at once.
-    const key = find() ?? (m.at < this.joinedAt ? undefined : await this.waitFor(find));
-    if (!key) return { ok: false, reason: m.at < this.joinedAt ? 'before-join' : 'no-key' };
-    return decryptEnvelope(parsed, ctx, key);
+    // Version 1 envelopes carry no index: nothing tells a replay from a new message.
+    if (parsed.version !== 's2' || parsed.index === undefined) return { ok: false, reason: 'unsupported-version' };
+    const index = parsed.index;
+
+    if (mine) {
+      const sent = this.ownSent.get(`${parsed.keyId}/${index}`);
+      if (sent) return sent.envelope === m.message ? { ok: true, text: sent.text } : { ok: false, reason: 'replay' };
+      return { ok: false, reason: m.at < this.joinedAt ? 'before-join' : 'no-key' };
+    }
+
+    const openedKey = `${m.fromId}/${parsed.keyId}/${index}`;
+    const before = this.opened.get(openedKey);
+    if (before) return before.messageId === m.id ? { ok: true, text: before.text } : { ok: false, reason: 'replay' };
+
+    const find = () => this.received.get(`${m.fromId}/${parsed.keyId}`)?.chain;
+    let chain = find();
+    if (!chain && m.at >= this.joinedAt) {
+      this.requestKey(m.fromId, parsed.keyId);
+      chain = await this.waitFor(find);
+    }
+    if (!chain) return { ok: false, reason: m.at < this.joinedAt ? 'before-join' : 'no-key' };
+    const r = await chain.open(index, async (keys) => {
+      const result = await decryptChainEnvelope(parsed, ctx, keys);
+      return result.ok ? result.text : null;
+    });
+    if (r.ok) {
+      this.opened.set(openedKey, { messageId: m.id, text: r.value });
+      while (this.opened.size > OPENED_CACHE) this.opened.delete(this.opened.keys().next().value!);
+      return { ok: true, text: r.value, ...(r.gap > 0 && { gap: r.gap }), ...(r.late && { late: true }) };
+    }
+    switch (r.reason) {
+      case 'before-start':
+        return { ok: false, reason: 'before-join' };
+      case 'replay':
+        // Opened before, but no longer in the cache: a re-render of an old message or a replay.
+        return { ok: false, reason: 'replay' };
+      case 'expired':
+        return { ok: false, reason: 'no-key' };
+      default:
+        return { ok: false, reason: 'undecryptable' };
+    }
   }
 
   private notify(): void {

@@ -5,19 +5,26 @@ import {
   generateDeviceIdentity,
   loadOrCreateIdentity,
   memoryIdentityStore,
+  newLoginSession,
   parseBundle,
   type DeviceIdentity,
   type PublicBundle,
 } from './identity-bundle.js';
 import { KeysRoom, memoryTrustStore } from './keys-room.js';
+import { InboundChain, OutboundChain } from './ratchet.js';
 import {
+  createChainShare,
   createKeyShare,
+  decryptChainEnvelope,
   generateSenderKey,
+  openChainShare,
   openKeyShare,
   openMessage,
   parseEnvelope,
   sealMessage,
+  verifyEnvelope,
   type KeyShare,
+  type ParsedEnvelope,
   type SenderKey,
 } from './sender-keys.js';
 
@@ -43,10 +50,13 @@ function flip(b64: string, at = 2): string {
 
 describe('identity bundle', () => {
   it('is versioned, fits publicKey, round-trips, and its fingerprint covers both keys', async () => {
-    expect(alice.bundle).toMatch(/^k1\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$/);
+    expect(alice.bundle).toMatch(
+      /^k2\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+\.[0-9a-f]{16}\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$/,
+    );
     expect(alice.bundle.length).toBeLessThanOrEqual(2048);
     expect(aliceB.fingerprint).toBe(alice.fingerprint);
-    expect(alice.fingerprint).toMatch(/^[0-9a-f]{4}( [0-9a-f]{4}){3}$/);
+    expect(aliceB.session?.id).toBe(alice.session?.id);
+    expect(alice.fingerprint).toMatch(/^[0-9a-f]{4}( [0-9a-f]{4}){7}$/);
     const [, ecdh, ecdsa] = alice.bundle.split('.');
     const [, , otherEcdsa] = bob.bundle.split('.');
     const mixed = await parseBundle(`k1.${ecdh}.${otherEcdsa}`);
@@ -79,8 +89,11 @@ describe('identity bundle', () => {
     const store = memoryIdentityStore();
     const first = await loadOrCreateIdentity(store);
     const again = await loadOrCreateIdentity(store);
-    expect(again.bundle).toBe(first.bundle);
-    expect((await loadOrCreateIdentity(memoryIdentityStore())).bundle).not.toBe(first.bundle);
+    // The same device keys and fingerprint; a fresh login session each time.
+    expect(again.fingerprint).toBe(first.fingerprint);
+    expect(again.bundle.split('.').slice(0, 3)).toEqual(first.bundle.split('.').slice(0, 3));
+    expect(again.session!.id).not.toBe(first.session!.id);
+    expect((await loadOrCreateIdentity(memoryIdentityStore())).fingerprint).not.toBe(first.fingerprint);
   });
 });
 
@@ -346,5 +359,98 @@ describe('KeysRoom', () => {
     const impostor = { ...a.user, id: 'other', publicKey: eve.bundle };
     await watcher.updateMembers([impostor]);
     expect(watcher.member('other')?.trust).toBe('changed');
+  });
+});
+
+describe('version 2: chain shares and chain messages', () => {
+  const ctx = { room, sender: 'alice' };
+
+  it('a ks2 share opens only for the recipient session it names; every field is signed; the chain key is committed', async () => {
+    const chain = OutboundChain.create();
+    await chain.next();
+    const snap = await chain.snapshot();
+    const share = await createChainShare(snap, { identity: alice, name: 'alice' }, { name: 'bob', bundle: bobB }, room);
+    expect(share).toMatchObject({ v: 'ks2', room, from: 'alice', to: 'bob', toSession: bob.session!.id, index: 1 });
+    const me = { identity: bob, name: 'bob', room };
+    const from = { name: 'alice', bundle: aliceB };
+    const opened = await openChainShare(JSON.parse(JSON.stringify(share)), me, from);
+    expect(opened.ok && bytesToBase64(opened.snapshot.chainKey)).toBe(bytesToBase64(snap.chainKey));
+    // Another login session of the same device: refused before anything else.
+    const bobLater = await newLoginSession(bob);
+    expect(await openChainShare(share, { ...me, identity: bobLater }, from)).toEqual({
+      ok: false,
+      reason: 'stale-session',
+    });
+    for (const tampered of [
+      { ...share, index: 0 },
+      { ...share, chain: '0123456789abcdef' },
+      { ...share, commit: flip(share.commit) },
+      { ...share, ct: flip(share.ct) },
+      { ...share, enc: flip(share.enc, 20) },
+    ]) {
+      expect(await openChainShare(tampered, me, from)).toEqual({ ok: false, reason: 'unverified' });
+    }
+    // Signed by alice over a commitment that is not the chain key's: refused after unwrapping.
+    const other = OutboundChain.create();
+    const otherSnap = await other.snapshot();
+    const honest = await createChainShare(
+      otherSnap,
+      { identity: alice, name: 'alice' },
+      { name: 'bob', bundle: bobB },
+      room,
+    );
+    const lying = { ...honest, commit: share.commit };
+    const { sig: _s, ...unsigned } = lying;
+    const resigned = new Uint8Array(
+      await crypto.subtle.sign(
+        { name: 'ECDSA', hash: 'SHA-256' },
+        alice.ecdsa.privateKey,
+        new TextEncoder().encode(
+          JSON.stringify([
+            'ks2',
+            room,
+            'alice',
+            'bob',
+            unsigned.toSession,
+            unsigned.chain,
+            unsigned.index,
+            unsigned.enc,
+            unsigned.ct,
+            unsigned.commit,
+          ]),
+        ),
+      ),
+    );
+    expect(await openChainShare({ ...lying, sig: bytesToBase64(resigned) }, me, from)).toEqual({
+      ok: false,
+      reason: 'undecryptable',
+    });
+  });
+
+  it('an s2 envelope carries chain, index and commitment under the signature; a wrong commitment is refused', async () => {
+    const chain = OutboundChain.create();
+    const snap = await chain.snapshot();
+    const env = await sealMessage(chain, alice.ecdsa.privateKey, ctx, 'indexed');
+    expect(env).toMatch(
+      /^s2\.[0-9a-f]{16}\.0\.[A-Za-z0-9+/]{16}\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/]{43}=\.[A-Za-z0-9+/=]+$/,
+    );
+    const parsed = parseEnvelope(env) as ParsedEnvelope;
+    expect(parsed).toMatchObject({ version: 's2', keyId: chain.id, index: 0 });
+    expect(await verifyEnvelope(parsed, ctx, aliceB.ecdsa)).toBe(true);
+    const inbound = InboundChain.fromSnapshot(snap);
+    const good = await inbound.open(0, async (keys) => {
+      const r = await decryptChainEnvelope(parsed, ctx, keys);
+      // The same AES key with another commitment: refused (AES-GCM alone does not commit).
+      expect(await decryptChainEnvelope(parsed, ctx, { ...keys, commitment: new Uint8Array(32) })).toEqual({
+        ok: false,
+        reason: 'undecryptable',
+      });
+      return r.ok ? r.text : null;
+    });
+    expect(good).toMatchObject({ ok: true, value: 'indexed' });
+    for (const bad of [env.replace(/^s2/, 's3'), env.split('.').slice(0, 6).join('.'), env.replace('.0.', '.00.')]) {
+      const p = parseEnvelope(bad);
+      expect('error' in p).toBe(true);
+    }
   });
 });

@@ -125,7 +125,10 @@ describe('keys room mode (Chromium)', () => {
 
     await waitUntil(() => relayed.length >= 3, 'three relayed messages');
     for (const m of relayed) {
-      expect(m.message).toMatch(/^s1\.[0-9a-f]{16}\.[A-Za-z0-9+/]{16}\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$/);
+      // s2.<chain>.<index>.<iv>.<ciphertext>.<key commitment>.<signature> (docs/ENCRYPTION.md)
+      expect(m.message).toMatch(
+        /^s2\.[0-9a-f]{16}\.(?:0|[1-9][0-9]*)\.[A-Za-z0-9+/]{16}\.[A-Za-z0-9+/=]+\.[A-Za-z0-9+/]{43}=\.[A-Za-z0-9+/=]+$/,
+      );
       for (const plain of ['flowerpot', 'secret-77', 'noted', 'me too']) expect(m.message).not.toContain(plain);
     }
     // The observer published no bundle: no member shared a key with it.

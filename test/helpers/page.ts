@@ -75,7 +75,7 @@ export async function waitForMessage(
 export async function userFingerprint(page: Page, name: string): Promise<string> {
   const sel = `${byTestId('user')}[data-name="${name}"] ${byTestId('fingerprint')}`;
   await page.waitForFunction(
-    (s) => /^[0-9a-f]{4}( [0-9a-f]{4}){3}$/.test(document.querySelector(s)?.textContent ?? ''),
+    (s) => /^[0-9a-f]{4}( [0-9a-f]{4}){7}$/.test(document.querySelector(s)?.textContent ?? ''),
     sel,
   );
   return (await page.textContent(sel))!;
