@@ -92,6 +92,13 @@ describe('client/crypto', () => {
       ok: false,
       reason: 'unsupported-version',
     });
+    // The sender chains' envelope too (chain, index, iv, ciphertext, commitment, signature).
+    expect(
+      await decryptMessage(key, 's2.0123456789abcdef.7.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA==.AAAA.AAAA'),
+    ).toEqual({
+      ok: false,
+      reason: 'unsupported-version',
+    });
   });
 
   it('base64 helpers are strict and round-trip large buffers', () => {

@@ -199,8 +199,10 @@ export function isEnvelope(value: unknown): value is string {
 export async function decryptMessage(roomKey: RoomKey, envelope: unknown, sender?: string): Promise<DecryptResult> {
   if (typeof envelope !== 'string') return { ok: false, reason: 'malformed' };
   const parts = envelope.split('.');
-  // A member-keys envelope (sender-keys.ts): a Parley message, of the other room mode.
-  if (parts[0] === 's1' && parts.length === 5) return { ok: false, reason: 'unsupported-version' };
+  // A member-keys envelope (s1: sender-keys.ts; s2: the ratchet's, keys-room.ts): a Parley
+  // message, of the other room mode.
+  if ((parts[0] === 's1' && parts.length === 5) || (parts[0] === 's2' && parts.length === 7))
+    return { ok: false, reason: 'unsupported-version' };
   if (!/^p\d+$/.test(parts[0] ?? '')) return { ok: false, reason: 'malformed' };
   if (parts[0] !== ENVELOPE_VERSION) return { ok: false, reason: 'unsupported-version' };
   if (parts.length !== 3) return { ok: false, reason: 'malformed' };

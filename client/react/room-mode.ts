@@ -3,7 +3,7 @@
  * in different modes share a room but cannot read each other: knowing the mode of what
  * arrives lets the page say so instead of showing a row of unreadable messages.
  */
-import { ENVELOPE_VERSION, MESSAGE_VERSION } from '../index.js';
+import { CHAIN_MESSAGE_VERSION, ENVELOPE_VERSION, MESSAGE_VERSION } from '../index.js';
 
 /** "keys": per-member sender keys (the default); "passphrase": one key from a shared passphrase. */
 export type RoomMode = 'keys' | 'passphrase';
@@ -12,7 +12,8 @@ export type RoomMode = 'keys' | 'passphrase';
 export function envelopeMode(envelope: unknown): RoomMode | undefined {
   if (typeof envelope !== 'string') return undefined;
   const version = envelope.slice(0, envelope.indexOf('.'));
-  if (version === MESSAGE_VERSION) return 'keys';
+  // s2: the sender chains' messages; s1: the earlier sender keys'.
+  if (version === CHAIN_MESSAGE_VERSION || version === MESSAGE_VERSION) return 'keys';
   if (version === ENVELOPE_VERSION) return 'passphrase';
   return undefined;
 }

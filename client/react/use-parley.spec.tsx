@@ -41,7 +41,7 @@ describe('useParley and useRoom', () => {
   it('loads the device identity once and shows its fingerprint', async () => {
     const { result } = setup();
     await waitFor(() => expect(result.current.parley.identity).not.toBeNull());
-    expect(result.current.parley.identity!.fingerprint).toMatch(/^[0-9a-f]{4}( [0-9a-f]{4}){3}$/);
+    expect(result.current.parley.identity!.fingerprint).toMatch(/^[0-9a-f]{4}( [0-9a-f]{4}){7}$/);
   });
 
   it('passphrase mode: joins, shows history in offset order, live messages, and sends what the others can open', async () => {
