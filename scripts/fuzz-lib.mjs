@@ -35,6 +35,10 @@ export const CORE_EVENTS = [
   'signal',
   'hangup',
   'iceServers',
+  // v1.2 room calls.
+  'joinCall',
+  'leaveCall',
+  'callSignal',
 ];
 export const COMPAT_EVENTS = ['send-message', 'register', 'getOnlineUsers', 'ready', 'message', 'messageOne'];
 /** v1.1 events; a server without them must ignore them (no handler, no ack) or refuse them cleanly. */
@@ -63,6 +67,7 @@ export const PROTOCOL_CODES = new Set([
   'NOT_FOUND',
   'NO_CALL',
   'ALREADY_IN_CALL',
+  'CALL_FULL',
   'SELF_CALL',
   'PAYLOAD_TOO_LARGE',
   'RATE_LIMITED',
@@ -233,6 +238,8 @@ export function createGenerator(seed, frameLimit) {
         return { to: maybe(target(ctx)), signal: value() };
       case 'hangup':
         return { to: maybe(target(ctx)) };
+      case 'callSignal':
+        return { to: maybe(target(ctx)), data: value() };
       case 'register':
         return maybe(text());
       case 'ready':
