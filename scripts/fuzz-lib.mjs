@@ -35,7 +35,11 @@ export const CORE_EVENTS = [
   'signal',
   'hangup',
   'iceServers',
-  // v1.2 room calls.
+  // v1.2 presence, typing, receipts and room calls.
+  'setStatus',
+  'typing',
+  'read',
+  'receipts',
   'joinCall',
   'leaveCall',
   'callSignal',
@@ -238,6 +242,12 @@ export function createGenerator(seed, frameLimit) {
         return { to: maybe(target(ctx)), signal: value() };
       case 'hangup':
         return { to: maybe(target(ctx)) };
+      case 'setStatus':
+        return { status: maybe(r.pick(['online', 'away', 'busy'])) };
+      case 'typing':
+        return { active: maybe(r.chance(0.5)) };
+      case 'read':
+        return { offset: maybe(r.int(100)), epoch: maybe(text()) };
       case 'callSignal':
         return { to: maybe(target(ctx)), data: value() };
       case 'register':

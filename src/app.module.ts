@@ -13,6 +13,8 @@ import { HISTORY_STORES } from './history/history.stores.js';
 import { DocsModule } from './docs/docs.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { PresenceModule } from './presence/presence.module.js';
+import { PRESENCE_STORES } from './presence/presence.stores.js';
 import { RoomCallsModule } from './room-calls/room-calls.module.js';
 import { ROOM_CALL_STORES } from './room-calls/room-calls.stores.js';
 import { SecurityModule } from './security/security.module.js';
@@ -49,6 +51,7 @@ export class AppModule {
           ...USER_STORES,
           ...SIGNALING_STORES,
           ...ROOM_CALL_STORES,
+          ...PRESENCE_STORES,
           ...SESSION_STORES,
           ...COMPAT_STORES,
           ...HISTORY_STORES,
@@ -60,6 +63,7 @@ export class AppModule {
         ChatModule,
         SignalingModule,
         RoomCallsModule,
+        PresenceModule,
         SecurityModule,
         ...optional,
       ],

@@ -15,6 +15,7 @@ const FEATURES = [
   'compat',
   'docs',
   'history',
+  'presence',
   'room-calls',
   'sessions',
   'signaling',

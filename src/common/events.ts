@@ -3,12 +3,17 @@
  * server emits, per docs/PROTOCOL.md. Shared by the server, the tests and client code.
  */
 
+/** A member's presence (v1.2); `online` is never stored or listed (the field is absent). */
+export type UserStatus = 'online' | 'away' | 'busy';
+
 export interface User {
   id: string;
   name: string;
   room: string;
   publicKey?: string;
   joinedAt: number;
+  /** Absent while the member is online. */
+  status?: 'away' | 'busy';
 }
 
 export type { ErrorCode } from './errors/error-codes.js';
@@ -112,6 +117,19 @@ export interface RoomCallEvent {
   peers: CallPeer[];
 }
 
+export interface ReadPayload {
+  offset: number;
+  epoch: string;
+}
+
+/** A member's read position in its room (v1.2); `at`: when it was set. */
+export interface ReadReceipt {
+  id: string;
+  offset: number;
+  epoch: string;
+  at: number;
+}
+
 export interface CallSignalPayload {
   to: string;
   data: unknown;
@@ -144,6 +162,10 @@ export interface ClientToServerEvents {
   signal: (payload: SignalPayload, ack?: Ack<Empty>) => void;
   hangup: (payload: HangupPayload, ack?: Ack<Empty>) => void;
   iceServers: (ack?: Ack<{ iceServers: RTCIceServerLike[] }>) => void;
+  setStatus: (payload: { status: UserStatus }, ack?: Ack<Empty>) => void;
+  typing: (payload: { active: boolean }, ack?: Ack<Empty>) => void;
+  read: (payload: ReadPayload, ack?: Ack<{ offset: number }>) => void;
+  receipts: (ack?: Ack<{ receipts: ReadReceipt[] }>) => void;
   joinCall: (ack?: Ack<{ peers: CallPeer[] }>) => void;
   leaveCall: (ack?: Ack<Empty>) => void;
   callSignal: (payload: CallSignalPayload, ack?: Ack<Empty>) => void;
@@ -211,6 +233,9 @@ export interface ServerToClientEvents {
   ended: (end: { from: string; reason: EndReason }) => void;
   exception: (error: ExceptionEvent) => void;
   kicked: (event: KickedEvent) => void;
+  presence: (event: { id: string; status: UserStatus; at: number }) => void;
+  typing: (event: { id: string; active: boolean }) => void;
+  read: (receipt: ReadReceipt) => void;
   roomCall: (event: RoomCallEvent) => void;
   callSignal: (signal: { from: string; data: unknown }) => void;
   // Compatibility events.

@@ -51,9 +51,16 @@ const schemas: Record<string, Schema> = {
       room: str('1–64 characters, case-sensitive.'),
       publicKey: str("The client's public key, opaque, at most 2048 characters."),
       joinedAt: AT,
+      status: str('Absent while online.', { enum: ['away', 'busy'] }),
     },
     ['id', 'name', 'room', 'joinedAt'],
   ),
+  ReadReceipt: obj({
+    id: str('The member’s socket id.'),
+    offset: int('Read up to this offset.'),
+    epoch: str('Of this epoch.'),
+    at: AT,
+  }),
   CallPeer: obj({
     id: str('The socket id.'),
     name: str('Its login name.'),
@@ -231,6 +238,32 @@ const clientEvents: Record<string, ClientEvent> = {
     ack: obj({ iceServers: { type: 'array', items: ref('RTCIceServer') } }),
     errors: ['RATE_LIMITED'],
   },
+  setStatus: {
+    summary: 'Set your presence: online, away or busy; every member gets presence when it changes.',
+    payload: obj({ status: str(undefined, { enum: ['online', 'away', 'busy'] }) }),
+    ack: EMPTY,
+    errors: ['NOT_LOGGED_IN', 'VALIDATION', 'RATE_LIMITED', 'UNAVAILABLE'],
+  },
+  typing: {
+    summary: 'You started (true) or stopped (false) typing; the other members get typing. Never stored.',
+    payload: obj({ active: { type: 'boolean' } }),
+    ack: EMPTY,
+    errors: ['NOT_LOGGED_IN', 'VALIDATION', 'RATE_LIMITED', 'UNAVAILABLE'],
+  },
+  read: {
+    summary: 'You have read your room up to offset of epoch; forward only; every member gets read when it moves.',
+    payload: obj({
+      offset: int('An offset of the current epoch, 1 or more.'),
+      epoch: str("The room's current epoch."),
+    }),
+    ack: obj({ offset: int('Your position after the request.') }),
+    errors: ['NOT_LOGGED_IN', 'VALIDATION', 'RATE_LIMITED', 'UNAVAILABLE'],
+  },
+  receipts: {
+    summary: "The read positions of your room's members in the current epoch, in users order.",
+    ack: obj({ receipts: { type: 'array', items: ref('ReadReceipt') } }),
+    errors: ['NOT_LOGGED_IN', 'RATE_LIMITED', 'UNAVAILABLE'],
+  },
   joinCall: {
     summary:
       "Join the room's call (a mesh of up to MAX_CALL_PEERS); every member gets roomCall, the ack lists who was there.",
@@ -310,6 +343,15 @@ const serverEvents: Record<string, { summary: string; payload: Schema }> = {
     summary: "The application's backend removed this socket from its room; it is logged out and stays connected.",
     payload: obj({ room: str(), reason: str('1–200 characters.') }),
   },
+  presence: {
+    summary: "A member's status changed.",
+    payload: obj({ id: SOCKET_ID, status: str(undefined, { enum: ['online', 'away', 'busy'] }), at: AT }),
+  },
+  typing: {
+    summary: 'Another member started or stopped typing.',
+    payload: obj({ id: SOCKET_ID, active: { type: 'boolean' } }),
+  },
+  read: { summary: "A member's read position moved forward.", payload: ref('ReadReceipt') },
   roomCall: {
     summary: "Who is in the room's call, oldest first (peers: [] when it is over).",
     payload: obj({ room: str(), peers: { type: 'array', items: ref('CallPeer') } }),

@@ -82,6 +82,12 @@ export class HistoryService {
     return page;
   }
 
+  /** The room's current epoch and latest offset (0 before its first message). */
+  async position(room: string): Promise<{ epoch: string; offset: number }> {
+    const page = await this.store.read(room, { limit: 0 });
+    return { epoch: page.epoch, offset: page.offset };
+  }
+
   /** A member arrived: the room's epoch must not lapse while it is occupied. */
   async occupied(room: string): Promise<void> {
     await this.store.occupied(room).catch((err: unknown) => this.fault('occupied', room, err));

@@ -735,6 +735,48 @@ return 1
   },
 
   /**
+   * A logged-in user's status (v1.2), inside its stored JSON; 'online' removes the field.
+   * KEYS: user:<id>
+   * ARGV: prefix, status
+   * → nil when the user is not logged in | {json after, '1' changed or '0'}
+   */
+  parleyUserSetStatus: {
+    numberOfKeys: 1,
+    lua: `
+local json = redis.call('HGET', KEYS[1], 'json')
+if not json then return false end
+local u = cjson.decode(json)
+local next = ARGV[2]
+if next == 'online' then next = nil end
+if u.status == next then return {json, '0'} end
+u.status = next
+json = cjson.encode(u)
+redis.call('HSET', KEYS[1], 'json', json)
+return {json, '1'}
+`,
+  },
+
+  /**
+   * A member's read position moves forward (v1.2 `read`).
+   * KEYS: room:{<room>}:reads (hash id → '<epoch>|<offset>|<at>')
+   * ARGV: prefix, id, epoch, offset, at
+   * → {value after, '1' moved or '0'}
+   */
+  parleyReadAdvance: {
+    numberOfKeys: 1,
+    lua: `
+local cur = redis.call('HGET', KEYS[1], ARGV[2])
+if cur then
+  local epoch, offset = string.match(cur, '^([^|]*)|(%d+)|')
+  if epoch == ARGV[3] and tonumber(offset) >= tonumber(ARGV[4]) then return {cur, '0'} end
+end
+local value = ARGV[3] .. '|' .. ARGV[4] .. '|' .. ARGV[5]
+redis.call('HSET', KEYS[1], ARGV[2], value)
+return {value, '1'}
+`,
+  },
+
+  /**
    * A room call's new participant, unless it is one already or the call is full.
    * KEYS: room:{<room>}:call (hash id → CallPeer JSON)
    * ARGV: prefix, id, peer json, max

@@ -97,6 +97,7 @@ export function luaKeyFunctions(): string {
  * | `room:{<room>}:hmeta` | hash, TTL while the room is empty | the room's history epoch, latest offset, retained bytes |
  * | `room:{<room>}:history` | list, TTL | the room's retained messages, `<offset>|<bytes>|<at>|<json>` |
  * | `room:{<room>}:call` | hash | the room call's participants: socket id → CallPeer JSON |
+ * | `room:{<room>}:reads` | hash | members' read positions: socket id → `<epoch>|<offset>|<at>` |
  * | `socket.io*`, `sio:session:*` | stream, channels, strings | the Socket.IO adapter |
  */
 export class RedisKeys {
@@ -132,6 +133,10 @@ export class RedisKeys {
   }
   roomHistory(room: string): string {
     return `${this.prefix}room:{${room}}:history`;
+  }
+  /** Members' read positions (v1.2), under the room's hash tag too. */
+  roomReads(room: string): string {
+    return `${this.prefix}room:{${room}}:reads`;
   }
   /** Who is in the room's call (v1.2), under the room's hash tag too. */
   roomCall(room: string): string {

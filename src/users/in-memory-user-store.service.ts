@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { User } from '../common/events.js';
+import type { User, UserStatus } from '../common/events.js';
 import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { AlreadyLoggedInError, NameTakenError, RoomFullError } from '../common/errors/parley.error.js';
 import { nameKey, UserStoreService, restoreWith, type RestoreOutcome, type RoomSummary } from './user-store.service.js';
@@ -69,5 +69,16 @@ export class InMemoryUserStoreService extends UserStoreService {
 
   async listRooms(): Promise<RoomSummary[]> {
     return [...this.rooms].map(([room, r]) => ({ room, users: r.members.size }));
+  }
+
+  async setStatus(id: string, status: UserStatus): Promise<{ user: User; changed: boolean } | undefined> {
+    const user = this.users.get(id);
+    if (!user) return undefined;
+    const next = status === 'online' ? undefined : status;
+    if (user.status === next) return { user, changed: false };
+    // The stored object is the one listed in the room, so one change shows everywhere.
+    if (next) user.status = next;
+    else delete user.status;
+    return { user, changed: true };
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { User } from '../common/events.js';
+import type { User, UserStatus } from '../common/events.js';
 import { AlreadyLoggedInError, NameTakenError, RoomFullError } from '../common/errors/parley.error.js';
 import { nameKey, UserStoreService, restoreWith, type RestoreOutcome, type RoomSummary } from './user-store.service.js';
 import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
@@ -76,6 +76,16 @@ export class RedisUserStoreService extends UserStoreService {
     return rows.map((r) => r.user);
   }
 
+  async setStatus(id: string, status: UserStatus): Promise<{ user: User; changed: boolean } | undefined> {
+    const out = await this.redis.script<[string, string] | null>(
+      'parleyUserSetStatus',
+      [this.redis.keys.user(id)],
+      [status],
+    );
+    if (!out) return undefined;
+    return { user: parseUser(out[0]), changed: out[1] === '1' };
+  }
+
   async listRooms(): Promise<RoomSummary[]> {
     const flat = await this.redis.script<Array<string | number>>('parleyRoomsList', [this.redis.keys.rooms], []);
     const out: RoomSummary[] = [];
@@ -89,5 +99,6 @@ function parseUser(json: string): User {
   const u = JSON.parse(json) as User;
   const user: User = { id: u.id, name: u.name, room: u.room, joinedAt: u.joinedAt };
   if (typeof u.publicKey === 'string') user.publicKey = u.publicKey;
+  if (u.status === 'away' || u.status === 'busy') user.status = u.status;
   return user;
 }

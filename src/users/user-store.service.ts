@@ -1,5 +1,5 @@
 import { AlreadyLoggedInError, NameTakenError } from '../common/errors/parley.error.js';
-import type { User } from '../common/events.js';
+import type { User, UserStatus } from '../common/events.js';
 
 export interface RoomSummary {
   room: string;
@@ -55,4 +55,9 @@ export abstract class UserStoreService {
   abstract listRoom(room: string): Promise<User[]>;
   /** Every room with at least one user. */
   abstract listRooms(): Promise<RoomSummary[]>;
+  /**
+   * Sets a logged-in user's status (`online` removes the field); resolves to the user after
+   * the change and whether it changed, or undefined when the user is not logged in.
+   */
+  abstract setStatus(id: string, status: UserStatus): Promise<{ user: User; changed: boolean } | undefined>;
 }

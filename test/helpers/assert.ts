@@ -26,7 +26,7 @@ export function expectOk(reply: unknown): void {
   expect(reply).not.toHaveProperty('error');
 }
 
-const USER_KEYS = new Set(['id', 'name', 'room', 'publicKey', 'joinedAt']);
+const USER_KEYS = new Set(['id', 'name', 'room', 'publicKey', 'joinedAt', 'status']);
 
 /** A User object: exactly the protocol's keys, no extras, no nulls. */
 export function expectUserShape(user: unknown): void {
