@@ -15,6 +15,8 @@ export type {
   RoomMessage,
   HistoryPayload,
   HistoryReply,
+  RedactedMessage,
+  RedactedEvent,
   MessageAck,
   DirectMessage,
   DirectPayload,

@@ -9,6 +9,7 @@ import type {
   ErrorReply,
   HistoryPayload,
   HistoryReply,
+  RedactedMessage,
   LoginPayload,
   MessageAck,
   RoomMessage,
@@ -379,7 +380,8 @@ export class ParleyClient {
       const query: HistoryPayload = before ? { since: before.confirmed, epoch: before.epoch } : {};
       const reply = await this.request('history', query);
       if (!isHistoryReply(reply)) throw new ParleyError('INTERNAL', 'history: the server sent no history', 'history');
-      const missed = reply.messages.filter((m) => !this.delivered.has(m.id));
+      // A tombstone has no text to deliver; it is history's news only.
+      const missed = reply.messages.filter((m): m is RoomMessage => !isRedacted(m) && !this.delivered.has(m.id));
       const live = this.held;
       this.held = undefined;
       // The missed ones first, then what arrived meanwhile, each once, by offset within the reply's epoch.
@@ -473,6 +475,11 @@ export class ParleyClient {
   connect(): void {
     this.socket.connect();
   }
+}
+
+/** Whether a history entry is a redacted message's tombstone (v1.2): no text, `redacted: true`. */
+export function isRedacted(m: RoomMessage | RedactedMessage): m is RedactedMessage {
+  return (m as RedactedMessage).redacted === true;
 }
 
 function isHistoryReply(value: unknown): value is HistoryReply {

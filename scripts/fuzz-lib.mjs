@@ -35,7 +35,8 @@ export const CORE_EVENTS = [
   'signal',
   'hangup',
   'iceServers',
-  // v1.2 presence, typing, receipts and room calls.
+  // v1.2 redaction, presence, typing, receipts and room calls.
+  'redact',
   'setStatus',
   'typing',
   'read',
@@ -72,6 +73,7 @@ export const PROTOCOL_CODES = new Set([
   'NO_CALL',
   'ALREADY_IN_CALL',
   'CALL_FULL',
+  'FORBIDDEN',
   'SELF_CALL',
   'PAYLOAD_TOO_LARGE',
   'RATE_LIMITED',
@@ -247,6 +249,7 @@ export function createGenerator(seed, frameLimit) {
       case 'typing':
         return { active: maybe(r.chance(0.5)) };
       case 'read':
+      case 'redact':
         return { offset: maybe(r.int(100)), epoch: maybe(text()) };
       case 'callSignal':
         return { to: maybe(target(ctx)), data: value() };

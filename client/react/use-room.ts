@@ -5,7 +5,7 @@
  * mode, and notices members who write in the other mode (the two cannot read each other).
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { decryptMessage, encryptMessage, type RoomMessage, type User } from '../index.js';
+import { decryptMessage, encryptMessage, isRedacted, type RoomMessage, type User } from '../index.js';
 import { envelopeMode } from './room-mode.js';
 import { addGap, emptyTimeline, markIncomplete, placeMessage, settleMessage, type Timeline } from './timeline.js';
 import type { ParleyState, RoomSession } from './use-parley.js';
@@ -92,7 +92,7 @@ export function useRoom(parley: Pick<ParleyState, 'client' | 'session' | 'curren
     client.history().then(
       (reply) => {
         if (!live) return;
-        for (const m of reply.messages) receive(m);
+        for (const m of reply.messages) if (!isRedacted(m)) receive(m);
         setTimeline((t) => markIncomplete(t, reply));
       },
       () => undefined,

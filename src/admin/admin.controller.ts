@@ -25,6 +25,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { ChatService } from '../chat/chat.service.js';
+import { NotRetainedError } from '../common/errors/parley.error.js';
 import { HttpBodyFilter } from '../common/filters/http-body.filter.js';
 import { JsonBodyInterceptor } from '../common/http/json-body.interceptor.js';
 import { AdminTokenGuard } from '../common/guards/admin-token.guard.js';
@@ -120,6 +121,25 @@ export class AdminController {
   async kick(@Param('room') room: string, @Param('id') id: string, @Body() dto: KickDto): Promise<void> {
     if (!(await this.chat.kick(room, id, dto.reason ?? DEFAULT_KICK_REASON))) {
       throw new NotFoundException(`"${id}" is not a member of room "${room}"`);
+    }
+  }
+
+  @Delete('rooms/:room/messages/:offset')
+  @HttpCode(204)
+  @ApiOperation({
+    summary:
+      'Redact a retained message of the room’s current epoch, as `redact` does, with `by: "server"`: every member receives `redacted`',
+  })
+  @ApiNoContentResponse({ description: 'Redacted (or it already was)' })
+  async redact(@Param('room') room: string, @Param('offset') offset: string): Promise<void> {
+    const n = Number(offset);
+    if (!/^[1-9]\d{0,15}$/.test(offset) || !Number.isSafeInteger(n))
+      throw new NotFoundException(`No message ${offset} is retained in room "${room}"`);
+    try {
+      await this.chat.redact(room, undefined, n);
+    } catch (err) {
+      if (err instanceof NotRetainedError) throw new NotFoundException(`No message ${n} is retained in room "${room}"`);
+      throw err;
     }
   }
 

@@ -19,6 +19,7 @@ import { DirectDto } from './dto/direct.dto.js';
 import { LoginDto } from './dto/login.dto.js';
 import { RoomMessageDto } from './dto/room-message.dto.js';
 import { HistoryDto } from './dto/history.dto.js';
+import { RedactDto } from './dto/redact.dto.js';
 import { HistoryService } from '../history/history.service.js';
 
 @WebSocketGateway()
@@ -57,6 +58,13 @@ export class ChatGateway implements OnGatewayInit {
   @SubscribeMessage('history')
   roomHistory(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: HistoryDto) {
     return this.history.read(loggedIn(client).room, dto);
+  }
+
+  @SubscribeMessage('redact')
+  async redact(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: RedactDto) {
+    const user = loggedIn(client);
+    await this.chat.redact(user.room, dto.epoch, dto.offset, user.id);
+    return {};
   }
 
   @SubscribeMessage('direct')

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { MessageAck, Notification, ServerNotification, SocketData, User } from '../common/events.js';
 import { HistoryService } from '../history/history.service.js';
-import { AlreadyLoggedInError } from '../common/errors/parley.error.js';
+import { AlreadyLoggedInError, ForbiddenError, NotRetainedError } from '../common/errors/parley.error.js';
+import { REDACTED_BY_SERVER } from '../history/history-store.service.js';
 import { DomainEventBus } from '../common/domain-events/domain-event-bus.service.js';
 import { DEPARTURE_ORDER, type LeaveReason } from '../common/domain-events/domain-events.js';
 import { RealtimeService } from '../common/realtime/realtime.service.js';
@@ -190,6 +191,27 @@ export class ChatService implements OnModuleInit {
     return acked.then((a) => {
       this.metrics.messages.inc();
       return a;
+    });
+  }
+
+  /**
+   * Removes the text of a retained message of `room` (v1.2 `redact`; `by` is the caller's
+   * socket id, or undefined for the server API): `redacted` to every member, once. Throws
+   * NOT_FOUND when it is not retained in that epoch, FORBIDDEN when another socket sent it.
+   */
+  async redact(room: string, epoch: string | undefined, offset: number, by?: string): Promise<void> {
+    const result = await this.history.redact(room, epoch, offset, by ?? REDACTED_BY_SERVER);
+    if (result.outcome === 'not-found') throw new NotRetainedError(offset);
+    if (result.outcome === 'forbidden') throw new ForbiddenError('You can only redact messages you sent');
+    if (result.outcome === 'already') return;
+    this.logger.log({ event: 'redact', room, offset, by: by ?? REDACTED_BY_SERVER });
+    this.realtime.server.to(roomChannel(room)).emit('redacted', {
+      room,
+      offset,
+      epoch: result.epoch,
+      id: result.id,
+      by: by ?? REDACTED_BY_SERVER,
+      at: Date.now(),
     });
   }
 

@@ -56,8 +56,31 @@ export interface MessageAck {
   offset: number;
   epoch: string;
 }
+/** A retained message whose text was removed (v1.2 `redact`): its tombstone, as `history` returns it. */
+export interface RedactedMessage {
+  id: string;
+  room: string;
+  from: string;
+  fromId: string;
+  at: number;
+  offset: number;
+  epoch: string;
+  redacted: true;
+}
+
+/** `redacted`: a retained message of the room lost its text; `by` is the redacting socket, or 'server'. */
+export interface RedactedEvent {
+  room: string;
+  offset: number;
+  epoch: string;
+  id: string;
+  by: string;
+  at: number;
+}
+
 export interface HistoryReply {
-  messages: RoomMessage[];
+  /** Oldest first; a redacted message is a tombstone (`redacted: true`, no `message`). */
+  messages: Array<RoomMessage | RedactedMessage>;
   /** The room's latest offset (0 when it has had no message in this epoch). */
   offset: number;
   epoch: string;
@@ -162,6 +185,7 @@ export interface ClientToServerEvents {
   signal: (payload: SignalPayload, ack?: Ack<Empty>) => void;
   hangup: (payload: HangupPayload, ack?: Ack<Empty>) => void;
   iceServers: (ack?: Ack<{ iceServers: RTCIceServerLike[] }>) => void;
+  redact: (payload: ReadPayload, ack?: Ack<Empty>) => void;
   setStatus: (payload: { status: UserStatus }, ack?: Ack<Empty>) => void;
   typing: (payload: { active: boolean }, ack?: Ack<Empty>) => void;
   read: (payload: ReadPayload, ack?: Ack<{ offset: number }>) => void;
@@ -233,6 +257,7 @@ export interface ServerToClientEvents {
   ended: (end: { from: string; reason: EndReason }) => void;
   exception: (error: ExceptionEvent) => void;
   kicked: (event: KickedEvent) => void;
+  redacted: (event: RedactedEvent) => void;
   presence: (event: { id: string; status: UserStatus; at: number }) => void;
   typing: (event: { id: string; active: boolean }) => void;
   read: (receipt: ReadReceipt) => void;

@@ -55,6 +55,16 @@ const schemas: Record<string, Schema> = {
     },
     ['id', 'name', 'room', 'joinedAt'],
   ),
+  RedactedMessage: obj({
+    id: str(),
+    room: str(),
+    from: str(),
+    fromId: SOCKET_ID,
+    at: AT,
+    offset: int(),
+    epoch: str(),
+    redacted: { type: 'boolean', const: true },
+  }),
   ReadReceipt: obj({
     id: str('The member’s socket id.'),
     offset: int('Read up to this offset.'),
@@ -152,12 +162,22 @@ const clientEvents: Record<string, ClientEvent> = {
       [],
     ),
     ack: obj({
-      messages: { type: 'array', items: ref('RoomMessage') },
+      messages: {
+        type: 'array',
+        items: { oneOf: [ref('RoomMessage'), ref('RedactedMessage')] },
+        description: 'Oldest first; a redacted message is its tombstone.',
+      },
       offset: int(),
       epoch: str(),
       complete: { type: 'boolean' },
     }),
     errors: ['NOT_LOGGED_IN', 'VALIDATION', 'RATE_LIMITED', 'UNAVAILABLE'],
+  },
+  redact: {
+    summary: 'Remove the text of one retained message you sent; every member gets redacted.',
+    payload: obj({ offset: int('1 or more.'), epoch: str("The room's current epoch.") }),
+    ack: EMPTY,
+    errors: ['NOT_LOGGED_IN', 'VALIDATION', 'NOT_FOUND', 'FORBIDDEN', 'RATE_LIMITED', 'UNAVAILABLE'],
   },
   direct: {
     summary: 'A separate opaque payload for each of some members of the room.',
@@ -342,6 +362,10 @@ const serverEvents: Record<string, { summary: string; payload: Schema }> = {
   kicked: {
     summary: "The application's backend removed this socket from its room; it is logged out and stays connected.",
     payload: obj({ room: str(), reason: str('1–200 characters.') }),
+  },
+  redacted: {
+    summary: "A retained message of the room lost its text (by: the member's socket id, or 'server').",
+    payload: obj({ room: str(), offset: int(), epoch: str(), id: str('The message id.'), by: str(), at: AT }),
   },
   presence: {
     summary: "A member's status changed.",

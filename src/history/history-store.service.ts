@@ -1,4 +1,4 @@
-import type { RoomMessage } from '../common/events.js';
+import type { RedactedMessage, RoomMessage } from '../common/events.js';
 import type { PublishCondition } from '../common/realtime/publish-condition.js';
 
 /** A room message before it has its place in the room (`offset` and `epoch` still to be set). */
@@ -11,11 +11,18 @@ export interface HistoryQuery {
 }
 
 export interface HistoryPage {
-  messages: RoomMessage[];
+  messages: Array<RoomMessage | RedactedMessage>;
   offset: number;
   epoch: string;
   complete: boolean;
 }
+
+/** Who redacts: a socket id (only its own messages), or the server API (any message). */
+export const REDACTED_BY_SERVER = 'server';
+
+/** What `redact` found: the message's id when it was (or already had been) redacted. */
+export type RedactOutcome =
+  { outcome: 'redacted' | 'already'; id: string; epoch: string } | { outcome: 'not-found' } | { outcome: 'forbidden' };
 
 export type EvictionReason = 'count' | 'bytes' | 'age' | 'node-bytes';
 
@@ -42,6 +49,14 @@ export abstract class HistoryStoreService {
 
   /** The `history` answer for a room (see `selectHistory` for the rule). */
   abstract read(room: string, query: HistoryQuery): Promise<HistoryPage>;
+
+  /**
+   * Removes the text of the retained message at `offset` of `epoch` (the room's current one;
+   * undefined: whichever is current), keeping its tombstone: `not-found` when it is not
+   * retained (or `epoch` is not current),
+   * `forbidden` when `by` is a socket that did not send it. Atomic per room.
+   */
+  abstract redact(room: string, epoch: string | undefined, offset: number, by: string): Promise<RedactOutcome>;
 
   /** Someone is in the room: its epoch must not lapse while anyone is there. */
   abstract occupied(room: string): Promise<void>;

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { HistoryReply, MessageAck, RoomMessage, User } from '../common/events.js';
 import { historyConfig, type HistoryConfig } from '../config/configuration.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { HistoryStoreService } from './history-store.service.js';
+import { HistoryStoreService, type RedactOutcome } from './history-store.service.js';
 import { emitWithCondition } from '../common/realtime/publish-condition.js';
 import { UnavailableError } from '../common/errors/parley.error.js';
 
@@ -80,6 +80,11 @@ export class HistoryService {
     });
     this.metrics.historyRequests.inc({ complete: String(page.complete) });
     return page;
+  }
+
+  /** Redacts a retained message (see HistoryStoreService.redact); `by` a socket id or REDACTED_BY_SERVER. */
+  redact(room: string, epoch: string | undefined, offset: number, by: string): Promise<RedactOutcome> {
+    return this.store.redact(room, epoch, offset, by);
   }
 
   /** The room's current epoch and latest offset (0 before its first message). */

@@ -12,6 +12,7 @@ import { DomainEventBus } from '../common/domain-events/domain-event-bus.service
 import { MetricsService } from '../metrics/metrics.service.js';
 import { InMemoryHistoryStoreService } from './in-memory-history-store.service.js';
 import type { MessageDraft } from './history-store.service.js';
+import type { RedactedMessage, RoomMessage } from '../common/events.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -35,6 +36,11 @@ function store(config: Partial<HistoryConfig> = {}): { s: InMemoryHistoryStoreSe
 }
 
 let n = 0;
+/** A retained message's text ('' for a tombstone). */
+function textOf(m: RoomMessage | RedactedMessage): string {
+  return 'message' in m ? m.message : '';
+}
+
 function draft(room: string, message: string): MessageDraft {
   n += 1;
   return { id: `id${n}`, room, message, from: 'a', fromId: 's', at: Date.now(), offset: 0, epoch: '' };
@@ -76,11 +82,11 @@ describe('InMemoryHistoryStoreService', () => {
     s.append(draft('b', 'bbbb'), 4);
     s.append(draft('c', 'cccc'), 4); // a third room: the first message goes
     expect((await s.read('a', { limit: 10 })).messages).toEqual([]);
-    expect((await s.read('b', { limit: 10 })).messages.map((m) => m.message)).toEqual(['bbbb']);
+    expect((await s.read('b', { limit: 10 })).messages.map(textOf)).toEqual(['bbbb']);
     s.append(draft('d', 'dddd'), 4); // b's is now the oldest
     expect((await s.read('b', { limit: 10 })).messages).toEqual([]);
-    expect((await s.read('c', { limit: 10 })).messages.map((m) => m.message)).toEqual(['cccc']);
-    expect((await s.read('d', { limit: 10 })).messages.map((m) => m.message)).toEqual(['dddd']);
+    expect((await s.read('c', { limit: 10 })).messages.map(textOf)).toEqual(['cccc']);
+    expect((await s.read('d', { limit: 10 })).messages.map(textOf)).toEqual(['dddd']);
     expect(s.heldBytes()).toBeLessThanOrEqual(2.5 * one);
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/parley_history_evictions_total\{reason="node-bytes"\} 2/);
@@ -110,7 +116,7 @@ describe('InMemoryHistoryStoreService', () => {
     const grown = after.heapUsed + after.external - (before.heapUsed + before.external);
     expect(grown).toBeLessThan(maxBytes + 1024 * 1024);
     // Something is retained (the newest rooms' messages), within the cap.
-    expect((await s.read(rooms.at(-1)!, { limit: 10 })).messages.map((m) => m.message)).toEqual(['x']);
+    expect((await s.read(rooms.at(-1)!, { limit: 10 })).messages.map(textOf)).toEqual(['x']);
     expect(s.heldBytes()).toBeGreaterThan(maxBytes / 2);
   });
 
@@ -123,14 +129,14 @@ describe('InMemoryHistoryStoreService', () => {
     // small messages push the big ones out by count: a fraction of the peak remains
     for (let i = 0; i < 40; i++) s.append(draft('r', 's'), 1);
     expect(s.heldBytes()).toBeLessThan(peak / 8);
-    expect((await s.read('r', { limit: 100 })).messages.map((m) => m.message)).toEqual(Array(40).fill('s'));
+    expect((await s.read('r', { limit: 100 })).messages.map(textOf)).toEqual(Array(40).fill('s'));
     // fewer of them (HISTORY_ROOM_BYTES): the ring shrinks too
     const { s: bounded } = store({ size: 1000, roomBytes: 1000 });
     for (let i = 0; i < 1000; i++) bounded.append(draft('r', 'o'), 1);
     const full = bounded.heldBytes();
     const long = 'n'.repeat(990);
     bounded.append(draft('r', long), long.length);
-    expect((await bounded.read('r', { limit: 1000 })).messages.map((m) => m.message)).toEqual([
+    expect((await bounded.read('r', { limit: 1000 })).messages.map(textOf)).toEqual([
       ...Array<string>(10).fill('o'),
       long,
     ]);
@@ -156,5 +162,36 @@ describe('InMemoryHistoryStoreService', () => {
     await kept.vacated('r');
     await kept.occupied('r');
     expect(kept.append(draft('r', 'y'), 1)).toMatchObject({ offset: 2, epoch: k1.epoch });
+  });
+});
+
+describe('redaction', () => {
+  it('wipes the text from the room’s buffer and reads back a tombstone; only the sender or the server may', async () => {
+    const { s } = store({ size: 10 });
+    const a = s.append({ ...draft('r', 'secret-ciphertext-one'), fromId: 'alice' }, 21);
+    s.append({ ...draft('r', 'two'), fromId: 'bob' }, 3);
+    expect(await s.redact('r', a.epoch, a.offset, 'bob')).toEqual({ outcome: 'forbidden' });
+    expect(await s.redact('r', 'another-epoch', a.offset, 'alice')).toEqual({ outcome: 'not-found' });
+    expect(await s.redact('r', a.epoch, 99, 'alice')).toEqual({ outcome: 'not-found' });
+    expect(await s.redact('r', a.epoch, a.offset, 'alice')).toEqual({ outcome: 'redacted', id: a.id, epoch: a.epoch });
+    expect(await s.redact('r', a.epoch, a.offset, 'server')).toEqual({ outcome: 'already', id: a.id, epoch: a.epoch });
+    const { messages } = await s.read('r', { limit: 10 });
+    expect(messages[0]).toEqual({
+      id: a.id,
+      room: 'r',
+      from: a.from,
+      fromId: 'alice',
+      at: a.at,
+      offset: a.offset,
+      epoch: a.epoch,
+      redacted: true,
+    });
+    expect(messages.map(textOf)).toEqual(['', 'two']);
+    // Gone from memory, not only hidden: the room's buffer no longer holds the bytes.
+    const log = (s as unknown as { rooms: Map<string, { slab: Buffer }> }).rooms.get('r')!;
+    expect(log.slab.includes('secret-ciphertext-one')).toBe(false);
+    // The server redacts anyone's.
+    const b = (await s.read('r', { limit: 10 })).messages[1];
+    expect(await s.redact('r', b.epoch, b.offset, 'server')).toEqual({ outcome: 'redacted', id: b.id, epoch: b.epoch });
   });
 });

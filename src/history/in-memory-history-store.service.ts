@@ -1,11 +1,13 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { randomBase64url } from '../common/random/pooled-random.js';
-import type { RoomMessage } from '../common/events.js';
+import type { RedactedMessage, RoomMessage } from '../common/events.js';
 import { historyConfig, type HistoryConfig } from '../config/configuration.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import {
   HistoryStoreService,
+  REDACTED_BY_SERVER,
   selectHistory,
+  type RedactOutcome,
   type EvictionReason,
   type HistoryPage,
   type HistoryQuery,
@@ -129,19 +131,42 @@ class RoomLog {
     return size;
   }
 
-  /** The retained messages from index `from` (0 = oldest) on, oldest first. */
-  slice(from: number): RoomMessage[] {
-    const out: RoomMessage[] = [];
+  /** The retained messages from index `from` (0 = oldest) on, oldest first; tombstones for redacted ones. */
+  slice(from: number): Array<RoomMessage | RedactedMessage> {
+    const out: Array<RoomMessage | RedactedMessage> = [];
     for (let k = from; k < this.count; k++) {
       const i = this.slot(k);
       const at = this.slots[i + START] - this.base;
       const textAt = at + this.slots[i + META_LENGTH];
-      const message = JSON.parse(this.slab.toString('utf8', at, textAt)) as RoomMessage;
+      const fields = JSON.parse(this.slab.toString('utf8', at, textAt)) as Omit<RoomMessage, 'message'>;
+      if (this.slots[i + WIDE] === REDACTED) {
+        out.push({ ...fields, redacted: true });
+        continue;
+      }
       const encoding = this.slots[i + WIDE] ? 'utf16le' : 'latin1';
-      message.message = this.slab.toString(encoding, textAt, at + this.slots[i + LENGTH]);
-      out.push(message);
+      out.push({ ...fields, message: this.slab.toString(encoding, textAt, at + this.slots[i + LENGTH]) });
     }
     return out;
+  }
+
+  /**
+   * Redacts the retained message at `offset`: its text bytes are overwritten with zeros (so
+   * the ciphertext is gone from memory, not just hidden) and it reads back as a tombstone.
+   */
+  redact(offset: number, by: string): RedactOutcome {
+    const epoch = this.epoch;
+    const first = this.oldestOffset();
+    if (first === undefined || offset < first || offset >= first + this.count) return { outcome: 'not-found' };
+    const i = this.slot(offset - first);
+    if (this.slots[i + OFFSET] !== offset) return { outcome: 'not-found' };
+    const at = this.slots[i + START] - this.base;
+    const textAt = at + this.slots[i + META_LENGTH];
+    const { id, fromId } = JSON.parse(this.slab.toString('utf8', at, textAt)) as RoomMessage;
+    if (this.slots[i + WIDE] === REDACTED) return { outcome: 'already', id, epoch };
+    if (by !== REDACTED_BY_SERVER && by !== fromId) return { outcome: 'forbidden' };
+    this.slab.fill(0, textAt, at + this.slots[i + LENGTH]);
+    this.slots[i + WIDE] = REDACTED;
+    return { outcome: 'redacted', id, epoch };
   }
 
   /** Where the `k`th retained message (0 = oldest) is in the ring. */
@@ -194,6 +219,8 @@ const SIZE = 4;
 const AT = 5;
 const OFFSET = 6;
 const SLOT_FIELDS = 7;
+/** The WIDE field of a redacted message: no text any more (its bytes are zeros). */
+const REDACTED = 2;
 
 const EMPTY_SLAB = Buffer.alloc(0);
 const EMPTY_RING = new Float64Array(0);
@@ -291,6 +318,13 @@ export class InMemoryHistoryStoreService extends HistoryStoreService implements 
     this.trimAge(log, Date.now());
     const { from, complete } = selectHistory(log.count, log.latest, log.epoch, query);
     return { messages: log.slice(from), offset: log.latest, epoch: log.epoch, complete };
+  }
+
+  async redact(room: string, epoch: string | undefined, offset: number, by: string): Promise<RedactOutcome> {
+    const log = this.rooms.get(room);
+    if (!log || (epoch !== undefined && log.epoch !== epoch)) return { outcome: 'not-found' };
+    this.trimAge(log, Date.now());
+    return log.redact(offset, by);
   }
 
   async occupied(room: string): Promise<void> {

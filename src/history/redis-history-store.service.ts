@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { RoomMessage } from '../common/events.js';
+import type { RedactedMessage, RoomMessage } from '../common/events.js';
 import { UnavailableError } from '../common/errors/parley.error.js';
 import { historyConfig, type HistoryConfig } from '../config/configuration.js';
 import { newEpoch } from './in-memory-history-store.service.js';
 import {
   HistoryStoreService,
+  REDACTED_BY_SERVER,
+  type RedactOutcome,
   type HistoryPage,
   type HistoryQuery,
   type MessageDraft,
@@ -82,6 +84,19 @@ export class RedisHistoryStoreService extends HistoryStoreService {
     return { messages: entries.map((e) => parseEntry(e, epoch)), offset: latest, epoch, complete: complete === 1 };
   }
 
+  async redact(room: string, epoch: string | undefined, offset: number, by: string): Promise<RedactOutcome> {
+    const k = this.redis.keys;
+    const [outcome, id, current] = await this.redis
+      .script<[string, string?, string?]>(
+        'parleyHistoryRedact',
+        [k.roomHistoryMeta(room), k.roomHistory(room)],
+        [epoch ?? '', offset, by === REDACTED_BY_SERVER ? '' : by, Date.now(), this.config.ttlMs],
+      )
+      .catch(unavailable);
+    if (outcome === 'redacted' || outcome === 'already') return { outcome, id: id!, epoch: current! };
+    return { outcome: outcome === 'forbidden' ? 'forbidden' : 'not-found' };
+  }
+
   async occupied(room: string): Promise<void> {
     await this.redis.run((c) => c.persist(this.redis.keys.roomHistoryMeta(room)));
   }
@@ -113,12 +128,12 @@ function stored(m: MessageDraft): string {
   return JSON.stringify({ id: m.id, room: m.room, message: m.message, from: m.from, fromId: m.fromId, at: m.at });
 }
 
-/** `<offset>|<bytes>|<at>|<json>` back to the RoomMessage it was broadcast as. */
-function parseEntry(entry: string, epoch: string): RoomMessage {
+/** `<offset>|<bytes>|<at>|<json>` back to the RoomMessage it was broadcast as (or its tombstone). */
+function parseEntry(entry: string, epoch: string): RoomMessage | RedactedMessage {
   const a = entry.indexOf('|');
   const b = entry.indexOf('|', a + 1);
   const c = entry.indexOf('|', b + 1);
-  const message = JSON.parse(entry.slice(c + 1)) as RoomMessage;
+  const message = JSON.parse(entry.slice(c + 1)) as RoomMessage | RedactedMessage;
   message.offset = Number(entry.slice(0, a));
   message.epoch = epoch;
   return message;

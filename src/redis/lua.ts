@@ -208,6 +208,36 @@ return {epoch, latest, complete, aged, entries}
 
   /**
    * KEYS: roomHistoryMeta, roomHistory
+   * ARGV: prefix, epoch ('' for the current one), offset, by (a socket id; '' for the server), now, ttlMs
+   * Redacts a retained message (v1.2): the entry keeps its offset, size and time, its JSON
+   * loses `message` and gains `redacted`. Never starts an epoch.
+   * → {'redacted', id, epoch} | {'already', id, epoch} | {'forbidden'} | {'not-found'}
+   */
+  parleyHistoryRedact: {
+    numberOfKeys: 2,
+    lua: `
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch or (ARGV[2] ~= '' and epoch ~= ARGV[2]) then return {'not-found'} end
+local len = redis.call('LLEN', KEYS[2])
+local latest = tonumber(redis.call('HGET', KEYS[1], 'offset')) or 0
+local offset = tonumber(ARGV[3])
+local first = latest - len + 1
+if len == 0 or offset < first or offset > latest then return {'not-found'} end
+local index = offset - first
+local o, b, t, json = string.match(redis.call('LINDEX', KEYS[2], index), '^(%d+)|(%d+)|(%d+)|(.*)$')
+if tonumber(o) ~= offset or tonumber(t) <= tonumber(ARGV[5]) - tonumber(ARGV[6]) then return {'not-found'} end
+local m = cjson.decode(json)
+if m.redacted then return {'already', m.id, epoch} end
+if ARGV[4] ~= '' and m.fromId ~= ARGV[4] then return {'forbidden'} end
+m.message = nil
+m.redacted = true
+redis.call('LSET', KEYS[2], index, o .. '|' .. b .. '|' .. t .. '|' .. cjson.encode(m))
+return {'redacted', m.id, epoch}
+`,
+  },
+
+  /**
+   * KEYS: roomHistoryMeta, roomHistory
    * ARGV: prefix, newEpoch (unused), now, ttlMs
    * The room's last member left: with nothing retained the room is forgotten at once (its
    * next message starts a new epoch); otherwise both keys expire with its newest message.

@@ -18,6 +18,7 @@ export default {
     '<rootDir>/test/signaling.e2e-spec.ts',
     '<rootDir>/test/room-calls.e2e-spec.ts',
     '<rootDir>/test/presence.e2e-spec.ts',
+    '<rootDir>/test/redact.e2e-spec.ts',
     '<rootDir>/test/limits.e2e-spec.ts',
     '<rootDir>/test/compat-handshake-chat.e2e-spec.ts',
     '<rootDir>/test/compat-legacy-chat-client.e2e-spec.ts',

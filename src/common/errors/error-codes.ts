@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   UNAVAILABLE: 'a service the request needs (Redis) is down or not answering; nothing changed; retry later',
   INTERNAL: 'an unexpected fault in the server (a bug); nothing changed',
   CALL_FULL: "`joinCall` when the room's call already has `MAX_CALL_PEERS` participants",
+  FORBIDDEN: "the caller may not do this to this target (redacting another member's message)",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -91,6 +91,16 @@ export class NotACallPeerError extends ParleyError {
     super('NOT_FOUND', `to: "${id}" is not another participant of your room's call`);
   }
 }
+export class NotRetainedError extends ParleyError {
+  constructor(offset: number) {
+    super('NOT_FOUND', `offset: message ${offset} is not retained in this room's current epoch`);
+  }
+}
+export class ForbiddenError extends ParleyError {
+  constructor(message: string) {
+    super('FORBIDDEN', message);
+  }
+}
 export class SelfCallError extends ParleyError {
   constructor() {
     super('SELF_CALL', 'You cannot call yourself');

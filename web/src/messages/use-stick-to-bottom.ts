@@ -28,6 +28,8 @@ export function useStickToBottom(
 ): StickToBottom {
   const stuck = useRef(true);
   const lastKey = useRef<string | undefined>(undefined);
+  /** The list's scroll height when it was last laid out here. */
+  const lastHeight = useRef(0);
   const [unseen, setUnseen] = useState(0);
 
   const scrollToBottom = useCallback(() => {
@@ -49,6 +51,11 @@ export function useStickToBottom(
   useLayoutEffect(() => {
     const added = newestKey !== undefined && newestKey !== lastKey.current;
     lastKey.current = newestKey;
+    const el = ref.current;
+    // Where the reader was before this update, from the geometry itself: a scroll event is
+    // delivered a frame late, and an update arriving in between must not pull the list down.
+    if (el && lastHeight.current > 0 && lastHeight.current - el.scrollTop - el.clientHeight >= SLACK_PX)
+      stuck.current = false;
     if (newestKey === undefined) {
       stuck.current = true;
       setUnseen(0);
@@ -57,7 +64,8 @@ export function useStickToBottom(
     } else if (added) {
       setUnseen((n) => n + 1);
     }
-  }, [newestKey, newestMine, version, scrollToBottom]);
+    if (el) lastHeight.current = el.scrollHeight;
+  }, [newestKey, newestMine, version, scrollToBottom, ref]);
 
   useEffect(() => {
     const el = ref.current;
