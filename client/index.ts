@@ -6,6 +6,7 @@ export * from './sender-keys.js';
 export * from './keys-room.js';
 export * from './ratchet.js';
 export * from './hpke.js';
+export * from './room-call.js';
 export type {
   User,
   ErrorCode,
@@ -20,6 +21,9 @@ export type {
   DirectPayload,
   EndReason,
   RTCIceServerLike,
+  CallPeer,
+  RoomCallEvent,
+  CallSignalPayload,
   ClientToServerEvents,
   ServerToClientEvents,
 } from '../src/common/events.js';
