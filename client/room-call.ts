@@ -214,6 +214,7 @@ export class RoomCall {
     this.offs = [
       client.on('roomCall', (e) => this.onRoomCall(e)),
       client.on('callSignal', (s) => this.onSignal(s.from, s.data)),
+      client.on('users', (users) => this.onUsers(users.map((u) => u.id))),
     ];
   }
 
@@ -350,7 +351,14 @@ export class RoomCall {
    */
   async startScreenShare(stream?: MediaStream): Promise<void> {
     if (this.phase !== 'joined' || this.screen) return;
-    const share = stream ?? (await this.displayMedia());
+    let share: MediaStream;
+    try {
+      share = stream ?? (await this.displayMedia());
+    } catch (err) {
+      this.error = { code: 'SCREEN', message: `Could not share the screen: ${errorMessage(err)}` };
+      this.changed();
+      throw err;
+    }
     if (this.phase !== 'joined') {
       share.getTracks().forEach((t) => t.stop());
       return;
@@ -409,6 +417,21 @@ export class RoomCall {
         this.reconcile();
       }
     }
+    this.changed();
+  }
+
+  /**
+   * `users` comes on every change of the room and on each login: participants that are no
+   * longer members are gone (a new login, or a new socket after a drop, sees no stale call).
+   */
+  private onUsers(ids: string[]): void {
+    const members = new Set(ids);
+    if (this.phase !== 'idle' && this.myId && !members.has(this.myId)) {
+      this.end({ code: 'DISCONNECTED', message: 'You were disconnected from the call.' });
+    }
+    const still = this.participants.filter((p) => members.has(p.id));
+    if (still.length === this.participants.length) return;
+    this.participants = still;
     this.changed();
   }
 
