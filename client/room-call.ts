@@ -243,7 +243,7 @@ export class RoomCall {
           screen: (screenId && streams.find((s) => s.id === screenId)) || null,
           microphone: l.remote.microphone,
           camera: l.remote.camera,
-          speaking: this.activeSpeaker === l.peer.id,
+          speaking: this.activeSpeaker === l.peer.id && l.remote.microphone !== false,
           iceRestarts: l.iceRestarts,
         };
       });
@@ -256,7 +256,7 @@ export class RoomCall {
         screen: this.screen,
         microphone: this.switches.microphone,
         camera: this.switches.camera,
-        speaking: this.activeSpeaker !== null && this.activeSpeaker === this.myId,
+        speaking: this.activeSpeaker !== null && this.activeSpeaker === this.myId && this.switches.microphone,
       },
       activeSpeaker: this.activeSpeaker,
       error: this.error,
