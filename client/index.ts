@@ -6,6 +6,7 @@ export * from './sender-keys.js';
 export * from './keys-room.js';
 export * from './ratchet.js';
 export * from './hpke.js';
+export * from './room-call.js';
 export type {
   User,
   ErrorCode,
@@ -22,6 +23,9 @@ export type {
   DirectPayload,
   EndReason,
   RTCIceServerLike,
+  CallPeer,
+  RoomCallEvent,
+  CallSignalPayload,
   ClientToServerEvents,
   ServerToClientEvents,
 } from '../src/common/events.js';

@@ -5,6 +5,7 @@
  */
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import type {
+  CallPeer,
   ClientToServerEvents,
   ErrorReply,
   HistoryPayload,
@@ -355,6 +356,28 @@ export class ParleyClient {
 
   async hangup(to: string): Promise<void> {
     await this.request('hangup', { to });
+  }
+
+  // ---- room calls (docs/PROTOCOL.md, "Room calls", v1.2) ----
+
+  /**
+   * Join the room's call: resolves with the participants that were already there, oldest
+   * first (this socket sends each of them the first offer). Every member also gets `roomCall`.
+   * Rejects with `CALL_FULL` past `MAX_CALL_PEERS`, `ALREADY_IN_CALL` when already in it.
+   */
+  async joinCall(): Promise<CallPeer[]> {
+    const { peers } = await this.request('joinCall');
+    return peers;
+  }
+
+  /** Leave the room's call (`NO_CALL` when not a participant). */
+  async leaveCall(): Promise<void> {
+    await this.request('leaveCall');
+  }
+
+  /** Relay opaque `data` (`{ description }`, `{ candidate }`, …) to another participant. */
+  async callSignal(to: string, data: unknown): Promise<void> {
+    await this.request('callSignal', { to, data });
   }
 
   /** STUN/TURN servers for `RTCPeerConnection` (works before login). */

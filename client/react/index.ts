@@ -10,6 +10,7 @@ export * from './use-parley.js';
 export * from './use-room.js';
 export * from './use-fingerprints.js';
 export * from './use-call.js';
+export * from './use-room-call.js';
 export * from './call-controller.js';
 export * from './keys-session.js';
 export * from './timeline.js';

@@ -11,6 +11,7 @@ import {
   useParleyClient,
   useParleyEvent,
   useRoom,
+  useRoomCall,
   type ParleyNotice,
 } from '../../client/react/index.js';
 import { IncomingCallDialog } from './dialogs/incoming-call-dialog.js';
@@ -55,8 +56,9 @@ export function App() {
       if (view.endKind !== 'hangup') toast('call', 'Call ended', view.status);
     },
   });
+  const roomCall = useRoomCall(client, parley.session);
   const fingerprints = useFingerprints(room.users);
-  useDiagnostics(client, { parley, room, call });
+  useDiagnostics(client, { parley, room, call, roomCall });
 
   useParleyEvent(client, 'notification', (n) => {
     const s = parley.current();
@@ -88,6 +90,7 @@ export function App() {
         fingerprint={parley.identity?.fingerprint}
         onLeave={() => {
           call.hangup();
+          roomCall.leave();
           parley.logout();
         }}
       />
@@ -97,6 +100,7 @@ export function App() {
           session={session}
           room={room}
           call={call}
+          roomCall={roomCall}
           fingerprints={fingerprints}
           onSendError={(err) => toast('error', 'Message not sent', errorText(err))}
         />

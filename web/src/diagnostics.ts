@@ -14,7 +14,7 @@ import {
   type ParleyClient,
   type RoomMessage,
 } from '../../client/index.js';
-import type { CallState, ParleyState, RoomState } from '../../client/react/index.js';
+import type { CallState, ParleyState, RoomCallState, RoomState } from '../../client/react/index.js';
 
 /**
  * The cost of one membership change in a room of `n` for one device: a new sender key, a
@@ -60,7 +60,7 @@ export async function measureRotation(
 
 export function useDiagnostics(
   client: ParleyClient,
-  state: { parley: ParleyState; room: RoomState; call: CallState },
+  state: { parley: ParleyState; room: RoomState; call: CallState; roomCall: RoomCallState },
 ): void {
   const latest = useRef(state);
   useEffect(() => {
@@ -71,6 +71,10 @@ export function useDiagnostics(
       client,
       get peerConnection() {
         return latest.current.call.controller()?.peerConnection ?? null;
+      },
+      /** The room's group call (client/room-call.ts): its view and peer connections. */
+      get roomCall() {
+        return latest.current.roomCall.call();
       },
       get callPhase() {
         return latest.current.call.controller()?.phase ?? 'idle';

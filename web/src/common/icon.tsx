@@ -45,6 +45,18 @@ const PATHS = {
       <path d="M12 10v5M12 18v.01" />
     </>
   ),
+  screen: (
+    <>
+      <rect x="2" y="4" width="20" height="13" rx="2" />
+      <path d="M8 21h8M12 17v4" />
+    </>
+  ),
+  users: (
+    <>
+      <circle cx="9" cy="8" r="3.5" />
+      <path d="M2.5 20a6.5 6.5 0 0 1 13 0M16 4.6a3.5 3.5 0 0 1 0 6.8M18 14a6.5 6.5 0 0 1 3.5 6" />
+    </>
+  ),
   logout: <path d="M15 4h3a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2h-3M10 17l-5-5 5-5M5 12h11" />,
   send: <path d="M22 2 11 13M22 2l-7 20-4-9-9-4z" />,
   'arrow-down': <path d="M12 5v14M5 12l7 7 7-7" />,

@@ -1,6 +1,8 @@
 /** Inside a room: the people beside the chat (the call panel above the messages). */
-import type { CallState, RoomSession, RoomState } from '../../../client/react/index.js';
+import type { CallState, RoomCallState, RoomSession, RoomState } from '../../../client/react/index.js';
 import { CallStage } from '../call/call-stage.js';
+import { RoomCallBar } from '../call/room-call-bar.js';
+import { RoomCallGrid } from '../call/room-call-grid.js';
 import { Composer } from '../composer/composer.js';
 import { MODE_LABEL } from '../common/mode-text.js';
 import { MessageList } from '../messages/message-list.js';
@@ -21,6 +23,7 @@ export function RoomView(props: {
   session: RoomSession;
   room: RoomState;
   call: CallState;
+  roomCall: RoomCallState;
   fingerprints: ReadonlyMap<string, string>;
   onSendError: (err: unknown) => void;
 }) {
@@ -35,6 +38,8 @@ export function RoomView(props: {
         call={call}
       />
       <section className="chat">
+        <RoomCallBar call={props.roomCall} myId={session.user.id} />
+        <RoomCallGrid call={props.roomCall} me={session.user} />
         <CallStage call={call} />
         {room.otherMode.length > 0 && <ModeWarning names={room.otherMode} mode={session.mode} />}
         <MessageList timeline={room.timeline} mode={session.mode} />
