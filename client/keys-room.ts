@@ -286,8 +286,10 @@ export class KeysRoom {
   private async restore(): Promise<void> {
     const store = this.store;
     if (!store) return;
-    const keys = await store.keys(this.prefix);
-    const records = await Promise.all(keys.map(async (k) => [k, (await store.get(k)) as Stored | undefined] as const));
+    const all = store.entries
+      ? await store.entries(this.prefix)
+      : await Promise.all((await store.keys(this.prefix)).map(async (k) => [k, await store.get(k)] as const));
+    const records = all as Array<readonly [string, Stored | undefined]>;
     records.sort((a, b) => (a[1]?.t ?? 0) - (b[1]?.t ?? 0));
     for (const [key, value] of records) {
       if (!value || typeof value !== 'object') continue;
