@@ -98,6 +98,8 @@ export function App() {
           room={room}
           call={call}
           fingerprints={fingerprints}
+          myFingerprint={parley.identity?.fingerprint}
+          membersVersion={parley.membersVersion}
           onSendError={(err) => toast('error', 'Message not sent', errorText(err))}
         />
       )}
