@@ -32,6 +32,7 @@ type ParleyWindow = {
   parley: { keys?: { heldKeys(): HeldKey[] }; receive(m: RoomMessage): Promise<void> };
 };
 
+/** Node counts to run on: TRUST_NODES=1 or 2 to pick one; by default one, and two when Redis answers. */
 const NODES = process.env.TRUST_NODES
   ? process.env.TRUST_NODES.split(',').map(Number)
   : [1, ...((await probeRedis()) ? [2] : [])];
