@@ -16,6 +16,7 @@ import {
   type IdentityStore,
 } from './identity-bundle.js';
 import { KeysRoom, memoryTrustStore, type KeysRoomOptions, type TrustStore } from './keys-room.js';
+import { memoryRatchetStore, type RatchetStore } from './ratchet.js';
 
 const room = 'garden';
 let alice: DeviceIdentity;
@@ -168,6 +169,26 @@ describe('replays and gaps', () => {
     expect(await b.kr.open(s.replay(m))).toEqual({ ok: false, reason: 'replay' });
     // Own messages too: the sender reads its own back, and refuses a copy.
     expect(await a.kr.open(m)).toEqual({ ok: true, text: 'transfer 100 coins' });
+  });
+
+  it("another socket presenting a member's recorded bundle cannot replay its share or its messages", async () => {
+    const s = server();
+    const a = s.add('alice', alice);
+    const b = s.add('bob', bob);
+    await s.sync();
+    await until(() => s.holds(b, a), "bob holds alice's chain");
+    const share = b.inbox.find((d) => d.fromId === a.user.id)!;
+    const m = await s.message(a, 'transfer 100 coins');
+    expect(await b.kr.open(m)).toEqual({ ok: true, text: 'transfer 100 coins' });
+    // alice leaves; a raw socket logs in as "alice" with her published bundle (same
+    // fingerprint: "known") and sends what it recorded, as its own.
+    s.leave(a);
+    await s.sync();
+    const fake: User = { ...a.user, id: 'id-raw-socket', joinedAt: s.now() };
+    await b.kr.updateMembers([b.user, fake]);
+    expect(b.kr.member(fake.id)).toMatchObject({ trust: 'known' });
+    expect(await b.kr.receiveDirect({ ...share, fromId: fake.id, at: s.now() })).toBe(false);
+    expect(await b.kr.open({ ...s.replay(m), fromId: fake.id })).toEqual({ ok: false, reason: 'replay' });
   });
 
   it('a withheld message shows as a gap in the next one, and opens late once', async () => {
@@ -369,5 +390,78 @@ describe('lost and refused shares', () => {
     const m = await s.message(a, 'made it');
     expect(await b.kr.open(m)).toEqual({ ok: true, text: 'made it' });
     expect(a.kr.failedShares).toEqual([]);
+  });
+});
+
+describe('ratchet state kept in a RatchetStore (a reload, a rejoin)', () => {
+  /** bob's device keeps its state in `store`; a reload is a new KeysRoom, new session and socket. */
+  async function reload(store: RatchetStore, identities: IdentityStore, user: User, now: number) {
+    const identity = await loadOrCreateIdentity(identities);
+    const again: User = { ...user, id: `${user.id}-again`, publicKey: identity.bundle, joinedAt: now };
+    const kr = new KeysRoom({ identity, user: again, store, holdMs: 100, transport: { direct: async () => ({}) } });
+    await kr.ready;
+    return kr;
+  }
+
+  it('a reload keeps reading from the original join on, own messages included; replays stay refused', async () => {
+    const store = memoryRatchetStore();
+    const identities = memoryIdentityStore();
+    const s = server();
+    const a = s.add('alice', alice);
+    const b = s.add('bob', await loadOrCreateIdentity(identities), { store });
+    await s.sync();
+    const fromAlice = await s.message(a, 'before the reload');
+    const fromBob = await s.message(b, 'mine, before the reload');
+    expect(await b.kr.open(fromAlice)).toEqual({ ok: true, text: 'before the reload' });
+    const unread = await s.message(a, 'sent while bob was reloading');
+    s.leave(b);
+    const kr = await reload(store, identities, b.user, s.now());
+    // History re-rendered after the reload: the same texts, own message included.
+    expect(await kr.open(fromAlice)).toEqual({ ok: true, text: 'before the reload' });
+    expect(await kr.open(fromBob)).toEqual({ ok: true, text: 'mine, before the reload' });
+    // One it had not opened yet, of a chain it held: it reads it.
+    expect(await kr.open(unread)).toEqual({ ok: true, text: 'sent while bob was reloading' });
+    // Replays are still refused, and nothing kept is plaintext of another room.
+    expect(await kr.open(s.replay(fromAlice))).toEqual({ ok: false, reason: 'replay' });
+    expect(await kr.open(s.replay(unread))).toEqual({ ok: false, reason: 'replay' });
+    expect(store.size()).toBeGreaterThan(0);
+  });
+
+  it('a late joiner still cannot read what came before its join after a reload', async () => {
+    const store = memoryRatchetStore();
+    const identities = memoryIdentityStore();
+    const s = server();
+    const a = s.add('alice', alice);
+    await s.sync();
+    const early = await s.message(a, 'before carol');
+    const c = s.add('carol', await loadOrCreateIdentity(identities), { store });
+    await s.sync();
+    await until(() => s.holds(c, a), "carol holds alice's chain");
+    const later = await s.message(a, 'after carol');
+    expect(await c.kr.open(early)).toEqual({ ok: false, reason: 'before-join' });
+    expect(await c.kr.open(later)).toEqual({ ok: true, text: 'after carol' });
+    s.leave(c);
+    const kr = await reload(store, identities, c.user, s.now());
+    expect(await kr.open(early)).toEqual({ ok: false, reason: 'before-join' });
+    expect(await kr.open(later)).toEqual({ ok: true, text: 'after carol' });
+  });
+
+  it('another name or another device keys in the same store reads nothing of it', async () => {
+    const store = memoryRatchetStore();
+    const s = server();
+    const a = s.add('alice', alice);
+    const b = s.add('bob', bob, { store });
+    await s.sync();
+    const m = await s.message(a, 'for bob');
+    expect(await b.kr.open(m)).toEqual({ ok: true, text: 'for bob' });
+    const other: User = { ...b.user, id: 'id-other', publicKey: carol.bundle, joinedAt: s.now() };
+    const kr = new KeysRoom({
+      identity: carol,
+      user: other,
+      store,
+      holdMs: 50,
+      transport: { direct: async () => ({}) },
+    });
+    expect(await kr.open(m)).toEqual({ ok: false, reason: 'before-join' });
   });
 });

@@ -25,7 +25,7 @@ import {
   type DeviceIdentity,
   type PublicBundle,
 } from './identity-bundle.js';
-import { InboundChain, isChainId, OutboundChain } from './ratchet.js';
+import { InboundChain, isChainId, OutboundChain, type InboundChainState, type RatchetStore } from './ratchet.js';
 import {
   createChainShare,
   decryptChainEnvelope,
@@ -151,6 +151,9 @@ export function isKeyRequest(value: unknown): value is KeyRequest {
 /** Error codes after which a share is sent again (later). */
 const RETRYABLE = new Set(['RATE_LIMITED', 'UNAVAILABLE', 'TIMEOUT', 'DISCONNECTED']);
 const OPENED_CACHE = 10_000;
+/** Most records of each kind a {@link RatchetStore} keeps per device, room and name. */
+const KEPT = { member: 2000, own: 200, sent: OPENED_CACHE, chain: 1000, opened: OPENED_CACHE } as const;
+type Kind = keyof typeof KEPT;
 
 export interface KeysRoomOptions {
   identity: DeviceIdentity;
@@ -174,12 +177,23 @@ export interface KeysRoomOptions {
   retryDelaysMs?: number[];
   /** Least time between two key requests for one chain (ms, default 3000). */
   requestIntervalMs?: number;
+  /**
+   * Where this device keeps what it can read in this room across reloads and rejoins (the
+   * chains it was given at their current index, the messages it opened, its own messages
+   * and the members it saw), per device, room and name. Without one, all is in memory.
+   */
+  store?: RatchetStore;
 }
 
 interface Received {
   from: string;
   fromId: string;
   chain: InboundChain;
+}
+
+/** A {@link RatchetStore} record of one kind, in the order it was written (`t`). */
+interface Stored {
+  t: number;
 }
 
 export class KeysRoom {
@@ -214,8 +228,16 @@ export class KeysRoom {
   private readonly lastResend = new Map<string, number>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private readonly listeners = new Set<() => void>();
-  private queue: Promise<void> = Promise.resolve();
+  private queue: Promise<void>;
   private closed = false;
+  private readonly store?: RatchetStore;
+  /** The store's key prefix for this device, room and name. */
+  private readonly prefix: string;
+  /** Keys of the records written, per kind, oldest first (to bound them). */
+  private readonly kept: Record<Kind, string[]> = { member: [], own: [], sent: [], chain: [], opened: [] };
+  private seq = 0;
+  /** Resolves once what the store held is loaded (at once without a store). */
+  readonly ready: Promise<void>;
   /** How many rotations this device made (for the page and tests). */
   rotations = 0;
   /** Shares given up on after every retry (or refused for good), for the page and tests. */
@@ -235,6 +257,68 @@ export class KeysRoom {
     this.retryDelays = options.retryDelaysMs ?? [500, 2000, 8000, 30000];
     this.requestInterval = options.requestIntervalMs ?? 3000;
     this.ownIds.add(this.id);
+    this.store = options.store;
+    this.prefix = `k2/${JSON.stringify([this.identity.fingerprint, this.room, this.name.toLocaleLowerCase('en-US')])}/`;
+    this.ready = this.restore().catch(() => undefined);
+    this.queue = this.ready;
+    if (this.store) void this.ready.then(() => this.persist('own', this.id, {}));
+  }
+
+  /** The sender device's key for chains and opened indices: its fingerprint, not its socket. */
+  private static chainKey(fingerprint: string, chain: string): string {
+    return `${fingerprint}/${chain}`;
+  }
+
+  /** Writes a record (best effort) and drops the oldest of its kind beyond the bound. */
+  private persist(kind: Kind, id: string, value: object): void {
+    const store = this.store;
+    if (!store || this.closed) return;
+    const key = `${this.prefix}${kind}/${id}`;
+    const list = this.kept[kind];
+    const at = list.indexOf(key);
+    if (at >= 0) list.splice(at, 1);
+    list.push(key);
+    void store.put(key, { ...value, t: Date.now() * 1000 + (this.seq++ % 1000) }).catch(() => undefined);
+    while (list.length > KEPT[kind]) void store.delete(list.shift()!).catch(() => undefined);
+  }
+
+  /** Loads what this device kept for this room and name (see {@link KeysRoomOptions.store}). */
+  private async restore(): Promise<void> {
+    const store = this.store;
+    if (!store) return;
+    const all = store.entries
+      ? await store.entries(this.prefix)
+      : await Promise.all((await store.keys(this.prefix)).map(async (k) => [k, await store.get(k)] as const));
+    const records = all as Array<readonly [string, Stored | undefined]>;
+    records.sort((a, b) => (a[1]?.t ?? 0) - (b[1]?.t ?? 0));
+    for (const [key, value] of records) {
+      if (!value || typeof value !== 'object') continue;
+      const rest = key.slice(this.prefix.length);
+      const slash = rest.indexOf('/');
+      const kind = rest.slice(0, slash) as Kind;
+      const id = rest.slice(slash + 1);
+      if (!(kind in KEPT)) continue;
+      this.kept[kind].push(key);
+      const v = value as unknown as Record<string, unknown>;
+      if (kind === 'member' && typeof v.name === 'string' && !this.seen.has(id)) {
+        const bundle = (await parseBundle(v.publicKey)) ?? undefined;
+        if (bundle) this.seen.set(id, { id, name: v.name, bundle, fingerprint: bundle.fingerprint, trust: 'known' });
+      } else if (kind === 'own') {
+        this.ownIds.add(id);
+      } else if (kind === 'sent' && typeof v.envelope === 'string' && typeof v.text === 'string') {
+        this.ownSent.set(id, { envelope: v.envelope, text: v.text });
+      } else if (kind === 'chain' && typeof v.from === 'string' && typeof v.fromId === 'string') {
+        const chain = InboundChain.fromState(v.state as InboundChainState);
+        if (chain && !this.received.has(id)) this.received.set(id, { from: v.from, fromId: v.fromId, chain });
+      } else if (kind === 'opened' && typeof v.messageId === 'string' && typeof v.text === 'string') {
+        this.opened.set(id, { messageId: v.messageId, text: v.text });
+      }
+    }
+  }
+
+  private async persistChain(key: string, r: Received): Promise<void> {
+    if (!this.store) return;
+    this.persist('chain', key, { from: r.from, fromId: r.fromId, state: await r.chain.state() });
   }
 
   /**
@@ -381,6 +465,7 @@ export class KeysRoom {
       }
     }
     this.seen.set(u.id, member);
+    if (bundle) this.persist('member', u.id, { name: u.name, publicKey: u.publicKey });
     return member;
   }
 
@@ -504,15 +589,20 @@ export class KeysRoom {
       { name: sender.name, bundle: sender.bundle },
     );
     if (!result.ok) return false;
-    const key = `${msg.fromId}/${result.snapshot.id}`;
+    await this.ready;
+    // By the sender's device, not its socket: the same share replayed by another socket
+    // presenting that device's bundle is the same chain.
+    const key = KeysRoom.chainKey(sender.bundle.fingerprint, result.snapshot.id);
     // A chain already held is never reset (that would reopen indices): a duplicate or a replay.
     if (this.received.has(key)) return false;
-    this.received.set(key, {
+    const received: Received = {
       from: sender.name,
       fromId: msg.fromId,
       chain: InboundChain.fromSnapshot(result.snapshot),
-    });
+    };
+    this.received.set(key, received);
     result.snapshot.chainKey.fill(0);
+    await this.persistChain(key, received);
     this.notify();
     return true;
   }
@@ -558,11 +648,13 @@ export class KeysRoom {
       text,
     );
     this.ownSent.set(`${chain.id}/${index}`, { envelope, text });
+    this.persist('sent', `${chain.id}/${index}`, { envelope, text });
     return envelope;
   }
 
   /** Verifies and decrypts a room message, waiting briefly for a sender chain still on its way. */
   async open(m: RoomMessage): Promise<MessageState> {
+    await this.ready;
     const parsed = parseEnvelope(m.message);
     if ('error' in parsed) return { ok: false, reason: parsed.error };
     const ctx = { room: m.room, sender: m.from };
@@ -585,11 +677,15 @@ export class KeysRoom {
       return { ok: false, reason: m.at < this.joinedAt ? 'before-join' : 'no-key' };
     }
 
-    const openedKey = `${m.fromId}/${parsed.keyId}/${index}`;
+    // Keyed by the sender's device (its fingerprint), not its socket: another socket
+    // presenting the same bundle and relaying a recorded message is a replay too.
+    const fp = this.seen.get(m.fromId)!.fingerprint!;
+    const chainKey = KeysRoom.chainKey(fp, parsed.keyId);
+    const openedKey = `${chainKey}/${index}`;
     const before = this.opened.get(openedKey);
     if (before) return before.messageId === m.id ? { ok: true, text: before.text } : { ok: false, reason: 'replay' };
 
-    const find = () => this.received.get(`${m.fromId}/${parsed.keyId}`)?.chain;
+    const find = () => this.received.get(chainKey)?.chain;
     let chain = find();
     if (!chain && m.at >= this.joinedAt) {
       this.requestKey(m.fromId, parsed.keyId);
@@ -603,6 +699,11 @@ export class KeysRoom {
     if (r.ok) {
       this.opened.set(openedKey, { messageId: m.id, text: r.value });
       while (this.opened.size > OPENED_CACHE) this.opened.delete(this.opened.keys().next().value!);
+      if (this.store) {
+        this.persist('opened', openedKey, { messageId: m.id, text: r.value });
+        const held = this.received.get(chainKey);
+        if (held) await this.persistChain(chainKey, held);
+      }
       return { ok: true, text: r.value, ...(r.gap > 0 && { gap: r.gap }), ...(r.late && { late: true }) };
     }
     switch (r.reason) {

@@ -314,6 +314,8 @@ export interface RatchetStore {
   put(key: string, value: unknown): Promise<void>;
   delete(key: string): Promise<void>;
   keys(prefix: string): Promise<string[]>;
+  /** Every record under a prefix at once (optional: else `keys` and `get` each). */
+  entries?(prefix: string): Promise<Array<[string, unknown]>>;
 }
 
 export function memoryRatchetStore(): RatchetStore & { size(): number } {
@@ -324,6 +326,8 @@ export function memoryRatchetStore(): RatchetStore & { size(): number } {
     put: async (k, v) => void map.set(k, JSON.stringify(v)),
     delete: async (k) => void map.delete(k),
     keys: async (prefix) => [...map.keys()].filter((k) => k.startsWith(prefix)),
+    entries: async (prefix) =>
+      [...map].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k, JSON.parse(v)] as [string, unknown]),
     size: () => map.size,
   };
 }

@@ -4,34 +4,14 @@
  * the private keys), so the fingerprint people verify stays the same across visits.
  */
 import type { DeviceKeyPairs, IdentityStore } from '../index.js';
+import { KEYS_STORE, request } from './browser-db.js';
 
-const DB = 'parley';
-const STORE = 'keys';
 const KEY = 'identity-v2';
-
-function open(): Promise<IDBDatabase> {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-function tx<T>(mode: IDBTransactionMode, run: (s: IDBObjectStore) => IDBRequest): Promise<T> {
-  return open().then((db) =>
-    new Promise<T>((resolve, reject) => {
-      const req = run(db.transaction(STORE, mode).objectStore(STORE));
-      req.onsuccess = () => resolve(req.result as T);
-      req.onerror = () => reject(req.error);
-    }).finally(() => db.close()),
-  );
-}
 
 /** Fails (and the library falls back to a per-page identity) where IndexedDB is missing. */
 export const indexedDbIdentityStore: IdentityStore = {
-  load: () => tx<DeviceKeyPairs | undefined>('readonly', (s) => s.get(KEY)),
+  load: () => request<DeviceKeyPairs | undefined>(KEYS_STORE, 'readonly', (s) => s.get(KEY)),
   save: async (pairs) => {
-    await tx('readwrite', (s) => s.put(pairs, KEY));
+    await request(KEYS_STORE, 'readwrite', (s) => s.put(pairs, KEY));
   },
 };

@@ -17,3 +17,4 @@ export * from './timeline.js';
 export * from './room-mode.js';
 export * from './identity-store.js';
 export * from './trust-store.js';
+export * from './ratchet-store.js';

@@ -10,6 +10,7 @@ import {
   type Member,
   type MessageState,
   type ParleyClient,
+  type RatchetStore,
   type RoomMessage,
   type TrustStore,
   type User,
@@ -57,6 +58,10 @@ export class KeysSession {
       trust: TrustStore;
       early?: EarlyDirects;
       onMembers: (members: Member[]) => void;
+      /** What a changed key gets (the library's default is 'warn'; the page holds it). */
+      keyChanges?: 'hold' | 'warn';
+      /** Where ratchet state lasts across reloads and rejoins. */
+      store?: RatchetStore;
     },
   ) {
     this.room = new KeysRoom({
@@ -65,6 +70,8 @@ export class KeysSession {
       trust: options.trust,
       transport: { direct: (items) => client.direct(items) },
       onMembers: options.onMembers,
+      keyChanges: options.keyChanges,
+      store: options.store,
     });
     this.unsubscribe = [
       client.on('users', (list) => void this.room.updateMembers(list)),

@@ -23,6 +23,10 @@ export interface MessageItem {
   text?: string;
   /** Why it cannot be shown as text (the library's reason). */
   reason?: string;
+  /** Member-keys mode: messages of this sender skipped over before this one (withheld or lost). */
+  gap?: number;
+  /** Member-keys mode: it arrived after later ones of its sender (it had been counted in a gap). */
+  late?: boolean;
 }
 
 export interface GapItem {
@@ -84,14 +88,14 @@ export function placeMessage(t: Timeline, m: RoomMessage, mine: boolean): Timeli
 export function settleMessage(
   t: Timeline,
   id: string,
-  result: { ok: true; text: string } | { ok: false; reason: string },
+  result: { ok: true; text: string; gap?: number; late?: boolean } | { ok: false; reason: string },
 ): Timeline {
   return {
     ...t,
     items: t.items.map((i) =>
       i.kind === 'message' && i.key === id
         ? result.ok
-          ? { ...i, state: 'ok', text: result.text, reason: undefined }
+          ? { ...i, state: 'ok', text: result.text, reason: undefined, gap: result.gap, late: result.late }
           : { ...i, state: 'undecryptable', text: undefined, reason: result.reason }
         : i,
     ),

@@ -12,16 +12,19 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import {
   deriveRoomKey,
   loadOrCreateIdentity,
+  newLoginSession,
   type DeviceIdentity,
   type IdentityStore,
   type ParleyClient,
   type ParleyError,
+  type RatchetStore,
   type RoomKey,
   type TrustStore,
   type User,
 } from '../index.js';
 import { indexedDbIdentityStore } from './identity-store.js';
 import { EarlyDirects, KeysSession } from './keys-session.js';
+import { browserRatchetStore } from './ratchet-store.js';
 import type { RoomMode } from './room-mode.js';
 import { localTrustStore } from './trust-store.js';
 
@@ -30,6 +33,8 @@ export interface RoomSession {
   readonly joinId: number;
   readonly user: User;
   readonly mode: RoomMode;
+  /** The device identity with this login's session (its bundle is what was published). */
+  readonly identity: DeviceIdentity;
   /** Passphrase mode: the room key derived from it. */
   readonly roomKey?: RoomKey;
   /** Member-keys mode: this socket's keys state. */
@@ -61,8 +66,15 @@ export type ParleyNotice =
 export interface UseParleyOptions {
   /** Where the device identity lives (default IndexedDB). */
   identityStore?: IdentityStore;
-  /** Fingerprints first seen per room and name (default localStorage). */
+  /** Fingerprints first seen (and verified) per room and name (default localStorage). */
   trustStore?: TrustStore;
+  /** Where member-keys ratchet state lasts across reloads (default IndexedDB, wrapped). */
+  ratchetStore?: RatchetStore;
+  /**
+   * What a changed key gets until the user accepts it (default 'hold': no sender key; the
+   * page offers "Accept new key"). A verified key that changed is always held.
+   */
+  keyChanges?: 'hold' | 'warn';
   onNotice?: (notice: ParleyNotice) => void;
 }
 
@@ -92,6 +104,10 @@ export function useParley(client: ParleyClient, options: UseParleyOptions = {}):
   const [identityStore] = useState(() => options.identityStore ?? indexedDbIdentityStore);
   const [trust] = useState(() => options.trustStore ?? localTrustStore());
   const [early] = useState(() => new EarlyDirects());
+  const [ratchet] = useState(() =>
+    options.ratchetStore ? Promise.resolve(options.ratchetStore) : browserRatchetStore(),
+  );
+  const [keyChanges] = useState(() => options.keyChanges ?? 'hold');
   const [identity, setIdentity] = useState<DeviceIdentity | null>(null);
   const [session, setSession] = useState<RoomSession | null>(null);
   const [membersVersion, setMembersVersion] = useState(0);
@@ -118,15 +134,20 @@ export function useParley(client: ParleyClient, options: UseParleyOptions = {}):
   }, [publish]);
 
   const startKeys = useCallback(
-    (id: DeviceIdentity, user: User) =>
-      new KeysSession(client, {
+    (id: DeviceIdentity, user: User, store: RatchetStore) => {
+      const keys = new KeysSession(client, {
         identity: id,
         user,
         trust,
         early,
+        keyChanges,
+        store,
         onMembers: () => setMembersVersion((v) => v + 1),
-      }),
-    [client, trust, early],
+      });
+      void keys.room.ready.then(() => setMembersVersion((v) => v + 1));
+      return keys;
+    },
+    [client, trust, early, keyChanges],
   );
 
   useEffect(() => {
@@ -153,7 +174,8 @@ export function useParley(client: ParleyClient, options: UseParleyOptions = {}):
       client.onRejoin(async (user) => {
         const s = sessionRef.current;
         if (!s || user.room !== s.user.room) return;
-        const keys = s.mode === 'keys' ? startKeys(await loadIdentity(), user) : undefined;
+        // The same login session: the rejoin published the same bundle.
+        const keys = s.mode === 'keys' ? startKeys(s.identity, user, await ratchet) : undefined;
         if (keys && s.keys) keys.room.adopt(s.keys.room);
         s.keys?.close();
         publish({ ...s, user, keys });
@@ -178,16 +200,20 @@ export function useParley(client: ParleyClient, options: UseParleyOptions = {}):
       }),
     ];
     return () => offs.forEach((off) => off());
-  }, [client, startKeys, loadIdentity, publish, endSession]);
+  }, [client, startKeys, ratchet, publish, endSession]);
 
   const login = useCallback(
     async ({ name, room, mode, passphrase }: LoginRequest): Promise<RoomSession> => {
       setLoginPhase(mode === 'passphrase' ? 'deriving' : 'joining');
       try {
-        const [roomKey, id] = await Promise.all([
+        const [roomKey, loaded, store] = await Promise.all([
           mode === 'passphrase' ? deriveRoomKey(passphrase ?? '', room) : undefined,
           loadIdentity(),
+          ratchet,
         ]);
+        // A fresh login session for every login: shares made for an earlier login in this
+        // tab (recorded and replayed by the server) are refused.
+        const id = await newLoginSession(loaded);
         setLoginPhase('joining');
         await client.ready();
         const user = await client.login({ name, room, publicKey: id.bundle });
@@ -196,8 +222,9 @@ export function useParley(client: ParleyClient, options: UseParleyOptions = {}):
           joinId: ++joins.current,
           user,
           mode,
+          identity: id,
           roomKey,
-          keys: mode === 'keys' ? startKeys(id, user) : undefined,
+          keys: mode === 'keys' ? startKeys(id, user, store) : undefined,
         };
         publish(s);
         setKick(null);
@@ -206,7 +233,7 @@ export function useParley(client: ParleyClient, options: UseParleyOptions = {}):
         setLoginPhase('idle');
       }
     },
-    [client, loadIdentity, startKeys, publish],
+    [client, loadIdentity, startKeys, publish, ratchet],
   );
 
   const logout = useCallback(() => {

@@ -11,7 +11,7 @@ import { addGap, emptyTimeline, markIncomplete, placeMessage, settleMessage, typ
 import type { ParleyState, RoomSession } from './use-parley.js';
 import { useParleyEvent } from './use-parley-event.js';
 
-type Opened = { ok: true; text: string } | { ok: false; reason: string };
+type Opened = { ok: true; text: string; gap?: number; late?: boolean } | { ok: false; reason: string };
 
 export interface RoomState {
   users: readonly User[];

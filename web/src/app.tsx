@@ -102,6 +102,8 @@ export function App() {
           call={call}
           roomCall={roomCall}
           fingerprints={fingerprints}
+          myFingerprint={parley.identity?.fingerprint}
+          membersVersion={parley.membersVersion}
           onSendError={(err) => toast('error', 'Message not sent', errorText(err))}
         />
       )}

@@ -1,4 +1,4 @@
-import { ParleyError } from '../../../client/index.js';
+import { KeyChangeBlockedError, ParleyError } from '../../../client/index.js';
 
 /** A sentence for the user from whatever the library rejected with. */
 export function errorText(err: unknown): string {
@@ -9,6 +9,9 @@ export function errorText(err: unknown): string {
     if (err.code === 'TOO_MANY_CONNECTIONS') return 'Too many connections from your network.';
     if (err.code === 'RATE_LIMITED') return 'Slow down a little and try again.';
     return err.message;
+  }
+  if (err instanceof KeyChangeBlockedError) {
+    return `The verified key of ${err.members.join(', ')} changed. Compare safety numbers, then accept the new key to send again.`;
   }
   return err instanceof Error ? err.message : String(err);
 }

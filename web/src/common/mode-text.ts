@@ -19,9 +19,10 @@ export const MODE_HINT: Record<RoomMode, string> = {
 /** Shown under the people in the room: what to check, in this room's mode. */
 export const TRUST_HINT: Record<RoomMode, string> = {
   keys:
-    "Each message is signed with its sender's device key. This page remembers the fingerprint it first saw for each " +
-    'name and flags a change, but the first one comes from the server: compare fingerprints with the people you talk ' +
-    'to (in person or over another channel) to know the keys are really theirs.',
+    "Each message is signed with its sender's device key. This page remembers the key it first saw for each name " +
+    '(marked “new”) and holds a changed one until you accept it, but the first one comes from the server: use Verify ' +
+    'to compare safety numbers with the people you talk to (in person or over another channel) to know the keys are ' +
+    'really theirs.',
   passphrase:
     'Everyone who knows the passphrase can read every message in this room and write under any name: nothing is ' +
     'signed, so the fingerprints here do not vouch for who wrote what. Share the passphrase only with people you ' +

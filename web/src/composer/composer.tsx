@@ -7,9 +7,12 @@ const MAX_HEIGHT_PX = 160;
 export function Composer({
   send,
   onError,
+  blocked = false,
 }: {
   send: (text: string) => Promise<void>;
   onError: (err: unknown) => void;
+  /** Sending is paused (a verified member's key changed): the text stays, Send is off. */
+  blocked?: boolean;
 }) {
   const input = useRef<HTMLTextAreaElement>(null);
   const [text, setText] = useState('');
@@ -25,7 +28,7 @@ export function Composer({
   async function submit() {
     // The element's value, not state: a key press may come before React has re-rendered.
     const value = (input.current?.value ?? text).trim();
-    if (!value || sending) return;
+    if (!value || sending || blocked) return;
     setSending(true);
     try {
       await send(value);
@@ -70,7 +73,7 @@ export function Composer({
         }}
         onKeyDown={onKeyDown}
       />
-      <button type="submit" className="btn btn-primary" data-testid="send-button" disabled={sending}>
+      <button type="submit" className="btn btn-primary" data-testid="send-button" disabled={sending || blocked}>
         <Icon name="send" />
         <span className="label">Send</span>
       </button>

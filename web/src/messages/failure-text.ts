@@ -20,6 +20,8 @@ export function failureText(reason: string | undefined, mode: RoomMode): string 
       return "Cannot decrypt: the sender's key never reached this device";
     case 'unverified':
       return "Unverified: the signature does not match the sender's published key (not shown)";
+    case 'replay':
+      return 'Refused: a copy of a message already received (a replay), not shown again';
     case 'unknown-sender':
       return 'Cannot verify: the sender published no key for this mode';
     default:
@@ -29,5 +31,5 @@ export function failureText(reason: string | undefined, mode: RoomMode): string 
 
 /** A warning sign for what may be forged or not Parley's; a lock for what is merely locked. */
 export function failureIcon(reason: string | undefined): 'warning' | 'lock' {
-  return reason === 'unverified' || reason === 'malformed' ? 'warning' : 'lock';
+  return reason === 'unverified' || reason === 'malformed' || reason === 'replay' ? 'warning' : 'lock';
 }

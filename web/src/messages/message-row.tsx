@@ -27,6 +27,7 @@ export function MessageRow({ item, mode }: { item: MessageItem; mode: RoomMode }
       data-state={item.state}
       data-id={m.id}
       data-reason={item.reason}
+      data-gap={item.gap || undefined}
       data-epoch={m.epoch}
       data-offset={m.offset}
     >
@@ -43,6 +44,18 @@ export function MessageRow({ item, mode }: { item: MessageItem; mode: RoomMode }
         <div className="message-text" data-testid="message-text">
           <Body item={item} mode={mode} />
         </div>
+        {item.gap !== undefined && item.gap > 0 && (
+          <p className="message-note" data-testid="message-gap" role="note">
+            {item.gap === 1
+              ? `1 earlier message from ${m.from} has not arrived`
+              : `${item.gap} earlier messages from ${m.from} have not arrived`}
+          </p>
+        )}
+        {item.late && (
+          <p className="message-note" data-testid="message-late" role="note">
+            Arrived late (after later messages from {m.from})
+          </p>
+        )}
       </div>
     </li>
   );
