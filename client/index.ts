@@ -7,6 +7,7 @@ export * from './keys-room.js';
 export * from './ratchet.js';
 export * from './hpke.js';
 export * from './room-call.js';
+export * from './call-auth.js';
 export type {
   User,
   ErrorCode,

@@ -659,7 +659,10 @@ export class RoomCall {
     this.closeLink(link);
     if (state) {
       link.state = state;
-      this.error = { code: 'UNVERIFIED', message: `${link.peer.name}'s connection could not be verified.` };
+      this.error = {
+        code: 'UNVERIFIED',
+        message: `${link.peer.name}'s call could not be verified: its key fingerprints do not match their key. Not connected.`,
+      };
     } else {
       this.links.delete(peerId);
     }

@@ -8,9 +8,24 @@
  *   end:    `hangup { to }` → the peer gets `ended { reason: 'hangup' }`; the server also
  *           ends calls with `timeout` (unanswered) and `disconnected` (peer left).
  *
+ * With `fingerprints` (member-keys rooms: client/call-auth.ts), each description carries a
+ * proof of its DTLS fingerprints inside the signal (`{ type, sdp, proof }`, opaque to the
+ * server) and a remote one is checked before it is applied: a call that does not verify is
+ * hung up and ends as `unverified`, and an incoming one never rings. With `peerName`, the
+ * caller is named by the server-stamped `users` entry of its socket, never by the `name` it
+ * chose itself.
+ *
  * Framework-free; `useCall` (use-call.ts) holds one for a React page.
  */
 import type { ParleyClient } from '../index.js';
+import type { DescriptionVerifier } from '../room-call.js';
+
+export interface CallControllerOptions {
+  /** Signs local descriptions and checks remote ones (see client/call-auth.ts). */
+  fingerprints?: DescriptionVerifier;
+  /** The server-stamped name of a socket (its `users` entry); used instead of the caller's `name`. */
+  peerName?(peerId: string): string | undefined;
+}
 
 export type CallPhase = 'idle' | 'outgoing' | 'incoming' | 'connecting' | 'connected' | 'ended';
 
@@ -24,6 +39,7 @@ export type EndKind =
   | 'missed' // we did not answer in time
   | 'peer-left' // the peer disconnected
   | 'busy' // we were already in a call
+  | 'unverified' // the peer's DTLS fingerprints were not signed by its key
   | 'failed'; // media or network error
 
 export interface CallView {
@@ -60,6 +76,10 @@ interface Session {
   ended: boolean;
 }
 
+function proofOf(value: unknown): unknown {
+  return value && typeof value === 'object' ? (value as { proof?: unknown }).proof : undefined;
+}
+
 function asDescription(value: unknown, type: RTCSdpType): RTCSessionDescriptionInit | null {
   if (typeof value === 'string') return { type, sdp: value };
   if (value && typeof value === 'object' && typeof (value as { sdp?: unknown }).sdp === 'string') {
@@ -86,9 +106,10 @@ export class CallController {
     private readonly client: ParleyClient,
     private readonly myName: () => string,
     private readonly events: CallEvents,
+    private readonly options: CallControllerOptions = {},
   ) {
     this.offs.push(
-      client.on('call', (incoming) => void this.onIncoming(incoming)),
+      client.on('call', (incoming) => this.onIncoming(incoming)),
       client.on('answer', (a) => void this.onAnswer(a.from, a.sdp)),
       client.on('offer', (o) => void this.onOffer(o.from, o.sdp)),
       client.on('candidate', (c) => void this.onCandidate(c.from, c.candidate)),
@@ -130,10 +151,9 @@ export class CallController {
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
       if (s.ended) return;
-      await this.client.call(peerId, {
-        name: this.myName(),
-        signal: { type: offer.type, sdp: offer.sdp },
-      });
+      const signal = await this.signed(peerId, { type: offer.type, sdp: offer.sdp });
+      if (s.ended) return;
+      await this.client.call(peerId, { name: this.myName(), signal });
       s.markReady();
       if (!s.ended) this.emitChange(`Ringing ${peerName}…`);
     } catch (err) {
@@ -154,7 +174,9 @@ export class CallController {
       const answer = await pc.createAnswer();
       await pc.setLocalDescription(answer);
       if (s.ended) return;
-      await this.client.answer(s.peerId, { sdp: { type: answer.type, sdp: answer.sdp } });
+      const sdp = await this.signed(s.peerId, { type: answer.type, sdp: answer.sdp });
+      if (s.ended) return;
+      await this.client.answer(s.peerId, { sdp });
     } catch (err) {
       this.fail(s, err);
     }
@@ -185,7 +207,9 @@ export class CallController {
   // ---------- server events ----------
 
   private onIncoming(incoming: { from: string; name?: string; signal?: unknown }): void {
-    const peerName = incoming.name ?? 'Someone';
+    const peerName = this.options.peerName
+      ? (this.options.peerName(incoming.from) ?? 'Unknown caller')
+      : (incoming.name ?? 'Someone');
     if (this.busy) {
       // One call at a time: tell the caller we are busy.
       this.client.hangup(incoming.from).catch(() => undefined);
@@ -201,8 +225,13 @@ export class CallController {
     const s = this.newSession(incoming.from, peerName, 'callee', 'incoming');
     s.offer = offer;
     s.markReady();
-    this.emitChange(`${peerName} is calling…`);
-    this.events.incoming({ peerId: s.peerId, peerName });
+    const ring = () => {
+      this.emitChange(`${peerName} is calling…`);
+      this.events.incoming({ peerId: s.peerId, peerName });
+    };
+    // Signed calls ring only once their proof is checked.
+    if (!this.options.fingerprints) return ring();
+    void this.verified(s, offer, proofOf(incoming.signal)).then((ok) => ok && ring());
   }
 
   private async onAnswer(from: string, sdp: unknown): Promise<void> {
@@ -211,6 +240,7 @@ export class CallController {
     const answer = asDescription(sdp, 'answer');
     if (!answer) return;
     try {
+      if (!(await this.verified(s, answer, proofOf(sdp)))) return;
       if (s.phase === 'outgoing') {
         s.phase = 'connecting';
         this.emitChange('Connecting…');
@@ -229,11 +259,13 @@ export class CallController {
     const offer = asDescription(sdp, 'offer');
     if (!offer) return;
     try {
+      if (!(await this.verified(s, offer, proofOf(sdp)))) return;
       await s.pc.setRemoteDescription(offer);
       await this.flushRemoteCandidates(s);
       const answer = await s.pc.createAnswer();
       await s.pc.setLocalDescription(answer);
-      await this.client.answer(s.peerId, { sdp: { type: answer.type, sdp: answer.sdp } });
+      const signed = await this.signed(s.peerId, { type: answer.type, sdp: answer.sdp });
+      await this.client.answer(s.peerId, { sdp: signed });
     } catch (err) {
       this.fail(s, err);
     }
@@ -270,6 +302,36 @@ export class CallController {
   }
 
   // ---------- internals ----------
+
+  /** A local description as signalled: with its proof when calls are signed. */
+  private async signed(
+    peerId: string,
+    d: RTCSessionDescriptionInit,
+  ): Promise<{ type: RTCSdpType; sdp?: string; proof?: unknown }> {
+    const verifier = this.options.fingerprints;
+    if (!verifier) return { type: d.type, sdp: d.sdp };
+    return { type: d.type, sdp: d.sdp, proof: await verifier.sign(peerId, d) };
+  }
+
+  /**
+   * Checks a remote description's proof; one that does not verify hangs up and ends the
+   * call as `unverified` (resolves false).
+   */
+  private async verified(s: Session, d: RTCSessionDescriptionInit, proof: unknown): Promise<boolean> {
+    const verifier = this.options.fingerprints;
+    if (!verifier) return true;
+    const ok = await verifier.verify(s.peerId, d, proof).catch(() => false);
+    if (s.ended) return false;
+    if (ok) return true;
+    this.client.hangup(s.peerId).catch(() => undefined);
+    this.finish(
+      s,
+      'unverified',
+      `Call refused: ${s.peerName}'s key fingerprints do not match their key (someone may be in the middle)`,
+    );
+    this.events.error(`${s.peerName}'s call could not be verified: not connected.`);
+    return false;
+  }
 
   private newSession(peerId: string, peerName: string, role: 'caller' | 'callee', phase: CallPhase): Session {
     let markReady!: () => void;

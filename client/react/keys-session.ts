@@ -5,6 +5,7 @@
  */
 import {
   KeysRoom,
+  type CallAuthSession,
   type DeviceIdentity,
   type DirectMessage,
   type Member,
@@ -49,6 +50,7 @@ export class EarlyDirects {
 export class KeysSession {
   readonly room: KeysRoom;
   private readonly unsubscribe: Array<() => void>;
+  private readonly identity: DeviceIdentity;
 
   constructor(
     client: Pick<ParleyClient, 'on' | 'direct'>,
@@ -64,6 +66,7 @@ export class KeysSession {
       store?: RatchetStore;
     },
   ) {
+    this.identity = options.identity;
     this.room = new KeysRoom({
       identity: options.identity,
       user: options.user,
@@ -90,6 +93,22 @@ export class KeysSession {
 
   open(m: RoomMessage): Promise<MessageState> {
     return this.room.open(m);
+  }
+
+  /**
+   * What signs and checks call proofs (client/call-auth.ts) in this session: a member's key
+   * counts while it is a valid bundle that is not held (a changed key not accepted yet).
+   */
+  callAuth(): CallAuthSession {
+    return {
+      room: this.room.room,
+      id: this.room.id,
+      identity: this.identity,
+      memberKey: (peerId) => {
+        const m = this.room.member(peerId);
+        return m?.bundle && !m.held ? m.bundle : undefined;
+      },
+    };
   }
 
   close(): void {

@@ -50,6 +50,37 @@ describe('useCall', () => {
     expect(ended.map((v) => v.endKind)).toEqual(['missed']);
   });
 
+  it('a signed call rings only once its proof verifies, named by the server-stamped users entry', async () => {
+    const fake = new FakeClient();
+    const checked: unknown[] = [];
+    const good = { v: 'cp1', sig: 'ok' };
+    const { result } = renderHook(() =>
+      useCall(fake.asClient, {
+        myName: () => 'ann',
+        peerName: (id) => (id === 'bob-1' ? 'bob' : undefined),
+        fingerprints: {
+          sign: async () => good,
+          verify: async (_peer, _d, proof) => (checked.push(proof), proof === good),
+        },
+      }),
+    );
+    await act(async () =>
+      fake.serverEmit('call', { from: 'bob-1', name: 'Your Bank', signal: { ...offer, proof: good } }),
+    );
+    expect(checked).toEqual([good]);
+    expect(result.current.incoming).toEqual({ peerId: 'bob-1', peerName: 'bob' });
+    act(() => result.current.decline());
+
+    // A proof that does not verify: never rings, hung up, ended as unverified.
+    await act(async () =>
+      fake.serverEmit('call', { from: 'cat-1', name: 'bob', signal: { ...offer, proof: 'forged' } }),
+    );
+    expect(result.current.incoming).toBeNull();
+    expect(result.current.view).toMatchObject({ phase: 'ended', endKind: 'unverified', peerName: 'Unknown caller' });
+    expect(result.current.view?.status).toMatch(/fingerprints do not match/);
+    expect(fake.hungUp).toEqual(['bob-1', 'cat-1']);
+  });
+
   it('stops listening when unmounted', () => {
     const { fake, unmount } = setup(true);
     unmount();

@@ -5,6 +5,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ParleyClient } from '../index.js';
+import type { DescriptionVerifier } from '../room-call.js';
 import { CallController, type CallView } from './call-controller.js';
 
 export type { CallPhase, CallView, EndKind } from './call-controller.js';
@@ -22,6 +23,10 @@ export interface UseCallOptions {
   /** Something to tell the user that does not end the call (no camera, a second caller). */
   onError?(message: string): void;
   onEnded?(view: CallView): void;
+  /** Signs and checks the calls' DTLS fingerprints (client/call-auth.ts `callVerifier`). */
+  fingerprints?: DescriptionVerifier;
+  /** The server-stamped name of a socket (its `users` entry), shown instead of the caller's own. */
+  peerName?(peerId: string): string | undefined;
 }
 
 export interface CallState {
@@ -59,23 +64,34 @@ export function useCall(client: ParleyClient, options: UseCallOptions): CallStat
   const [camera, setCamera] = useState(true);
 
   useEffect(() => {
-    const c: CallController = new CallController(client, () => latest.current.myName(), {
-      change: (v) => {
-        setView(v);
-        if (v.phase !== 'ended') return;
-        setIncoming(null);
-        setMicrophone(true);
-        setCamera(true);
-        latest.current.onEnded?.(v);
+    const c: CallController = new CallController(
+      client,
+      () => latest.current.myName(),
+      {
+        change: (v) => {
+          setView(v);
+          if (v.phase !== 'ended') return;
+          setIncoming(null);
+          setMicrophone(true);
+          setCamera(true);
+          latest.current.onEnded?.(v);
+        },
+        incoming: (call) => {
+          if (latest.current.onIncoming?.(call) === false) c.decline();
+          else setIncoming(call);
+        },
+        localStream: setLocalStream,
+        remoteStream: setRemoteStream,
+        error: (message) => latest.current.onError?.(message),
       },
-      incoming: (call) => {
-        if (latest.current.onIncoming?.(call) === false) c.decline();
-        else setIncoming(call);
+      {
+        fingerprints: latest.current.fingerprints && {
+          sign: (peerId, d) => latest.current.fingerprints!.sign(peerId, d),
+          verify: (peerId, d, proof) => latest.current.fingerprints!.verify(peerId, d, proof),
+        },
+        peerName: latest.current.peerName && ((peerId) => latest.current.peerName?.(peerId)),
       },
-      localStream: setLocalStream,
-      remoteStream: setRemoteStream,
-      error: (message) => latest.current.onError?.(message),
-    });
+    );
     ctl.current = c;
     return () => {
       c.dispose();

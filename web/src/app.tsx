@@ -2,7 +2,8 @@
  * Parley's reference web client: encrypted room chat and 1:1 video calls. The state lives
  * in the client library's hooks (client/react); this composes them with the page's views.
  */
-import { useCallback, useEffect } from 'react';
+import { useCallback, useEffect, useMemo, useRef } from 'react';
+import { callVerifier } from '../../client/index.js';
 import {
   useCall,
   useConnection,
@@ -47,7 +48,15 @@ export function App() {
   );
   const parley = useParley(client, { onNotice });
   const room = useRoom(parley);
+  const users = useRef(room.users);
+  users.current = room.users;
+  // Member-keys rooms: each side signs its DTLS fingerprints with its device key and checks
+  // the other's against the member's key as this page knows it (passphrase rooms: unsigned).
+  const fingerprintProofs = useMemo(() => callVerifier(() => parley.current()?.keys?.callAuth()), [parley.current]);
   const call = useCall(client, {
+    fingerprints: fingerprintProofs,
+    // The server-stamped login name of the caller's socket, never the name it sent.
+    peerName: (id) => users.current.find((u) => u.id === id)?.name,
     myName: () => parley.current()?.user.name ?? 'Someone',
     // Not in a room: nobody to answer.
     onIncoming: () => parley.current() !== null,
@@ -56,7 +65,7 @@ export function App() {
       if (view.endKind !== 'hangup') toast('call', 'Call ended', view.status);
     },
   });
-  const roomCall = useRoomCall(client, parley.session);
+  const roomCall = useRoomCall(client, parley.session, { fingerprints: fingerprintProofs });
   const fingerprints = useFingerprints(room.users);
   useDiagnostics(client, { parley, room, call, roomCall });
 
