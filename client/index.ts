@@ -7,6 +7,7 @@ export * from './keys-room.js';
 export * from './ratchet.js';
 export * from './hpke.js';
 export * from './room-call.js';
+export * from './chat-timing.js';
 export type {
   User,
   ErrorCode,
@@ -19,6 +20,8 @@ export type {
   RedactedMessage,
   RedactedEvent,
   MessageAck,
+  ReadReceipt,
+  UserStatus,
   DirectMessage,
   DirectPayload,
   EndReason,

@@ -52,6 +52,13 @@ describe('client/ParleyClient', () => {
             return ack?.({ iceServers: [{ urls: 'stun:stun.example.org' }] });
           case 'hangup':
             return ack?.({ error: 'no call with that socket', code: 'NO_CALL' });
+          case 'read':
+            return ack?.({ offset: Number(payload?.offset) });
+          case 'receipts':
+            return ack?.({ receipts: [{ id: socket.id, offset: 4, epoch: 'E', at: 9 }] });
+          case 'redact':
+            if (payload?.offset === 99) return ack?.({ error: 'not yours', code: 'FORBIDDEN' });
+            return ack?.({});
           case 'silent':
             return; // never acks
           default:
@@ -117,6 +124,39 @@ describe('client/ParleyClient', () => {
       ['signal', { to: 'peer', signal: { renegotiate: true } }],
       ['iceServers', undefined],
       ['logout', undefined],
+    ]);
+    client.disconnect();
+  });
+
+  it('sends setStatus, redact, typing, read and receipts with the v1.2 payloads', async () => {
+    const client = new ParleyClient({ url });
+    const id = await client.ready();
+    seen.length = 0;
+    await client.setStatus('away');
+    await client.redact(3, 'E');
+    await expect(client.redact(99, 'E')).rejects.toMatchObject({ code: 'FORBIDDEN', event: 'redact' });
+    await client.typing(true);
+    expect(await client.read(4, 'E')).toBe(4);
+    expect(await client.receipts()).toEqual([{ id, offset: 4, epoch: 'E', at: 9 }]);
+    expect(seen.map((s) => [s.event, s.args[0]])).toEqual([
+      ['setStatus', { status: 'away' }],
+      ['redact', { offset: 3, epoch: 'E' }],
+      ['redact', { offset: 99, epoch: 'E' }],
+      ['typing', { active: true }],
+      ['read', { offset: 4, epoch: 'E' }],
+      ['receipts', undefined],
+    ]);
+    seen.length = 0;
+    const typing = client.typingNotifier();
+    typing.input();
+    typing.sent();
+    client.readReporter().seen(7, 'E');
+    await client.ping();
+    expect(seen.map((s) => [s.event, s.args[0]])).toEqual([
+      ['typing', { active: true }],
+      ['typing', { active: false }],
+      ['read', { offset: 7, epoch: 'E' }],
+      ['ping', undefined],
     ]);
     client.disconnect();
   });
