@@ -8,6 +8,7 @@ export * from './ratchet.js';
 export * from './hpke.js';
 export * from './room-call.js';
 export * from './chat-timing.js';
+export * from './chat-envelope.js';
 export type {
   User,
   ErrorCode,
