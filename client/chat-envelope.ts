@@ -222,7 +222,11 @@ export function reduceChat(entries: readonly ChatInput[]): ChatView {
   const view: ChatView = { messages: [], pending: [], ignored: [] };
   const byRef = new Map<string, ChatMessage>();
   const reactions = new Map<ChatMessage, Map<string, Map<string, string>>>();
-  const ops: Array<{ entry: ChatInput; index: number; content: MessageContent & MessageRef }> = [];
+  const ops: Array<{
+    entry: ChatInput;
+    index: number;
+    content: Extract<MessageContent, { kind: 'edit' | 'reaction' }>;
+  }> = [];
 
   sorted.forEach((entry, index) => {
     const base = {
