@@ -7,6 +7,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { ParleyClient, ParleyError, connectParley } from './parley-client.js';
+import { TypingTracker } from './chat-timing.js';
 import type { User } from '../src/common/events.js';
 
 describe('client/ParleyClient', () => {
@@ -58,6 +59,10 @@ describe('client/ParleyClient', () => {
             return ack?.({ receipts: [{ id: socket.id, offset: 4, epoch: 'E', at: 9 }] });
           case 'redact':
             if (payload?.offset === 99) return ack?.({ error: 'not yours', code: 'FORBIDDEN' });
+            return ack?.({});
+          case 'typing':
+            // Echoed back for the spec (the server relays it to the *other* members).
+            socket.emit('typing', { id: 'bob', active: Boolean(payload?.active) });
             return ack?.({});
           case 'silent':
             return; // never acks
@@ -158,6 +163,26 @@ describe('client/ParleyClient', () => {
       ['read', { offset: 7, epoch: 'E' }],
       ['ping', undefined],
     ]);
+    client.disconnect();
+  });
+
+  it('feeds a TypingTracker from typing events, room messages and users lists', async () => {
+    const client = new ParleyClient({ url });
+    await client.ready();
+    const tracker = new TypingTracker();
+    const off = client.trackTyping(tracker);
+    const changed = () => new Promise<string[]>((resolve) => tracker.onChange(resolve));
+    let next = changed();
+    await client.typing(true);
+    expect(await next).toEqual(['bob']);
+    next = changed();
+    await client.typing(false);
+    expect(await next).toEqual([]);
+    off();
+    await client.typing(true);
+    await client.ping();
+    expect(tracker.typing).toEqual([]);
+    tracker.clear();
     client.disconnect();
   });
 

@@ -20,7 +20,13 @@ import type {
   User,
   UserStatus,
 } from '../src/common/events.js';
-import { ReadReporter, TypingNotifier, type ReadReporterOptions, type TypingNotifierOptions } from './chat-timing.js';
+import {
+  ReadReporter,
+  TypingNotifier,
+  type ReadReporterOptions,
+  type TypingNotifierOptions,
+  type TypingTracker,
+} from './chat-timing.js';
 
 export type ParleySocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -374,6 +380,21 @@ export class ParleyClient {
    */
   typingNotifier(options?: TypingNotifierOptions): TypingNotifier {
     return new TypingNotifier((active) => this.typing(active), options);
+  }
+
+  /**
+   * Feed a {@link TypingTracker} from this client: `typing` events, room messages (their
+   * sender stops typing) and `users` lists (who left stops typing). Returns the unsubscribe.
+   */
+  trackTyping(tracker: TypingTracker): Unsubscribe {
+    const offs = [
+      this.on('typing', (e) => tracker.event(e)),
+      this.onMessage((m) => tracker.message(m.fromId)),
+      this.on('users', (users) => tracker.members(users.map((u) => u.id))),
+    ];
+    return () => {
+      for (const off of offs) off();
+    };
   }
 
   /** A {@link ReadReporter} sending this client's `read`, at most once a second and only forward. */
