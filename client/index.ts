@@ -8,6 +8,8 @@ export * from './ratchet.js';
 export * from './hpke.js';
 export * from './room-call.js';
 export * from './call-auth.js';
+export * from './chat-timing.js';
+export * from './chat-envelope.js';
 export type {
   User,
   ErrorCode,
@@ -20,6 +22,8 @@ export type {
   RedactedMessage,
   RedactedEvent,
   MessageAck,
+  ReadReceipt,
+  UserStatus,
   DirectMessage,
   DirectPayload,
   EndReason,

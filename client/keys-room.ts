@@ -652,6 +652,15 @@ export class KeysRoom {
     return envelope;
   }
 
+  /**
+   * The sender identity of a socket of this room for edits (client/chat-envelope.ts): the
+   * fingerprint of its device (this device's own for its sockets), undefined when unknown.
+   */
+  senderIdentity(fromId: string): string | undefined {
+    if (this.ownIds.has(fromId)) return this.identity.fingerprint;
+    return this.seen.get(fromId)?.fingerprint;
+  }
+
   /** Verifies and decrypts a room message, waiting briefly for a sender chain still on its way. */
   async open(m: RoomMessage): Promise<MessageState> {
     await this.ready;

@@ -7,6 +7,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { ParleyClient, ParleyError, connectParley } from './parley-client.js';
+import { TypingTracker } from './chat-timing.js';
 import type { User } from '../src/common/events.js';
 
 describe('client/ParleyClient', () => {
@@ -52,6 +53,17 @@ describe('client/ParleyClient', () => {
             return ack?.({ iceServers: [{ urls: 'stun:stun.example.org' }] });
           case 'hangup':
             return ack?.({ error: 'no call with that socket', code: 'NO_CALL' });
+          case 'read':
+            return ack?.({ offset: Number(payload?.offset) });
+          case 'receipts':
+            return ack?.({ receipts: [{ id: socket.id, offset: 4, epoch: 'E', at: 9 }] });
+          case 'redact':
+            if (payload?.offset === 99) return ack?.({ error: 'not yours', code: 'FORBIDDEN' });
+            return ack?.({});
+          case 'typing':
+            // Echoed back for the spec (the server relays it to the *other* members).
+            socket.emit('typing', { id: 'bob', active: Boolean(payload?.active) });
+            return ack?.({});
           case 'silent':
             return; // never acks
           default:
@@ -118,6 +130,59 @@ describe('client/ParleyClient', () => {
       ['iceServers', undefined],
       ['logout', undefined],
     ]);
+    client.disconnect();
+  });
+
+  it('sends setStatus, redact, typing, read and receipts with the v1.2 payloads', async () => {
+    const client = new ParleyClient({ url });
+    const id = await client.ready();
+    seen.length = 0;
+    await client.setStatus('away');
+    await client.redact(3, 'E');
+    await expect(client.redact(99, 'E')).rejects.toMatchObject({ code: 'FORBIDDEN', event: 'redact' });
+    await client.typing(true);
+    expect(await client.read(4, 'E')).toBe(4);
+    expect(await client.receipts()).toEqual([{ id, offset: 4, epoch: 'E', at: 9 }]);
+    expect(seen.map((s) => [s.event, s.args[0]])).toEqual([
+      ['setStatus', { status: 'away' }],
+      ['redact', { offset: 3, epoch: 'E' }],
+      ['redact', { offset: 99, epoch: 'E' }],
+      ['typing', { active: true }],
+      ['read', { offset: 4, epoch: 'E' }],
+      ['receipts', undefined],
+    ]);
+    seen.length = 0;
+    const typing = client.typingNotifier();
+    typing.input();
+    typing.sent();
+    client.readReporter().seen(7, 'E');
+    await client.ping();
+    expect(seen.map((s) => [s.event, s.args[0]])).toEqual([
+      ['typing', { active: true }],
+      ['typing', { active: false }],
+      ['read', { offset: 7, epoch: 'E' }],
+      ['ping', undefined],
+    ]);
+    client.disconnect();
+  });
+
+  it('feeds a TypingTracker from typing events, room messages and users lists', async () => {
+    const client = new ParleyClient({ url });
+    await client.ready();
+    const tracker = new TypingTracker();
+    const off = client.trackTyping(tracker);
+    const changed = () => new Promise<string[]>((resolve) => tracker.onChange(resolve));
+    let next = changed();
+    await client.typing(true);
+    expect(await next).toEqual(['bob']);
+    next = changed();
+    await client.typing(false);
+    expect(await next).toEqual([]);
+    off();
+    await client.typing(true);
+    await client.ping();
+    expect(tracker.typing).toEqual([]);
+    tracker.clear();
     client.disconnect();
   });
 

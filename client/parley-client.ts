@@ -13,11 +13,20 @@ import type {
   RedactedMessage,
   LoginPayload,
   MessageAck,
+  ReadReceipt,
   RoomMessage,
   RTCIceServerLike,
   ServerToClientEvents,
   User,
+  UserStatus,
 } from '../src/common/events.js';
+import {
+  ReadReporter,
+  TypingNotifier,
+  type ReadReporterOptions,
+  type TypingNotifierOptions,
+  type TypingTracker,
+} from './chat-timing.js';
 
 export type ParleySocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -328,6 +337,69 @@ export class ParleyClient {
   /** Round trip to the server; resolves with this socket's id. */
   ping(): Promise<string> {
     return this.request('ping') as Promise<string>;
+  }
+
+  // ---- presence, typing, read receipts, redaction (docs/PROTOCOL.md, v1.2) ----
+
+  /** Set this member's status; the room (this socket included) gets `presence` when it changed. */
+  async setStatus(status: UserStatus): Promise<void> {
+    await this.request('setStatus', { status });
+  }
+
+  /**
+   * Remove the text of a retained message this socket sent (`FORBIDDEN` for another's,
+   * `NOT_FOUND` when not retained); every member gets `redacted`, history keeps a tombstone.
+   */
+  async redact(offset: number, epoch: string): Promise<void> {
+    await this.request('redact', { offset, epoch });
+  }
+
+  /** Relay `typing { active }` to the other members (nothing stored). See {@link typingNotifier}. */
+  async typing(active: boolean): Promise<void> {
+    await this.request('typing', { active });
+  }
+
+  /**
+   * Report having read the room up to `offset` of `epoch`; resolves with the member's position
+   * after it (positions only move forward). See {@link readReporter} for the rate limit.
+   */
+  async read(offset: number, epoch: string): Promise<number> {
+    const { offset: position } = await this.request('read', { offset, epoch });
+    return position;
+  }
+
+  /** The read position of every member of the room that has one in the current epoch. */
+  async receipts(): Promise<ReadReceipt[]> {
+    const { receipts } = await this.request('receipts');
+    return receipts;
+  }
+
+  /**
+   * A {@link TypingNotifier} sending this client's `typing`: call its `input()` on keystrokes,
+   * `sent()` after sending, `stop()` when the field is cleared or left.
+   */
+  typingNotifier(options?: TypingNotifierOptions): TypingNotifier {
+    return new TypingNotifier((active) => this.typing(active), options);
+  }
+
+  /**
+   * Feed a {@link TypingTracker} from this client: `typing` events, room messages (their
+   * sender stops typing) and `users` lists (who left stops typing). Returns the unsubscribe.
+   */
+  trackTyping(tracker: TypingTracker): Unsubscribe {
+    const offs = [
+      this.on('typing', (e) => tracker.event(e)),
+      this.onMessage((m) => tracker.message(m.fromId)),
+      this.on('users', (users) => tracker.members(users.map((u) => u.id))),
+    ];
+    return () => {
+      for (const off of offs) off();
+    };
+  }
+
+  /** A {@link ReadReporter} sending this client's `read`, at most once a second and only forward. */
+  readReporter(options?: ReadReporterOptions): ReadReporter {
+    return new ReadReporter((offset, epoch) => this.read(offset, epoch), options);
   }
 
   // ---- call signaling ----
