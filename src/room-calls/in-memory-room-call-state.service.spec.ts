@@ -33,7 +33,7 @@ describe('InMemoryRoomCallStateService', () => {
     await state.join('r', peer('b', 2), 2);
     await expect(state.join('r', peer('c', 3), 2)).rejects.toMatchObject({ code: 'CALL_FULL' });
     expect((await state.peers('r')).map((p) => p.id)).toEqual(['a', 'b']);
-    expect(await state.inCall('r', 'a', 'c')).toEqual([true, false]);
+    expect(state.inCall('r', 'a', 'c')).toEqual([true, false]);
     expect(await state.leave('r', 'c')).toBeUndefined();
     expect(await state.leave('other', 'a')).toBeUndefined();
   });

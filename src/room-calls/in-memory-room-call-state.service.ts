@@ -38,9 +38,9 @@ export class InMemoryRoomCallStateService extends RoomCallStateService {
     return Promise.resolve(call ? listed(call) : []);
   }
 
-  inCall(room: string, a: string, b: string): Promise<[boolean, boolean]> {
+  inCall(room: string, a: string, b: string): [boolean, boolean] {
     const call = this.calls.get(room);
-    return Promise.resolve([call?.has(a) ?? false, call?.has(b) ?? false]);
+    return [call?.has(a) ?? false, call?.has(b) ?? false];
   }
 }
 

@@ -18,8 +18,12 @@ export abstract class RoomCallStateService {
   abstract leave(room: string, id: string): Promise<CallPeer[] | undefined>;
   /** The participants of `room`'s call, oldest first (empty when there is none). */
   abstract peers(room: string): Promise<CallPeer[]>;
-  /** Whether `a` and `b` are participants of `room`'s call, in one look. */
-  abstract inCall(room: string, a: string, b: string): Promise<[boolean, boolean]>;
+  /**
+   * Whether `a` and `b` are participants of `room`'s call, in one look. A backend that knows
+   * without I/O answers synchronously (the in-memory one does), so a signal is relayed in the
+   * tick it arrived, as a 1:1 call's is.
+   */
+  abstract inCall(room: string, a: string, b: string): [boolean, boolean] | Promise<[boolean, boolean]>;
 }
 
 /** Oldest first; ties (the same millisecond) by id, so every node lists them alike. */

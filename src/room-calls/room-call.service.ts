@@ -16,6 +16,9 @@ import { Counter } from 'prom-client';
  * arrives hears of an ongoing call after its `users`; a participant that leaves the room
  * leaves the call first, so the others hear `roomCall` before `leave`.
  */
+/** The one empty ack of a relayed signal (never mutated). */
+const EMPTY: Record<string, never> = Object.freeze({}) as Record<string, never>;
+
 @Injectable()
 export class RoomCallService implements OnModuleInit {
   private readonly logger = new Logger('RoomCalls');
@@ -65,14 +68,19 @@ export class RoomCallService implements OnModuleInit {
     return {};
   }
 
-  async signal(user: User, to: string, data: unknown): Promise<Record<string, never>> {
+  signal(user: User, to: string, data: unknown): Record<string, never> | Promise<Record<string, never>> {
     if (to === user.id) throw new ValidationError('to: a signal goes to another participant, not to yourself');
-    const [self, target] = await this.calls.inCall(user.room, user.id, to);
+    const found = this.calls.inCall(user.room, user.id, to);
+    if (found instanceof Promise) return found.then((f) => this.relay(user, to, data, f));
+    return this.relay(user, to, data, found);
+  }
+
+  private relay(user: User, to: string, data: unknown, [self, target]: [boolean, boolean]): Record<string, never> {
     if (!self) throw new NotInRoomCallError();
     if (!target) throw new NotACallPeerError(to);
     this.signals.inc();
     this.realtime.emitTo(to, 'callSignal', { from: user.id, data });
-    return {};
+    return EMPTY;
   }
 
   private async tellNewcomer(user: User): Promise<void> {
