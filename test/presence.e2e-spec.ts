@@ -5,19 +5,9 @@
  * cluster configuration.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import type { ReadReceipt, RoomMessage, User } from '../src/common/events.js';
+import type { ReadReceipt, User } from '../src/common/events.js';
 import { expectError, expectOk } from './helpers/assert.js';
-import {
-  closeAllClients,
-  connect,
-  connectMany,
-  expectNothing,
-  joinRoom,
-  login,
-  mark,
-  uniqueRoom,
-  type TestClient,
-} from './helpers/client.js';
+import { closeAllClients, connect, expectNothing, newRoom, login, mark, say } from './helpers/client.js';
 import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
@@ -30,17 +20,7 @@ afterAll(async () => {
   await closeAllServers();
 });
 
-async function room(n: number): Promise<{ name: string; members: TestClient[] }> {
-  const name = uniqueRoom('presence');
-  const members = await connectMany(server, n);
-  await joinRoom(members, name);
-  return { name, members };
-}
-
-async function say(c: TestClient, text: string): Promise<RoomMessage> {
-  const ack = await c.request<{ id: string }>('roomMessage', { message: text });
-  return c.waitFor<RoomMessage>('roomMessage', (m) => m.id === ack.id);
-}
+const room = (n: number) => newRoom(server, n, 'presence');
 
 describe('setStatus and presence', () => {
   it('tells every member, the caller included, and later users lists carry the status', async () => {

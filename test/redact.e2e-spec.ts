@@ -6,18 +6,9 @@
  * node, and on two Redis nodes in the cluster configuration (history in Redis).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import type { HistoryReply, RoomMessage } from '../src/common/events.js';
+import type { HistoryReply } from '../src/common/events.js';
 import { expectError, expectOk } from './helpers/assert.js';
-import {
-  closeAllClients,
-  connect,
-  connectMany,
-  expectNothing,
-  joinRoom,
-  mark,
-  uniqueRoom,
-  type TestClient,
-} from './helpers/client.js';
+import { closeAllClients, connect, expectNothing, newRoom, mark, say, uniqueRoom } from './helpers/client.js';
 import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
 
 const TOKEN = 'redact-spec-admin-token-0123456789abcdef';
@@ -31,17 +22,7 @@ afterAll(async () => {
   await closeAllServers();
 });
 
-async function room(n: number): Promise<{ name: string; members: TestClient[] }> {
-  const name = uniqueRoom('redact');
-  const members = await connectMany(server, n);
-  await joinRoom(members, name);
-  return { name, members };
-}
-
-async function say(c: TestClient, text: string): Promise<RoomMessage> {
-  const ack = await c.request<{ id: string }>('roomMessage', { message: text });
-  return c.waitFor<RoomMessage>('roomMessage', (m) => m.id === ack.id);
-}
+const room = (n: number) => newRoom(server, n, 'redact');
 
 describe('redact', () => {
   it('removes the text of your own message: every member hears redacted, history keeps the tombstone', async () => {

@@ -14,11 +14,11 @@ import {
   connectMany,
   expectNothing,
   joinRoom,
+  newRoom,
   login,
   mark,
   sleep,
   uniqueRoom,
-  type TestClient,
 } from './helpers/client.js';
 import { deletePrefix, describeWithRedis, runPrefix, startNode, type RedisNode } from './helpers/redis.js';
 import { closeAllServers, startServer, type TestServer } from './helpers/server.js';
@@ -39,12 +39,7 @@ afterAll(async () => {
 
 const ids = (peers: CallPeer[]) => peers.map((p) => p.id);
 
-async function room(n: number): Promise<{ name: string; members: TestClient[] }> {
-  const name = uniqueRoom('call');
-  const members = await connectMany(server, n);
-  await joinRoom(members, name);
-  return { name, members };
-}
+const room = (n: number) => newRoom(server, n, 'call');
 
 describe('joinCall and leaveCall', () => {
   it('every member hears roomCall, the joiner included; the ack lists who was there, oldest first', async () => {

@@ -7,11 +7,9 @@ import {
   WebSocketServer,
   type OnGatewayInit,
 } from '@nestjs/websockets';
-import type { User } from '../common/events.js';
-import { NotLoggedInError } from '../common/errors/parley.error.js';
 import { WsExceptionsFilter } from '../common/filters/ws-exceptions.filter.js';
 import { WsValidationPipe } from '../common/pipes/ws-validation.pipe.js';
-import type { ParleySocket } from '../common/realtime/parley-socket.js';
+import { loggedIn, type ParleySocket } from '../common/realtime/parley-socket.js';
 import { RealtimeService, type ParleyServer } from '../common/realtime/realtime.service.js';
 import { ChatService } from './chat.service.js';
 import { DirectService } from './direct.service.js';
@@ -82,9 +80,4 @@ export class ChatGateway implements OnGatewayInit {
   ping(@ConnectedSocket() client: ParleySocket): string {
     return client.id;
   }
-}
-
-function loggedIn(client: ParleySocket): User {
-  if (!client.data.user) throw new NotLoggedInError();
-  return client.data.user;
 }

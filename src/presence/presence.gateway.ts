@@ -1,10 +1,8 @@
 import { UseFilters, UsePipes } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
-import type { User } from '../common/events.js';
-import { NotLoggedInError } from '../common/errors/parley.error.js';
 import { WsExceptionsFilter } from '../common/filters/ws-exceptions.filter.js';
 import { WsValidationPipe } from '../common/pipes/ws-validation.pipe.js';
-import type { ParleySocket } from '../common/realtime/parley-socket.js';
+import { loggedIn, type ParleySocket } from '../common/realtime/parley-socket.js';
 import { ReadDto, SetStatusDto, TypingDto } from './dto/presence.dto.js';
 import { PresenceService } from './presence.service.js';
 
@@ -35,9 +33,4 @@ export class PresenceGateway {
   receipts(@ConnectedSocket() client: ParleySocket) {
     return this.presence.receipts(loggedIn(client));
   }
-}
-
-function loggedIn(client: ParleySocket): User {
-  if (!client.data.user) throw new NotLoggedInError();
-  return client.data.user;
 }

@@ -1,10 +1,8 @@
 import { UseFilters, UsePipes } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
-import type { User } from '../common/events.js';
-import { NotLoggedInError } from '../common/errors/parley.error.js';
 import { WsExceptionsFilter } from '../common/filters/ws-exceptions.filter.js';
 import { WsValidationPipe } from '../common/pipes/ws-validation.pipe.js';
-import type { ParleySocket } from '../common/realtime/parley-socket.js';
+import { loggedIn, type ParleySocket } from '../common/realtime/parley-socket.js';
 import { CallSignalDto } from './dto/call-signal.dto.js';
 import { RoomCallService } from './room-call.service.js';
 
@@ -29,9 +27,4 @@ export class RoomCallGateway {
   callSignal(@ConnectedSocket() client: ParleySocket, @MessageBody() dto: CallSignalDto) {
     return this.calls.signal(loggedIn(client), dto.to, dto.data);
   }
-}
-
-function loggedIn(client: ParleySocket): User {
-  if (!client.data.user) throw new NotLoggedInError();
-  return client.data.user;
 }

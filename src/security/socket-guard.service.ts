@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { LogThrottle } from '../common/logging/log-throttle.js';
 import { RateLimitedError } from '../common/errors/parley.error.js';
 import type { ParleySocket } from '../common/realtime/parley-socket.js';
+import { unwrapAddress } from '../common/realtime/client-address.js';
 import { RealtimeService, type ParleyServer } from '../common/realtime/realtime.service.js';
 import { authConfig, limitsConfig, type AuthConfig, type LimitsConfig } from '../config/configuration.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -159,7 +160,7 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
    * after REFUSED_GRACE_MS. The slot rides on the connection itself (no map, no closure).
    */
   private readonly onEngineConnection = (conn: EngineConn): void => {
-    const ip = normalizeAddress(conn.remoteAddress);
+    const ip = unwrapAddress(conn.remoteAddress);
     conn[SLOT] = this.counter.acquire(ip).then(
       (lease) => this.admitted(conn, lease),
       (err: unknown) => {
@@ -185,7 +186,7 @@ export class SocketGuardService implements OnApplicationBootstrap, OnApplication
     conn[SLOT] = REFUSED;
     setTimeout(() => {
       if (conn[SLOT] !== REFUSED || conn.readyState !== 'open') return;
-      this.refused(normalizeAddress(conn.remoteAddress));
+      this.refused(unwrapAddress(conn.remoteAddress));
       conn.close();
     }, REFUSED_GRACE_MS).unref();
   }
@@ -312,10 +313,5 @@ function connectError(message: string, sentence: string): Error {
 
 /** The peer address of the connection (proxies are not trusted), IPv4-mapped IPv6 unwrapped. */
 export function clientAddress(socket: Pick<ParleySocket, 'handshake'>): string {
-  return normalizeAddress(socket.handshake.address);
-}
-
-function normalizeAddress(address: string | undefined): string {
-  if (!address) return 'unknown';
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+  return unwrapAddress(socket.handshake.address);
 }

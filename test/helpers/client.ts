@@ -7,7 +7,7 @@
  */
 import { io, type Socket, type ManagerOptions, type SocketOptions } from 'socket.io-client';
 import { io as io40 } from 'socket.io-client-40';
-import type { ClientToServerEvents, ServerToClientEvents, User } from '../../src/common/events.js';
+import type { ClientToServerEvents, RoomMessage, ServerToClientEvents, User } from '../../src/common/events.js';
 import type { TestServer } from './server.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -286,6 +286,24 @@ export async function joinRoom(clients: TestClient[], room: string, names?: stri
     await Promise.all(clients.slice(0, count).map((m) => m.waitFor('users', (list) => list.length === count)));
   }
   return users;
+}
+
+/** `n` clients on `server`, all logged in to one new room (named from `prefix`). */
+export async function newRoom(
+  server: TestServer,
+  n: number,
+  prefix = 'room',
+): Promise<{ name: string; members: TestClient[] }> {
+  const name = uniqueRoom(prefix);
+  const members = await connectMany(server, n);
+  await joinRoom(members, name);
+  return { name, members };
+}
+
+/** Sends `text` as a room message; resolves to it as the room delivered it (with its offset and epoch). */
+export async function say(c: TestClient, text: string): Promise<RoomMessage> {
+  const ack = await c.request<{ id: string }>('roomMessage', { message: text });
+  return c.waitFor<RoomMessage>('roomMessage', (m) => m.id === ack.id);
 }
 
 /**
